@@ -14,6 +14,7 @@
  * and every later call does nothing; jw_finish() returns it.
  */
 #pragma once
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
