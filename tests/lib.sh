@@ -1,0 +1,64 @@
+# tests/lib.sh — shared by the test runners: counting, logging, the
+# sanitizer build.  Sourced, not run.
+
+: "${TOP:?}"
+OUT=${TXGW_TEST_OUT:-$TOP/tests/out}
+mkdir -p "$OUT"
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+# run NAME COMMAND...: run one test with its output in $OUT/NAME.log;
+# print a line per test, and the log's tail when it fails.
+run() {
+	local name=$1 t0 rc
+	shift
+	mkdir -p "$(dirname "$OUT/$name.log")"
+	t0=$(date +%s)
+	set +e
+	"$@" >"$OUT/$name.log" 2>&1
+	rc=$?
+	set -e
+	if [ $rc = 0 ]; then
+		PASSED=$((PASSED + 1))
+		printf 'PASS  %-40s %4ss\n' "$name" $(($(date +%s) - t0))
+	else
+		FAILED=$((FAILED + 1))
+		FAILED_NAMES+=("$name")
+		printf 'FAIL  %-40s %4ss  (exit %s, log %s)\n' "$name" $(($(date +%s) - t0)) $rc "$OUT/$name.log"
+		tail -n 25 "$OUT/$name.log" | sed 's/^/      | /'
+	fi
+}
+
+# The sanitizer build: a copy of the tracked sources in .build-san, built
+# with clang, ASan+UBSan and the libFuzzer targets.  Files keep their
+# modification times, so a second run rebuilds only what changed.
+SAN=$TOP/.build-san
+san_build() {
+	mkdir -p "$SAN"
+	if [ -d "$TOP/.git" ] && command -v git >/dev/null; then
+		(cd "$TOP" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | (cd "$SAN" && tar -xpf -)
+	else
+		(cd "$TOP" && tar --exclude=.build-san --exclude=tests/out -cf - .) | (cd "$SAN" && tar -xpf -)
+	fi
+	cd "$SAN"
+	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+		./autogen.sh >/dev/null 2>&1
+	fi
+	if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+		./configure -q CC=clang --enable-fuzzers \
+			CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link" \
+			LDFLAGS="-fsanitize=address,undefined"
+	fi
+	make -s -j"$(nproc)" >/dev/null
+	cd "$TOP"
+}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+summary() {
+	echo
+	[ ${#FAILED_NAMES[@]} = 0 ] || echo "failed: ${FAILED_NAMES[*]}"
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ]
+}
