@@ -1,0 +1,305 @@
+/*
+ * stats.c — the stats socket of stats.h.
+ *
+ * Commands are a table of keyword rows with a handler each, as HAProxy's
+ * stats.c does.  A connection is read up to its first line end (at most
+ * STATS_MAX_LINE bytes, within STATS_TIMEOUT_S seconds), answered, and
+ * closed; a slow reader never blocks the loop: the answer is written as the
+ * socket accepts it.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <osmocom/core/utils.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/socket.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/timer.h>
+
+#include "counters.h"
+#include "json.h"
+#include "stats.h"
+
+#define STATS_MAX_LINE	256
+#define STATS_TIMEOUT_S	10
+
+struct stats_sock {
+	struct osmo_fd listen;
+	char *path;
+	char *name;
+	char *version;
+	time_t started;
+	struct rate_ctr_group *ctrs;
+	const struct stats_ops *ops;
+	void *data;
+};
+
+struct stats_conn {
+	struct stats_sock *s;
+	struct osmo_fd ofd;
+	struct osmo_timer_list timeout;
+	char line[STATS_MAX_LINE + 1];
+	size_t line_len;
+	char *answer;		/* talloc string being written */
+	size_t answer_len;
+	size_t answer_off;
+};
+
+typedef char *(*stats_handler)(void *ctx, struct stats_sock *s);
+
+static char *jw_to_talloc(void *ctx, struct jw *w)
+{
+	char *out = jw_finish(w) == 0 ? talloc_strndup(ctx, w->buf, w->len) : NULL;
+	jw_free(w);
+	return out;
+}
+
+static char *cmd_show_info(void *ctx, struct stats_sock *s)
+{
+	struct jw w;
+	jw_init(&w, 0);
+	jw_obj_open(&w);
+	jw_kstr(&w, "name", s->name);
+	jw_kstr(&w, "version", s->version);
+	jw_kint(&w, "pid", getpid());
+	jw_kint(&w, "uptime_s", (int64_t)(time(NULL) - s->started));
+	if (s->ops && s->ops->info)
+		s->ops->info(s->data, &w);
+	jw_obj_close(&w);
+	return jw_to_talloc(ctx, &w);
+}
+
+static char *cmd_show_stats(void *ctx, struct stats_sock *s)
+{
+	const struct rate_ctr_group_desc *d = s->ctrs->desc;
+	char name[64];
+	struct jw w;
+
+	jw_init(&w, 0);
+	jw_obj_open(&w);
+	for (unsigned i = 0; i < d->num_ctr; i++) {
+		txgw_ctr_stats_name(name, sizeof(name), d->ctr_desc[i].name);
+		jw_kuint(&w, name, rate_ctr_group_get_ctr(s->ctrs, i)->current);
+	}
+	jw_obj_close(&w);
+	return jw_to_talloc(ctx, &w);
+}
+
+/* Prometheus text exposition format: txgw_ prefix, dots as underscores. */
+static char *cmd_show_metrics(void *ctx, struct stats_sock *s)
+{
+	const struct rate_ctr_group_desc *d = s->ctrs->desc;
+	char *out = talloc_strdup(ctx, "");
+
+	for (unsigned i = 0; out && i < d->num_ctr; i++) {
+		char name[64];
+		txgw_ctr_stats_name(name, sizeof(name), d->ctr_desc[i].name);
+		for (char *p = name; *p; p++)
+			if (*p == '.')
+				*p = '_';
+		out = talloc_asprintf_append(out, "# HELP txgw_%s %s\n# TYPE txgw_%s counter\ntxgw_%s %llu\n",
+					     name, d->ctr_desc[i].description, name, name,
+					     (unsigned long long)rate_ctr_group_get_ctr(s->ctrs, i)->current);
+	}
+	return out;
+}
+
+static char *cmd_show_binds(void *ctx, struct stats_sock *s)
+{
+	struct jw w;
+	jw_init(&w, 0);
+	jw_arr_open(&w);
+	if (s->ops && s->ops->binds)
+		s->ops->binds(s->data, &w);
+	jw_arr_close(&w);
+	return jw_to_talloc(ctx, &w);
+}
+
+static char *cmd_reload_registry(void *ctx, struct stats_sock *s)
+{
+	char msg[256] = "reload not available";
+	long n = s->ops && s->ops->reload ? s->ops->reload(s->data, msg, sizeof(msg)) : -ENOTSUP;
+	if (n >= 0)
+		return talloc_asprintf(ctx, "ok %ld", n);
+	return talloc_asprintf(ctx, "error %s", msg);
+}
+
+static const struct {
+	const char *cmd;
+	stats_handler handler;
+} stats_commands[] = {
+	{ "show info", cmd_show_info },
+	{ "show stats", cmd_show_stats },
+	{ "show metrics", cmd_show_metrics },
+	{ "show binds", cmd_show_binds },
+	{ "reload registry", cmd_reload_registry },
+};
+
+/* Fold runs of blanks, drop leading and trailing ones: "show  info " works. */
+static void normalize(char *out, size_t cap, const char *in)
+{
+	size_t o = 0;
+	bool blank = false;
+	for (; *in && o + 1 < cap; in++) {
+		if (*in == ' ' || *in == '\t') {
+			blank = o > 0;
+			continue;
+		}
+		if (blank && o + 2 < cap)
+			out[o++] = ' ';
+		blank = false;
+		out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+char *stats_answer(void *ctx, struct stats_sock *s, const char *cmd)
+{
+	char norm[STATS_MAX_LINE + 1];
+	normalize(norm, sizeof(norm), cmd);
+	for (size_t i = 0; i < ARRAY_SIZE(stats_commands); i++)
+		if (!strcmp(norm, stats_commands[i].cmd))
+			return stats_commands[i].handler(ctx, s);
+	return talloc_strdup(ctx, "error unknown command");
+}
+
+/* Also runs when the whole socket is freed with connections open. */
+static int conn_destructor(struct stats_conn *c)
+{
+	osmo_timer_del(&c->timeout);
+	osmo_fd_unregister(&c->ofd);
+	close(c->ofd.fd);
+	return 0;
+}
+
+static void conn_free(struct stats_conn *c)
+{
+	talloc_free(c);
+}
+
+static void conn_timeout(void *data)
+{
+	conn_free(data);
+}
+
+static void conn_answer(struct stats_conn *c)
+{
+	c->line[c->line_len] = '\0';
+	c->line[strcspn(c->line, "\r\n")] = '\0';
+	c->answer = stats_answer(c, c->s, c->line);
+	if (!c->answer)
+		c->answer = talloc_strdup(c, "error out of memory");
+	c->answer = talloc_strdup_append(c->answer, "\n");
+	c->answer_len = strlen(c->answer);
+	osmo_fd_update_when(&c->ofd, OSMO_FD_MASK, OSMO_FD_WRITE);
+}
+
+static int conn_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct stats_conn *c = ofd->data;
+
+	if ((what & OSMO_FD_READ) && !c->answer) {
+		ssize_t n = read(ofd->fd, c->line + c->line_len, STATS_MAX_LINE - c->line_len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n < 0) {
+			conn_free(c);
+			return 0;
+		}
+		c->line_len += (size_t)n;
+		if (n == 0 || memchr(c->line, '\n', c->line_len) || c->line_len == STATS_MAX_LINE)
+			conn_answer(c);
+		return 0;
+	}
+	if ((what & OSMO_FD_WRITE) && c->answer) {
+		ssize_t n = write(ofd->fd, c->answer + c->answer_off, c->answer_len - c->answer_off);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0 || (c->answer_off += (size_t)n) == c->answer_len)
+			conn_free(c);
+	}
+	return 0;
+}
+
+static int listen_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct stats_sock *s = ofd->data;
+	int fd = accept4(ofd->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stats_conn *c = talloc_zero(s, struct stats_conn);
+	if (!c) {
+		close(fd);
+		return 0;
+	}
+	c->s = s;
+	osmo_fd_setup(&c->ofd, fd, OSMO_FD_READ, conn_cb, c, 0);
+	if (osmo_fd_register(&c->ofd) < 0) {
+		close(fd);
+		talloc_free(c);
+		return 0;
+	}
+	osmo_timer_setup(&c->timeout, conn_timeout, c);
+	osmo_timer_schedule(&c->timeout, STATS_TIMEOUT_S, 0);
+	talloc_set_destructor(c, conn_destructor);
+	return 0;
+}
+
+static int stats_sock_destructor(struct stats_sock *s)
+{
+	if (s->listen.fd >= 0) {
+		osmo_fd_unregister(&s->listen);
+		close(s->listen.fd);
+		unlink(s->path);
+	}
+	return 0;
+}
+
+struct stats_sock *stats_sock_open(void *ctx, const char *path, const char *name, const char *version,
+				   struct rate_ctr_group *ctrs, const struct stats_ops *ops, void *data)
+{
+	struct stats_sock *s = talloc_zero(ctx, struct stats_sock);
+	if (!s)
+		return NULL;
+	s->listen.fd = -1;
+	s->path = talloc_strdup(s, path);
+	s->name = talloc_strdup(s, name);
+	s->version = talloc_strdup(s, version);
+	s->started = time(NULL);
+	s->ctrs = ctrs;
+	s->ops = ops;
+	s->data = data;
+	talloc_set_destructor(s, stats_sock_destructor);
+
+	unlink(path);
+	int fd = osmo_sock_unix_init(SOCK_STREAM, 0, path, OSMO_SOCK_F_BIND | OSMO_SOCK_F_NONBLOCK);
+	if (fd < 0 || chmod(path, 0660) < 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		talloc_set_destructor(s, NULL);
+		talloc_free(s);
+		errno = err ? err : EADDRINUSE;
+		return NULL;
+	}
+	osmo_fd_setup(&s->listen, fd, OSMO_FD_READ, listen_cb, s, 0);
+	if (osmo_fd_register(&s->listen) < 0) {
+		close(fd);
+		s->listen.fd = -1;
+		talloc_free(s);
+		errno = EBADF;
+		return NULL;
+	}
+	return s;
+}
+
+void stats_sock_close(struct stats_sock *s)
+{
+	talloc_free(s);
+}

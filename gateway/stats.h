@@ -1,0 +1,41 @@
+/*
+ * stats.h — the stats socket (doc/stats.md): a UNIX-domain stream socket,
+ * mode 0660, in the manner of HAProxy's.  A client connects, writes one
+ * command line, and reads the answer until the gateway closes.
+ *
+ * The socket knows nothing of the gateway: what it shows comes from the
+ * counter groups it is given and from the callbacks in struct stats_ops.
+ */
+#pragma once
+#include <stddef.h>
+
+#include <osmocom/core/rate_ctr.h>
+
+struct jw;
+
+struct stats_ops {
+	/* Members of the "show info" object after name, version, pid, uptime_s. */
+	void (*info)(void *data, struct jw *w);
+	/* The "show binds" array's elements, one object per SMPP bind. */
+	void (*binds)(void *data, struct jw *w);
+	/* "reload registry": keys loaded (>= 0), or a negative errno with a
+	 * reason in msg. */
+	long (*reload)(void *data, char *msg, size_t cap);
+};
+
+struct stats_sock;
+
+/*
+ * Bind path (an old socket file there is replaced), chmod 0660, and serve
+ * it in the osmo_select loop.  name/version are shown by "show info".
+ * Returns NULL with errno set on failure.
+ */
+struct stats_sock *stats_sock_open(void *ctx, const char *path, const char *name, const char *version,
+				   struct rate_ctr_group *ctrs, const struct stats_ops *ops, void *data);
+void stats_sock_close(struct stats_sock *s);
+
+/*
+ * The answer to one command line (without its line end), as a talloc
+ * string on ctx.  Pure apart from the callbacks: tests call it directly.
+ */
+char *stats_answer(void *ctx, struct stats_sock *s, const char *cmd);

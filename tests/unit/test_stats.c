@@ -1,0 +1,210 @@
+/*
+ * test_stats — the stats socket: every command of doc/stats.md, answered
+ * over a real UNIX socket served by the osmo_select loop.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <osmocom/core/select.h>
+#include <osmocom/core/talloc.h>
+
+#include "counters.h"
+#include "json.h"
+#include "stats.h"
+
+struct fixture {
+	void *ctx;
+	char dir[64];
+	char path[96];
+	struct rate_ctr_group *ctrs;
+	struct stats_sock *s;
+	int reload_result;
+};
+
+static void info_cb(void *data, struct jw *w)
+{
+	jw_kuint(w, "journal_seq", 41);
+	jw_kuint(w, "journal_oldest", 1);
+}
+
+static void binds_cb(void *data, struct jw *w)
+{
+	jw_obj_open(w);
+	jw_kstr(w, "name", "smsc1");
+	jw_kstr(w, "state", "bound");
+	jw_obj_close(w);
+}
+
+static long reload_cb(void *data, char *msg, size_t cap)
+{
+	struct fixture *f = data;
+	if (f->reload_result >= 0)
+		return f->reload_result;
+	snprintf(msg, cap, "devices.txt:3: bad device_id");
+	return -EINVAL;
+}
+
+static const struct stats_ops ops = { info_cb, binds_cb, reload_cb };
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->ctx = talloc_named_const(NULL, 0, "test_stats");
+	strcpy(f->dir, "/tmp/txgw-stats-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/stats.sock", f->dir);
+	f->ctrs = rate_ctr_group_alloc(f->ctx, &txgw_ctrg_desc, 0);
+	assert_non_null(f->ctrs);
+	f->s = stats_sock_open(f->ctx, f->path, "gw-test", "9.9", f->ctrs, &ops, f);
+	assert_non_null(f->s);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	stats_sock_close(f->s);
+	rate_ctr_group_free(f->ctrs);
+	assert_int_equal(access(f->path, F_OK), -1);	/* socket file removed */
+	talloc_free(f->ctx);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Connect, send cmd, run the loop until the gateway closes; return the answer. */
+static char *ask(struct fixture *f, const char *cmd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char buf[65536];
+	size_t len = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	strcpy(sa.sun_path, f->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	if (!strchr(cmd, '\n'))
+		shutdown(fd, SHUT_WR);	/* the end of input ends the command */
+	for (int i = 0; i < 1000; i++) {
+		osmo_select_main(1);
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n == 0)
+			break;
+		if (n > 0)
+			len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+static void test_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+}
+
+static void test_show_info(void **state)
+{
+	struct fixture *f = *state;
+	char want[128];
+	char *a = ask(f, "show info\n");
+	snprintf(want, sizeof(want), "{\"name\":\"gw-test\",\"version\":\"9.9\",\"pid\":%d,\"uptime_s\":", getpid());
+	assert_memory_equal(a, want, strlen(want));
+	assert_non_null(strstr(a, ",\"journal_seq\":41,\"journal_oldest\":1}\n"));
+}
+
+static void test_show_stats(void **state)
+{
+	struct fixture *f = *state;
+	rate_ctr_inc2(f->ctrs, TXGW_CTR_SMPP_PDUS_RX);
+	rate_ctr_inc2(f->ctrs, TXGW_CTR_SMPP_PDUS_RX);
+	rate_ctr_inc2(f->ctrs, TXGW_CTR_JOURNAL_SYNCS);
+	char *a = ask(f, "show stats\r\n");
+	assert_memory_equal(a, "{\"smpp.pdus_rx\":2,", 18);
+	/* every counter stats.md requires is there */
+	static const char *const required[] = {
+		"smpp.pdus_rx", "smpp.deliver_sm", "smpp.generic_nack_tx", "smpp.reconnects",
+		"sms.segments", "sms.messages", "sms.concat_timeouts", "smtp.sessions",
+		"smtp.messages", "smtp.rejected", "txlog.frames", "txlog.records",
+		"txlog.duplicates", "txlog.repeated_records", "txlog.late_records",
+		"txlog.stale_records", "txlog.rejects", "txlog.alerts", "bus.published",
+		"journal.syncs",
+	};
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "\"%s\":", required[i]);
+		assert_non_null(strstr(a, key));
+	}
+	assert_non_null(strstr(a, "\"journal.syncs\":1"));
+	assert_string_equal(a + strlen(a) - 2, "}\n");
+}
+
+static void test_show_metrics(void **state)
+{
+	struct fixture *f = *state;
+	rate_ctr_inc2(f->ctrs, TXGW_CTR_TXLOG_RECORDS);
+	char *a = ask(f, "show metrics\n");
+	assert_non_null(strstr(a, "# TYPE txgw_txlog_records counter\ntxgw_txlog_records 1\n"));
+	assert_non_null(strstr(a, "\ntxgw_smpp_generic_nack_tx 0\n"));
+	assert_null(strstr(a, "txgw_smpp.pdus_rx"));
+}
+
+static void test_show_binds(void **state)
+{
+	struct fixture *f = *state;
+	assert_string_equal(ask(f, "show binds\n"), "[{\"name\":\"smsc1\",\"state\":\"bound\"}]\n");
+}
+
+static void test_reload(void **state)
+{
+	struct fixture *f = *state;
+	f->reload_result = 1234;
+	assert_string_equal(ask(f, "reload registry\n"), "ok 1234\n");
+	f->reload_result = -1;
+	assert_string_equal(ask(f, "reload registry\n"), "error devices.txt:3: bad device_id\n");
+}
+
+static void test_unknown_and_odd_input(void **state)
+{
+	struct fixture *f = *state;
+	assert_string_equal(ask(f, "show everything\n"), "error unknown command\n");
+	assert_string_equal(ask(f, "\n"), "error unknown command\n");
+	/* blanks folded; a client that closes its write side without a newline */
+	assert_memory_equal(ask(f, "  show   binds  "), "[{", 2);
+	/* over-long line: answered, not buffered without bound */
+	char big[1000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_string_equal(ask(f, big), "error unknown command\n");
+	/* the socket still serves afterwards */
+	assert_memory_equal(ask(f, "show info\n"), "{\"name\":", 8);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show_binds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_and_odd_input, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+}
