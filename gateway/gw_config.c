@@ -1,0 +1,179 @@
+/*
+ * gw_config.c — loading the configuration file (doc/config.md).
+ *
+ * libosmovty's own reader (vty_read_config_file) stops at the first bad
+ * line but does not say which line it was, and it ignores what a command
+ * printed when it refused a value.  An operator needs "FILE:LINE: what":
+ * so the file is fed to the same VTY parser one line at a time, on a
+ * VTY_FILE vty that lives for the whole file (the implicit parent-node
+ * tracking keeps its state between lines), and any output a command
+ * produced is treated as the error of that line.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <osmocom/core/talloc.h>
+#include <osmocom/vty/buffer.h>
+#include <osmocom/vty/command.h>
+#include <osmocom/vty/vty.h>
+
+#include "config.h"
+
+static const char *cmd_err_str(int ret)
+{
+	switch (ret) {
+	case CMD_ERR_NO_MATCH:
+		return "unknown command or invalid value";
+	case CMD_ERR_AMBIGUOUS:
+		return "ambiguous command";
+	case CMD_ERR_INCOMPLETE:
+		return "incomplete command";
+	case CMD_ERR_EXEED_ARGC_MAX:
+		return "too many arguments";
+	case CMD_ERR_INVALID_INDENT:
+		return "invalid indentation";
+	case CMD_WARNING:
+		return "value refused";
+	default:
+		return "command failed";
+	}
+}
+
+/* Strip the trailing newline and surrounding white space of a message. */
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	for (char *p = s; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+}
+
+/*
+ * The file reaches config_from_file() through a stream that hands out one
+ * line per read.  libosmovty's reader calls fgets() per line, so when the
+ * next read comes, the previous line has been fully executed: that is the
+ * moment to look at what it printed, and to stop (end of file) if it
+ * refused something.  A parse error ends config_from_file() with the line
+ * it failed on being the last one handed out.
+ */
+struct line_feed {
+	struct vty *vty;
+	FILE *in;
+	const char *path;
+	unsigned lineno;
+	char *line;
+	size_t linecap;
+	ssize_t linelen;
+	char *err;
+	size_t cap;
+	bool failed;
+};
+
+static void feed_error(struct line_feed *lf, const char *what)
+{
+	char shown[160];
+	snprintf(shown, sizeof(shown), "%.*s", (int)(lf->linelen > 0 ? lf->linelen : 0), lf->line ? lf->line : "");
+	trim(shown);
+	const char *p = shown + strspn(shown, " \t");
+	snprintf(lf->err, lf->cap, "%s:%u: %s: '%s'", lf->path, lf->lineno, what, p);
+	lf->failed = true;
+}
+
+/* Did the line just executed print anything?  Then it refused a value. */
+static void check_said(struct line_feed *lf)
+{
+	char *said = buffer_getstr(lf->vty->obuf);
+	buffer_reset(lf->vty->obuf);
+	if (said && said[0] && !lf->failed) {
+		trim(said);
+		feed_error(lf, said[0] == '%' ? said + 1 + (said[1] == ' ') : said);
+	}
+	talloc_free(said);	/* buffer_getstr() allocates with talloc */
+}
+
+static ssize_t feed_read(void *cookie, char *buf, size_t size)
+{
+	struct line_feed *lf = cookie;
+
+	if (lf->lineno)
+		check_said(lf);
+	if (lf->failed)
+		return 0;
+	lf->linelen = getline(&lf->line, &lf->linecap, lf->in);
+	if (lf->linelen <= 0)
+		return 0;
+	lf->lineno++;
+	if ((size_t)lf->linelen >= VTY_BUFSIZ || (size_t)lf->linelen > size) {
+		feed_error(lf, "line too long");
+		return 0;
+	}
+	memcpy(buf, lf->line, lf->linelen);
+	return lf->linelen;
+}
+
+static int feed_file(struct line_feed *lf)
+{
+	cookie_io_functions_t io = { .read = feed_read };
+	FILE *f = fopencookie(lf, "r", io);
+	int ret;
+
+	if (!f) {
+		snprintf(lf->err, lf->cap, "%s: %s", lf->path, strerror(errno));
+		return -ENOMEM;
+	}
+	ret = config_from_file(lf->vty, f);
+	fclose(f);
+	if (!lf->failed)
+		check_said(lf);
+	if (!lf->failed && ret != CMD_SUCCESS && ret != CMD_ERR_NOTHING_TODO)
+		feed_error(lf, cmd_err_str(ret));
+	return lf->failed ? -EINVAL : 0;
+}
+
+static int check_required(const struct txgw_cfg *cfg, const char *path, char *err, size_t cap)
+{
+	if (!cfg->state_dir) {
+		snprintf(err, cap, "%s: 'state-dir' is required in the 'gateway' node", path);
+		return -EINVAL;
+	}
+	if (!cfg->registry) {
+		snprintf(err, cap, "%s: 'registry' is required in the 'devices' node", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int txgw_config_load(struct txgw_cfg *cfg, const char *path, char *err, size_t cap)
+{
+	struct line_feed lf = { .path = path, .err = err, .cap = cap };
+	int rc;
+
+	lf.in = fopen(path, "r");
+	if (!lf.in) {
+		rc = -errno;
+		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	lf.vty = vty_new();
+	if (!lf.vty) {
+		fclose(lf.in);
+		snprintf(err, cap, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	lf.vty->type = VTY_FILE;
+	lf.vty->node = CONFIG_NODE;
+	lf.vty->priv = cfg;
+
+	rc = feed_file(&lf);
+	free(lf.line);
+	fclose(lf.in);
+	lf.vty->fd = -1;	/* nothing to close: the file is ours */
+	vty_close(lf.vty);
+	if (rc == 0)
+		rc = check_required(cfg, path, err, cap);
+	return rc;
+}
