@@ -1,0 +1,97 @@
+/*
+ * config.h — the gateway's configuration (doc/config.md), filled by the VTY
+ * commands of gw_vty.c from the file given with -c, and shown back by
+ * "show running-config".
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <osmocom/core/linuxlist.h>
+
+enum esme_bind_mode {
+	ESME_BIND_TRANSCEIVER,
+	ESME_BIND_RECEIVER,
+};
+
+/* How to read data_coding 1: IA5/ASCII as SMPP 3.4 says, or unpacked GSM
+ * septets as OsmoMSC sends 7-bit SMS. */
+enum esme_dc1 {
+	ESME_DC1_ASCII,
+	ESME_DC1_GSM7,
+};
+
+struct esme_cfg {
+	struct llist_head list;
+	char *name;
+	char *remote_ip;
+	uint16_t remote_port;
+	char *system_id;
+	char *password;
+	char *system_type;
+	enum esme_bind_mode bind_mode;
+	unsigned window;
+	unsigned enquire_link_interval;	/* s */
+	unsigned reconnect_interval;	/* s, first retry; backs off to 60 */
+	enum esme_dc1 data_coding_1;
+};
+
+struct txgw_cfg {
+	/* gateway */
+	char *name;
+	char *state_dir;
+	uint32_t clock_skew;		/* s */
+	uint16_t txlog_port;
+	uint32_t concat_timeout;	/* s */
+	uint64_t journal_keep;
+	/* devices */
+	char *registry;
+	char *ca_file;
+	/* smpp */
+	struct llist_head esmes;	/* struct esme_cfg */
+	/* mail */
+	bool smtp_enabled;
+	char *smtp_addr;
+	uint16_t smtp_port;
+	char *smtp_domain;
+	uint32_t smtp_max_size;
+	char *smtp_tls_cert;
+	char *smtp_tls_key;
+	unsigned smtp_max_sessions;
+	/* bus */
+	char *bus_publish;
+	char *bus_replay;
+	/* stats */
+	char *stats_socket;
+};
+
+#define TXGW_DEFAULT_NAME		"txgw"
+#define TXGW_DEFAULT_CLOCK_SKEW		86400
+#define TXGW_DEFAULT_TXLOG_PORT		16354
+#define TXGW_DEFAULT_CONCAT_TIMEOUT	600
+#define TXGW_DEFAULT_JOURNAL_KEEP	1000000
+#define TXGW_DEFAULT_WINDOW		64
+#define TXGW_DEFAULT_ENQUIRE_LINK	30
+#define TXGW_DEFAULT_RECONNECT		5
+#define TXGW_DEFAULT_SMTP_MAX_SIZE	1048576
+#define TXGW_DEFAULT_SMTP_MAX_SESS	100
+#define TXGW_DEFAULT_BUS_PUBLISH	"tcp://127.0.0.1:5560"
+#define TXGW_DEFAULT_BUS_REPLAY		"tcp://127.0.0.1:5561"
+#define TXGW_DEFAULT_VTY_PORT		4290
+
+/* A configuration with every default of doc/config.md. */
+struct txgw_cfg *txgw_cfg_alloc(void *ctx);
+struct esme_cfg *txgw_cfg_esme_find(struct txgw_cfg *cfg, const char *name);
+
+/* Install the VTY nodes and commands; cfg is where they write. */
+void txgw_vty_init(struct txgw_cfg *cfg);
+/* Make cfg the configuration "write" and "show running-config" show. */
+void txgw_vty_set_cfg(struct txgw_cfg *cfg);
+
+/*
+ * Read a configuration file through the VTY, one line at a time, so that an
+ * error can name the line: "FILE:LINE: what is wrong: 'the line'".
+ * Returns 0, or a negative errno with the message in err.  After the file,
+ * the required settings (state-dir, registry) are checked.
+ */
+int txgw_config_load(struct txgw_cfg *cfg, const char *path, char *err, size_t cap);
