@@ -1,0 +1,264 @@
+/*
+ * txgw.c — the txgw daemon: option parsing, start-up, signals, the loop.
+ *
+ * One libosmocore event loop (osmo_select_main) serves the VTY, the stats
+ * socket, the SMPP binds, the SMTP service and the bus.  Signals are turned
+ * into loop events through a self-pipe, so no handler runs gateway code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <osmocom/core/application.h>
+#include <osmocom/core/msgb.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/stats.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/vty/logging.h>
+#include <osmocom/vty/misc.h>
+#include <osmocom/vty/stats.h>
+#include <osmocom/vty/telnet_interface.h>
+#include <osmocom/vty/vty.h>
+
+#include "config.h"
+#include "counters.h"
+#include "logging.h"
+#include "stats.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+struct opts {
+	const char *config;
+	bool check_only;
+};
+
+/* The running gateway; owned by main(). */
+struct gw {
+	void *ctx;
+	struct txgw_cfg *cfg;
+	const char *config_path;
+	struct rate_ctr_group *ctrs;
+	struct stats_sock *stats;
+	struct osmo_fd sigfd;
+	int sigpipe[2];
+	bool stop;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: txgw -c FILE [-V]\n"
+"       txgw --help | --version\n"
+"\n"
+"txgw is a carrier-facing gateway for signed mobile transaction logs.  It\n"
+"binds to SMSCs as an SMPP 3.4 ESME and runs an SMTP service, finds the\n"
+"TXLOG frames in the short messages and mails it receives, verifies each\n"
+"device's signature and its counters and balances, journals everything to\n"
+"disk and publishes records, alerts and rejects as JSON on a ZeroMQ bus.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE  the configuration file (Osmocom VTY syntax, see\n"
+"                     doc/config.md); required\n"
+"  -V, --check        load and check the configuration, print what is\n"
+"                     wrong with file, line and reason, and exit\n"
+"  -h, --help         show this help and exit\n"
+"  -v, --version      show the version and exit\n"
+"\n"
+"Signals:\n"
+"  SIGHUP             reload the device registry (kept if the new one has errors)\n"
+"  SIGTERM, SIGINT    unbind, finish what is in flight, sync, exit 0\n"
+"  SIGUSR1            print a talloc memory report to stderr\n"
+"\n"
+"Operation:\n"
+"  The VTY (telnet, 127.0.0.1:4290 by default) shows and changes the running\n"
+"  configuration; the stats socket (\"stats\" node) answers \"show info\",\n"
+"  \"show stats\", \"show metrics\", \"show binds\" and \"reload registry\".\n"
+"\n"
+"Exit status: 0 on a clean stop or a good configuration, 1 on a bad\n"
+"configuration or a start-up failure, 2 on bad usage.\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:Vhv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'V':
+			o->check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'v':
+			printf("txgw %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc || !o->config) {
+		fprintf(stderr, "txgw: %s\n", o->config ? "unexpected argument" : "-c FILE is required");
+		usage(stderr);
+		exit(2);
+	}
+	return 0;
+}
+
+/* ---- signals through a self-pipe ----------------------------------------- */
+
+static int sig_wfd = -1;
+
+static void on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+	if (write(sig_wfd, &b, 1) < 0) {
+		/* the pipe is full: a signal of each kind is already pending */
+	}
+	errno = saved;
+}
+
+static int sig_read_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct gw *g = ofd->data;
+	unsigned char b;
+
+	while (read(ofd->fd, &b, 1) == 1) {
+		switch (b) {
+		case SIGTERM:
+		case SIGINT:
+			LOGP(DMAIN, LOGL_NOTICE, "signal %d: stopping\n", b);
+			g->stop = true;
+			break;
+		case SIGHUP:
+			LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry\n");
+			break;
+		case SIGUSR1:
+			talloc_report_full(g->ctx, stderr);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int signals_init(struct gw *g)
+{
+	if (pipe2(g->sigpipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -errno;
+	sig_wfd = g->sigpipe[1];
+	osmo_fd_setup(&g->sigfd, g->sigpipe[0], OSMO_FD_READ, sig_read_cb, g, 0);
+	if (osmo_fd_register(&g->sigfd) < 0)
+		return -EIO;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static struct vty_app_info vty_info = {
+	.name = "txgw",
+	.version = PACKAGE_VERSION,
+	.copyright =
+	"Copyright (C) 2026 the txgw authors\r\n"
+	"License AGPLv3+: GNU AGPL version 3 or later <http://gnu.org/licenses/agpl-3.0.html>\r\n"
+	"This is free software: you are free to change and redistribute it.\r\n"
+	"There is NO WARRANTY, to the extent permitted by law.\r\n",
+};
+
+static int load_config(struct gw *g, const char *path)
+{
+	char err[512];
+
+	vty_info.tall_ctx = g->ctx;
+	vty_init(&vty_info);
+	logging_vty_add_cmds();
+	osmo_stats_vty_add_cmds();
+	osmo_talloc_vty_add_cmds();
+	g->cfg = txgw_cfg_alloc(g->ctx);
+	txgw_vty_init(g->cfg);
+	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "txgw: %s\n", err);
+		return -EINVAL;
+	}
+	g->config_path = path;
+	return 0;
+}
+
+static int start(struct gw *g)
+{
+	int rc = telnet_init_default(g->ctx, g->cfg, TXGW_DEFAULT_VTY_PORT);
+	if (rc < 0) {
+		LOGP(DMAIN, LOGL_ERROR, "cannot start the VTY telnet service: %s\n", strerror(-rc));
+		return rc;
+	}
+	g->ctrs = rate_ctr_group_alloc(g->ctx, &txgw_ctrg_desc, 0);
+	if (!g->ctrs)
+		return -ENOMEM;
+	if (g->cfg->stats_socket) {
+		g->stats = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
+					   g->ctrs, NULL, g);
+		if (!g->stats) {
+			LOGP(DMAIN, LOGL_ERROR, "cannot open the stats socket %s: %s\n",
+			     g->cfg->stats_socket, strerror(errno));
+			return -EIO;
+		}
+	}
+	return signals_init(g);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct gw g = { 0 };
+
+	parse_opts(argc, argv, &o);
+	g.ctx = talloc_named_const(NULL, 0, "txgw");
+	msgb_talloc_ctx_init(g.ctx, 0);
+	osmo_init_logging2(g.ctx, &txgw_log_info);
+	osmo_stats_init(g.ctx);
+
+	if (load_config(&g, o.config) < 0)
+		return 1;
+	if (o.check_only) {
+		printf("%s: configuration OK\n", o.config);
+		return 0;
+	}
+	if (start(&g) < 0)
+		return 1;
+	LOGP(DMAIN, LOGL_NOTICE, "txgw %s '%s' running (config %s)\n", PACKAGE_VERSION, g.cfg->name,
+	     o.config);
+	while (!g.stop)
+		osmo_select_main(0);
+	LOGP(DMAIN, LOGL_NOTICE, "stopped cleanly\n");
+	if (g.stats)
+		stats_sock_close(g.stats);
+	rate_ctr_group_free(g.ctrs);
+	return 0;
+}
