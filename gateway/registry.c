@@ -583,9 +583,9 @@ static int read_lines(struct loader *ld, int fd)
 	if (!buf)
 		return -ENOMEM;
 	do {
-		got = read(fd, buf + have, READ_BLOCK - have);
-		if (got < 0 && errno == EINTR)
-			continue;
+		do
+			got = read(fd, buf + have, READ_BLOCK - have);
+		while (got < 0 && errno == EINTR);
 		if (got < 0)
 			return -errno;
 		have += (size_t)got;

@@ -24,7 +24,7 @@ struct tv_set {
 	int n;
 };
 
-static void tv_put_utf8(char **o, unsigned long cp)
+static inline void tv_put_utf8(char **o, unsigned long cp)
 {
 	if (cp < 0x80) {
 		*(*o)++ = (char)cp;
@@ -44,7 +44,7 @@ static void tv_put_utf8(char **o, unsigned long cp)
 }
 
 /* *p at the opening quote; returns a malloc'ed string, *p after the closing one. */
-static char *tv_string(const char **p)
+static inline char *tv_string(const char **p)
 {
 	const char *s = *p + 1;
 	char *out = malloc(strlen(s) + 1), *o = out;
@@ -82,7 +82,7 @@ static char *tv_string(const char **p)
 	return out;
 }
 
-static char *tv_read_file(const char *path)
+static inline char *tv_read_file(const char *path)
 {
 	FILE *fp = fopen(path, "rb");
 	char *buf;
@@ -102,7 +102,7 @@ static char *tv_read_file(const char *path)
 }
 
 /* Load the vectors; returns their count (0 when the file is missing). */
-static int tv_load(struct tv_set *set)
+static inline int tv_load(struct tv_set *set)
 {
 	char *json = tv_read_file(TESTDATA_DIR "/vectors/vectors.json");
 	const char *p = json;
@@ -156,7 +156,7 @@ static int tv_load(struct tv_set *set)
 	return set->n;
 }
 
-static void tv_free(struct tv_set *set)
+static inline void tv_free(struct tv_set *set)
 {
 	int i;
 
@@ -170,7 +170,7 @@ static void tv_free(struct tv_set *set)
 	set->n = 0;
 }
 
-static const struct tv *tv_find(const struct tv_set *set, const char *name)
+static inline const struct tv *tv_find(const struct tv_set *set, const char *name)
 {
 	int i;
 
@@ -181,7 +181,7 @@ static const struct tv *tv_find(const struct tv_set *set, const char *name)
 }
 
 /* Hex string -> bytes; returns the byte count, or -1. */
-static int tv_hex(const char *hex, uint8_t *out, size_t cap)
+static inline int tv_hex(const char *hex, uint8_t *out, size_t cap)
 {
 	size_t n = strlen(hex) / 2, i;
 
@@ -198,7 +198,7 @@ static int tv_hex(const char *hex, uint8_t *out, size_t cap)
 }
 
 /* Lower-case hex SHA-256 of buf into out[65]. */
-static void tv_sha256_hex(const uint8_t *buf, size_t len, char out[65])
+static inline void tv_sha256_hex(const uint8_t *buf, size_t len, char out[65])
 {
 	uint8_t md[32];
 	unsigned n = 0, i;
@@ -211,7 +211,7 @@ static void tv_sha256_hex(const uint8_t *buf, size_t len, char out[65])
 /* What a vector's "what" says the gateway must make of it. */
 enum tv_outcome { TV_VALID, TV_BAD_SIGNATURE, TV_MALFORMED };
 
-static enum tv_outcome tv_outcome(const struct tv *v)
+static inline enum tv_outcome tv_outcome(const struct tv *v)
 {
 	if (strstr(v->what, "malformed"))
 		return TV_MALFORMED;
