@@ -61,3 +61,60 @@ struct txl_frame {
 	size_t signed_len;	/* bytes covered by the signature: all before it */
 	uint8_t sig[TXL_SIG_LEN];
 };
+
+/* The longest explanation txl_frame_explain() writes, with its NUL. */
+#define TXL_WHY_LEN		64
+
+/*
+ * Decode a frame (txlog-v1.md "Frame", "Malformed") from buf/len.
+ *
+ * Returns 0 and fills f (f->signed_len = len - 64, f->sig the signature),
+ * or -EIO when buf is shorter than the smallest frame (112 bytes) or than
+ * its records say, or -EINVAL for every other malformed case.  On failure
+ * *why (if why is not NULL) is a static, short, human explanation fit for
+ * the bus "error" field, e.g. "n_records is 0"; txl_frame_explain() gives
+ * the same with record number and value.
+ *
+ * Whenever len >= 20 the header fields of f (version .. n_records) are
+ * filled even when the frame turns out malformed, so that a reject can name
+ * the device; see also txl_header_peek().
+ */
+int txl_frame_decode(struct txl_frame *f, const uint8_t *buf, size_t len, const char **why);
+
+/*
+ * As txl_frame_decode(), but the explanation is written into why[cap]
+ * (cap >= TXL_WHY_LEN recommended) with the details: "record 3: unknown
+ * type 12", "frame is 7 bytes longer than its records".  Records are
+ * numbered from 1.  why is "" on success.
+ */
+int txl_frame_explain(struct txl_frame *f, const uint8_t *buf, size_t len, char *why, size_t cap);
+
+/*
+ * Read only the 20-byte header into f (version .. n_records), checking
+ * nothing.  0, or -EIO when len < 20.  For naming the device of a frame
+ * that is malformed further on.
+ */
+int txl_header_peek(struct txl_frame *f, const uint8_t *buf, size_t len);
+
+/*
+ * Encode the header and f->n_records records of f (not the signature) into
+ * out[cap].  Returns the number of bytes written (the signed length), or
+ * -ENOSPC when cap is too small, -EINVAL when f is not encodable
+ * (n_records 0 or > 32, item_len > 32).  Values are written as they are:
+ * the encoder can make frames the decoder refuses (for tests).
+ */
+int txl_frame_encode(uint8_t *out, size_t cap, const struct txl_frame *f);
+
+/* "purchase" .. "refund", or NULL for a type outside the table. */
+const char *txl_type_name(uint8_t type);
+
+/* Balance effect of a record type (txlog-v1.md record table): -1 (minus
+ * amount), +1 (plus amount), 0 (none, or unknown type). */
+int txl_type_effect(uint8_t type);
+
+/* "ecdsa-p256", "ed25519" (the registry's names), or NULL. */
+const char *txl_alg_name(uint8_t alg);
+
+/* ISO 4217 alphabetic code of a numeric code ("TWD" for 901), or NULL
+ * when not in the table: the caller then prints the number. */
+const char *txl_currency_code(uint16_t numeric);
