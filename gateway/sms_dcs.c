@@ -169,3 +169,11 @@ const char *sms_pid_name(const struct sms_pid *p)
 	default: return "sc-specific";
 	}
 }
+
+const char *sms_pid_kind_name(enum sms_pid_kind k)
+{
+	static const char *const names[] = {
+		"sm-al", "telematic", "message-type", "reserved", "sc-specific",
+	};
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "invalid";
+}

@@ -102,3 +102,6 @@ void sms_pid_decode(struct sms_pid *p, uint8_t octet);
  * "sm-al" for group 00 without interworking, "reserved" and "sc-specific".
  */
 const char *sms_pid_name(const struct sms_pid *p);
+
+/* "sm-al", "telematic", "message-type", "reserved", "sc-specific". */
+const char *sms_pid_kind_name(enum sms_pid_kind k);

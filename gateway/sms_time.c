@@ -251,3 +251,9 @@ const char *sms_vpf_name(enum sms_vpf vpf)
 	}
 	return "invalid";
 }
+
+const char *sms_vp_enh_format_name(unsigned format)
+{
+	static const char *const names[4] = { "none", "relative", "seconds", "hhmmss" };
+	return format < 4 ? names[format] : "reserved";
+}

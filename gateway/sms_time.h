@@ -108,3 +108,6 @@ int64_t sms_vp_seconds(const struct sms_vp *vp);
 
 /* "none", "enhanced", "relative", "absolute". */
 const char *sms_vpf_name(enum sms_vpf vpf);
+
+/* Enhanced TP-VP format: "none", "relative", "seconds", "hhmmss", "reserved". */
+const char *sms_vp_enh_format_name(unsigned format);

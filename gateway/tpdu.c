@@ -496,3 +496,123 @@ int sms_tpdu_encode(uint8_t *out, size_t cap, const struct sms_tpdu *t, enum sms
 		return w.err;
 	return (int)w.off;
 }
+
+/* ---- builders ---- */
+
+void sms_tpdu_init(struct sms_tpdu *t, enum sms_tpdu_type type)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	/* TP-PI is mandatory in both reports (§9.2.2.1a, §9.2.2.2a). */
+	t->has_pi = sms_tpdu_is_report(type);
+}
+
+int sms_tpdu_set_ud(struct sms_tpdu *t, const uint8_t *data, size_t n)
+{
+	bool septets = t->type != SMS_COMMAND && sms_dcs_ud_septets(&t->dcs);
+	if (n > (septets ? SMS_UD_MAX_SEPTETS : SMS_CD_MAX_OCTETS))
+		return -EINVAL;
+	for (size_t i = 0; septets && i < n; i++)
+		if (data[i] > 0x7f)
+			return -EINVAL;
+	t->ud.septets = septets;
+	t->ud.n = (uint8_t)n;
+	if (n)
+		memcpy(t->ud.data, data, n);
+	return 0;
+}
+
+/* ---- names for printers ---- */
+
+const char *sms_dir_name(enum sms_dir dir)
+{
+	return dir == SMS_SC_TO_MS ? "sc-to-ms" : dir == SMS_MS_TO_SC ? "ms-to-sc" : "invalid";
+}
+
+/* §9.2.3.15: bits 6-5 of TP-ST give its class. */
+const char *sms_st_class_name(uint8_t st)
+{
+	static const char *const names[4] = {
+		"completed", "temporary-error-retrying", "permanent-error",
+		"temporary-error-stopped",
+	};
+	return st & 0x80 ? "reserved" : names[(st >> 5) & 3];
+}
+
+const char *sms_st_name(uint8_t st)
+{
+	/* The causes shared by the two temporary-error classes (0x2x, 0x6x). */
+	static const char *const temp[6] = {
+		"congestion", "sme-busy", "no-response-from-sme", "service-rejected",
+		"qos-not-available", "error-in-sme",
+	};
+	static const char *const perm[10] = {
+		"remote-procedure-error", "incompatible-destination",
+		"connection-rejected-by-sme", "not-obtainable", "qos-not-available",
+		"no-interworking-available", "validity-period-expired",
+		"deleted-by-originating-sme", "deleted-by-sc-administration",
+		"sm-does-not-exist",
+	};
+	static const char *const done[3] = { "received", "forwarded-unconfirmed", "replaced" };
+	unsigned low = st & 0x1f;
+
+	if (st & 0x80)
+		return "reserved";
+	if (low >= 0x10)
+		return "sc-specific";
+	switch (st >> 5) {
+	case 0: return low < 3 ? done[low] : "reserved";
+	case 2: return low < 10 ? perm[low] : "reserved";
+	default: return low < 6 ? temp[low] : "reserved";
+	}
+}
+
+const char *sms_fcs_name(uint8_t fcs)
+{
+	static const struct {
+		uint8_t v;
+		const char *name;
+	} fcs_names[] = {
+		{ 0x80, "telematic-interworking-not-supported" },
+		{ 0x81, "sm-type-0-not-supported" },
+		{ 0x82, "cannot-replace-sm" },
+		{ 0x8f, "unspecified-tp-pid-error" },
+		{ 0x90, "dcs-not-supported" },
+		{ 0x91, "message-class-not-supported" },
+		{ 0x9f, "unspecified-tp-dcs-error" },
+		{ 0xa0, "command-cannot-be-actioned" },
+		{ 0xa1, "command-unsupported" },
+		{ 0xaf, "unspecified-tp-command-error" },
+		{ 0xb0, "tpdu-not-supported" },
+		{ 0xc0, "sc-busy" },
+		{ 0xc1, "no-sc-subscription" },
+		{ 0xc2, "sc-system-failure" },
+		{ 0xc3, "invalid-sme-address" },
+		{ 0xc4, "destination-sme-barred" },
+		{ 0xc5, "sm-rejected-duplicate" },
+		{ 0xc6, "tp-vpf-not-supported" },
+		{ 0xc7, "tp-vp-not-supported" },
+		{ 0xd0, "sim-sms-storage-full" },
+		{ 0xd1, "no-sms-storage-in-sim" },
+		{ 0xd2, "error-in-ms" },
+		{ 0xd3, "memory-capacity-exceeded" },
+		{ 0xd4, "sim-toolkit-busy" },
+		{ 0xd5, "sim-data-download-error" },
+		{ 0xff, "unspecified-error" },
+	};
+	for (size_t i = 0; i < sizeof(fcs_names) / sizeof(fcs_names[0]); i++)
+		if (fcs_names[i].v == fcs)
+			return fcs_names[i].name;
+	return fcs >= 0xe0 && fcs < 0xff ? "application-specific" : "reserved";
+}
+
+const char *sms_ct_name(uint8_t ct)
+{
+	static const char *const names[4] = {
+		"enquiry", "cancel-status-report-request", "delete-sm",
+		"enable-status-report-request",
+	};
+	if (ct < 4)
+		return names[ct];
+	return ct >= 0xe0 ? "sc-specific" : "reserved";
+}
