@@ -2,11 +2,11 @@
  * gsm7.h — GSM 7-bit default alphabet (3GPP TS 23.038 §6.1.2, §6.2.1).
  *
  * Two layers:
- *  - packing: septets (one per byte, 0..0x7f) <-> the packed octets of
- *    TP-UD (3GPP TS 23.038 §6.1.2.1.1), with fill bits after a UDH
- *    (3GPP TS 23.040 §9.2.3.24);
- *  - characters: septets (default alphabet, 0x1B escape to the extension
- *    table) <-> UTF-8.
+ *  - packing (this header, gsm7_pack.c): septets (one per byte, 0..0x7f)
+ *    <-> the packed octets of TP-UD (3GPP TS 23.038 §6.1.2.1.1), with fill
+ *    bits after a UDH (3GPP TS 23.040 §9.2.3.24);
+ *  - characters (charset.h): septets (default alphabet, 0x1B escape to the
+ *    extension table) <-> UTF-8.
  *
  * Text is decoded after reassembly, so concatenated segments are carried as
  * unpacked septets and joined before gsm7_to_utf8().
