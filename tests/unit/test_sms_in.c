@@ -1,0 +1,235 @@
+/*
+ * test_sms_in.c — the SMS path of the library end to end, without sockets:
+ * the vectors' SMS-SUBMIT TPDUs turned into what an SMSC hands over SMPP
+ * (UDH or SAR TLVs, message_payload, data_coding 0/1/4/8), then
+ * sms_in_parse -> reassembly -> sms_extract -> judge.  Every vector's
+ * frame must come out valid; the port rule and not_txlog are checked too.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <osmocom/core/talloc.h>
+
+#include "concat.h"
+#include "judge.h"
+#include "registry.h"
+#include "sms_in.h"
+#include "tpdu.h"
+#include "verify.h"
+#include "tpdu_vectors.h"
+
+#define TXLOG_PORT 16354
+
+enum form { F_UDH, F_SAR, F_DC1_GSM7 };
+
+struct fx {
+	void *ctx;
+	struct registry *reg;
+	struct verifier *v;
+	struct concat *cc;
+	unsigned valid, rejects, not_txlog;
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	struct reg_report rep = { 0 };
+	const struct concat_cfg cfg = { .timeout_s = 600, .max_partial = 100, .max_bytes = 1 << 20 };
+
+	x->ctx = talloc_named_const(NULL, 0, "test_sms_in");
+	assert_int_equal(registry_load(x->ctx, TESTDATA_DIR "/vectors/devices.txt", NULL, &x->reg, &rep), 0);
+	x->v = verifier_alloc(x->ctx, 16);
+	x->cc = concat_new(x->ctx, &cfg, NULL, NULL);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	concat_free(x->cc);
+	verifier_free(x->v);
+	registry_free(x->reg);
+	talloc_free(x->ctx);
+	free(x);
+	return 0;
+}
+
+static void judge_all(struct fx *x, const struct extract_result *r)
+{
+	struct reg_entry e;
+	struct judge_result *jr = calloc(1, sizeof(*jr));
+
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct extract_item *it = &r->item[i];
+		if (it->kind == EXTRACT_NOT_TXLOG) {
+			x->not_txlog++;
+			continue;
+		}
+		if (it->kind != EXTRACT_FRAME) {
+			x->rejects++;
+			continue;
+		}
+		jr->entry = &e;
+		if (judge_check(x->reg, x->v, it->data, it->len, jr) == 1)
+			x->valid++;
+		else
+			x->rejects++;
+	}
+	free(jr);
+}
+
+/* One vector TPDU as a deliver_sm's short_message with esm_class/data_coding. */
+static void deliver(struct fx *x, const char *hex, enum form form)
+{
+	uint8_t tp[SMS_TPDU_MAX_LEN], sm[300];
+	struct sms_tpdu t;
+	size_t n = strlen(hex) / 2, smlen = 0;
+	struct sms_in in = { .bind = 1, .src = "886912345678", .dst = "886900000001" };
+
+	for (size_t i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &tp[i]);
+	assert_int_equal(sms_tpdu_decode(&t, tp, n, SMS_MS_TO_SC), 0);
+
+	struct udh_concat uc;
+	bool is_concat = t.udhi && udh_concat(&t.ud.udh, &uc) == 0;
+	if (t.udhi && form != F_SAR) {
+		int hl = udh_encode(sm, sizeof(sm), &t.ud.udh);
+		assert_true(hl > 0);
+		smlen = (size_t)hl;
+		in.esm_class = 0x40;
+	} else if (t.udhi) {
+		/* SAR TLVs instead; keep the port in its own UDH */
+		struct udh ports;
+		uint16_t dp, sp;
+		udh_init(&ports);
+		if (udh_ports(&t.ud.udh, &dp, &sp) == 0) {
+			udh_add_ports(&ports, dp, sp, 16);
+			int hl = udh_encode(sm, sizeof(sm), &ports);
+			smlen = (size_t)hl;
+			in.esm_class = 0x40;
+		}
+		if (is_concat) {
+			in.has_sar = true;
+			in.sar_ref = uc.ref;
+			in.sar_total = uc.total;
+			in.sar_seq = uc.seq;
+		}
+	}
+	memcpy(sm + smlen, t.ud.data, t.ud.n);
+	smlen += t.ud.n;
+	in.sm = sm;
+	in.sm_len = smlen;
+	in.data_coding = t.ud.septets ? (form == F_DC1_GSM7 ? 1 : 0) :
+			 t.dcs.alphabet == SMS_ALPHABET_UCS2 ? 8 : 4;
+	in.dc1_gsm7 = form == F_DC1_GSM7;
+
+	struct sms_seg seg;
+	struct extract_result *r = calloc(1, sizeof(*r));
+	assert_int_equal(sms_in_parse(&in, &seg), 0);
+	if (!seg.concat) {
+		sms_extract(r, seg.coding, seg.payload, seg.len, seg.has_port, seg.port, TXLOG_PORT);
+		judge_all(x, r);
+	} else {
+		struct concat_msg *m = NULL;
+		struct concat_part p = { .seq = seg.seq, .coding = seg.coding, .data = seg.payload,
+					 .len = seg.len };
+		int rc = concat_add(x->cc, &seg.key, &p, 1000, x->ctx, &m);
+		assert_true(rc >= 0);
+		if (rc == CONCAT_COMPLETE) {
+			sms_extract(r, m->coding, m->data, m->len, seg.has_port, seg.port, TXLOG_PORT);
+			judge_all(x, r);
+			talloc_free(m);
+		}
+	}
+	free(r);
+}
+
+static void vectors_in_form(void **state, enum form form)
+{
+	struct fx *x = *state;
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+		deliver(x, vectors[i].hex, form);
+	/* five messages: binary-port, binary-concat, gsm7-single, gsm7-concat, ucs2-concat */
+	assert_int_equal(x->valid, 5);
+	assert_int_equal(x->rejects, 0);
+	assert_int_equal(x->not_txlog, 0);
+	assert_int_equal(concat_get_stats(x->cc)->partial_now, 0);
+}
+
+static void vectors_udh(void **state) { vectors_in_form(state, F_UDH); }
+static void vectors_sar(void **state) { vectors_in_form(state, F_SAR); }
+static void vectors_dc1_gsm7(void **state) { vectors_in_form(state, F_DC1_GSM7); }
+
+static void port_rule(void **state)
+{
+	struct extract_result *r = calloc(1, sizeof(*r));
+	const uint8_t junk[] = { 1, 2, 3 };
+
+	/* binary for another port: not_txlog */
+	sms_extract(r, CHARSET_8BIT, junk, sizeof(junk), true, 2948, TXLOG_PORT);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(r->item[0].kind, EXTRACT_NOT_TXLOG);
+	/* binary without port addressing: a frame (malformed later) */
+	sms_extract(r, CHARSET_8BIT, junk, sizeof(junk), false, 0, TXLOG_PORT);
+	assert_int_equal(r->item[0].kind, EXTRACT_FRAME);
+	assert_int_equal(r->item[0].len, 3);
+	/* a person texting: not_txlog with the text as raw */
+	const char *hi = "Hello, is this the top-up line?";
+	uint8_t sept[64];
+	int ns = charset_utf8_to_gsm7(sept, sizeof(sept), hi, strlen(hi), 0, NULL);
+	sms_extract(r, CHARSET_GSM7, sept, (size_t)ns, false, 0, TXLOG_PORT);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(r->item[0].kind, EXTRACT_NOT_TXLOG);
+	/* a broken armour: malformed */
+	const char *bad = "see TXL1:AAA= thanks";
+	sms_extract(r, CHARSET_ASCII, (const uint8_t *)bad, strlen(bad), false, 0, TXLOG_PORT);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(r->item[0].kind, EXTRACT_MALFORMED);
+	free(r);
+}
+
+static void bad_udh(void **state)
+{
+	const uint8_t sm[] = { 0x05, 0x00, 0x03, 0x01 };	/* UDHL 5, only 3 octets follow */
+	struct sms_in in = { .src = "1", .dst = "2", .esm_class = 0x40, .sm = sm, .sm_len = sizeof(sm) };
+	struct sms_seg seg;
+	assert_true(sms_in_parse(&in, &seg) < 0);
+	in.sm_len = 0;
+	assert_int_equal(sms_in_parse(&in, &seg), -EIO);
+}
+
+static void codings(void **state)
+{
+	assert_int_equal(sms_in_coding(0, false), CHARSET_GSM7);
+	assert_int_equal(sms_in_coding(1, false), CHARSET_ASCII);
+	assert_int_equal(sms_in_coding(1, true), CHARSET_GSM7);
+	assert_int_equal(sms_in_coding(2, false), CHARSET_8BIT);
+	assert_int_equal(sms_in_coding(3, false), CHARSET_LATIN1);
+	assert_int_equal(sms_in_coding(4, false), CHARSET_8BIT);
+	assert_int_equal(sms_in_coding(8, false), CHARSET_UCS2);
+	assert_int_equal(sms_in_coding(0xF4, false), CHARSET_8BIT);	/* class group, 8-bit */
+	assert_int_equal(sms_in_coding(0xF0, false), CHARSET_GSM7);
+	assert_int_equal(sms_in_coding(0xE0, false), CHARSET_UCS2);	/* MWI store, UCS2 */
+	assert_int_equal(sms_in_coding(0x05, false), CHARSET_8BIT);	/* JIS: not text we read */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(vectors_udh, setup, teardown),
+		cmocka_unit_test_setup_teardown(vectors_sar, setup, teardown),
+		cmocka_unit_test_setup_teardown(vectors_dc1_gsm7, setup, teardown),
+		cmocka_unit_test(port_rule),
+		cmocka_unit_test(bad_udh),
+		cmocka_unit_test(codings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
