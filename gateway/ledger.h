@@ -29,6 +29,15 @@
  * of it gives the same state.  Checkpoints: ledger_snapshot() and
  * ledger_restore().
  *
+ * The published txlog.record messages carry device, upload, frame digest,
+ * counter and balance, so replaying apply_upload then apply_record for
+ * each of them, in seq order, rebuilds the state (apply_upload of an
+ * upload that was too old when judged is too old again: no change).  But
+ * a frame can be accepted and publish no record (all its records
+ * repeated): its upload_seq is still recorded, so that another frame with
+ * it is a replay.  The journal must keep an entry for such a frame too
+ * (device, upload_seq, digest), or after a restart that replay would pass.
+ *
  * Frames of one device must be processed one at a time, in arrival order;
  * a ledger is not thread-safe.
  */
