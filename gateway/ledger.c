@@ -595,7 +595,7 @@ uint32_t ledger_crc32(const uint8_t *buf, size_t len)
 #define SNAP_DEV_MAX	(8 + 1 + 4 + 8 + LEDGER_WINDOW * LEDGER_DIGEST_LEN + 4 + 4 + 8)
 
 struct snap_out {
-	ledger_write_fn write;
+	ledger_write_fn out;
 	void *arg;
 	uint32_t crc;
 	struct wr w;
@@ -607,7 +607,7 @@ static int snap_flush(struct snap_out *o)
 	if (o->w.err)
 		return o->w.err;
 	o->crc = crc32_update(o->crc, o->buf, o->w.off);
-	int rc = o->w.off ? o->write(o->arg, o->buf, o->w.off) : 0;
+	int rc = o->w.off ? o->out(o->arg, o->buf, o->w.off) : 0;
 	wr_init(&o->w, o->buf, sizeof(o->buf));
 	return rc;
 }
@@ -628,13 +628,13 @@ static void snap_dev(struct wr *w, const struct dev *d)
 	}
 }
 
-int ledger_snapshot(const struct ledger *l, ledger_write_fn write, void *arg)
+int ledger_snapshot(const struct ledger *l, ledger_write_fn out, void *arg)
 {
 	struct snap_out *o = malloc(sizeof(*o));	/* 16 KiB: not on the stack */
 	int rc = 0;
 	if (!o)
 		return -ENOMEM;
-	o->write = write;
+	o->out = out;
 	o->arg = arg;
 	o->crc = ~0u;
 	wr_init(&o->w, o->buf, sizeof(o->buf));
@@ -652,7 +652,7 @@ int ledger_snapshot(const struct ledger *l, ledger_write_fn write, void *arg)
 	if (!rc) {
 		uint32_t crc = ~o->crc;
 		uint8_t b[SNAP_CRC_LEN] = { crc >> 24, crc >> 16, crc >> 8, crc };
-		rc = write(arg, b, sizeof(b));
+		rc = out(arg, b, sizeof(b));
 	}
 	free(o);
 	return rc;

@@ -29,6 +29,15 @@
  * of it gives the same state.  Checkpoints: ledger_snapshot() and
  * ledger_restore().
  *
+ * The published txlog.record messages carry device, upload, frame digest,
+ * counter and balance, so replaying apply_upload then apply_record for
+ * each of them, in seq order, rebuilds the state (apply_upload of an
+ * upload that was too old when judged is too old again: no change).  But
+ * a frame can be accepted and publish no record (all its records
+ * repeated): its upload_seq is still recorded, so that another frame with
+ * it is a replay.  The journal must keep an entry for such a frame too
+ * (device, upload_seq, digest), or after a restart that replay would pass.
+ *
  * Frames of one device must be processed one at a time, in arrival order;
  * a ledger is not thread-safe.
  */
@@ -96,7 +105,7 @@ int ledger_apply_record(struct ledger *l, uint64_t dev, uint32_t counter, uint32
 typedef int (*ledger_write_fn)(void *arg, const uint8_t *buf, size_t len);
 
 /*
- * Write the whole state through write(arg, ...) in chunks.  Format
+ * Write the whole state through out(arg, ...) in chunks.  Format
  * (big-endian), version 1:
  *
  *   "TXLEDGER" u16 version=1 u16 flags=0 u32 n_devices
@@ -108,9 +117,9 @@ typedef int (*ledger_write_fn)(void *arg, const uint8_t *buf, size_t len);
  *
  * Bit i of a window stands for max - i.  Devices come in the order they
  * first appeared, so equal histories give equal bytes.
- * Returns 0 or the first error write() returned.
+ * Returns 0 or the first error out() returned.
  */
-int ledger_snapshot(const struct ledger *l, ledger_write_fn write, void *arg);
+int ledger_snapshot(const struct ledger *l, ledger_write_fn out, void *arg);
 
 /*
  * Replace the ledger's whole state by a snapshot.  Strict: a bad magic,

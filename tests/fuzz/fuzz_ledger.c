@@ -155,8 +155,10 @@ static void op_frame(struct rd *r, struct ledger *l, struct ledger *m, struct cu
 	if (o.upload_accepted && ledger_apply_upload(m, f.device_id, f.upload_seq, digest) != 1)
 		abort();
 	for (unsigned k = 0; k < o.n; k++) {
+		if (o.ev[k].type != TXL_EV_RECORD)
+			continue;	/* alerts and rejects may be about the frame: rec -1 */
 		const struct txl_record *rec = &f.rec[o.ev[k].rec];
-		if (o.ev[k].type == TXL_EV_RECORD && ledger_apply_record(m, f.device_id, rec->counter, rec->balance) < 0)
+		if (ledger_apply_record(m, f.device_id, rec->counter, rec->balance) < 0)
 			abort();
 	}
 }

@@ -227,7 +227,7 @@ static void test_first_record_baseline(void **state)
 	assert_int_equal(ledger_count(l), 0);
 	assert_int_equal(ledger_get(l, DEV_A, &(struct ledger_dev_state){ 0 }), -ENOENT);
 	fb_init(&b, DEV_A, 42, 0);
-	fb_add(&b, 1001, TXL_T_PURCHASE, 12500, 87500);	/* 100000 - 12500, bus.md example */
+	fb_add(&b, 1001, TXL_T_PURCHASE, 12500, 87500);	/* vectors.json frame-ed25519-1 */
 	run(l, &b, &o);
 	assert_int_equal(o.n, 1);
 	ev_record(&o, 0, 0, false, false);
@@ -245,6 +245,40 @@ static void test_first_record_baseline(void **state)
 	assert_int_equal(st.max_counter, 1001);
 	assert_int_equal(st.balance, 87500);
 	assert_int_equal(st.counter_win, 1);
+}
+
+/* vectors.json frame-ecdsa-3: device 0a0b0c0d0e0f1011, upload 3, after
+ * counter 7 with balance 50000 (vectors/README.md): topup 20000 -> 70000,
+ * voucher_buy 1500 -> 68500, voucher_send 0 -> 68500.  No alert.  The
+ * same records sent as the other device's (max_counter 1000) are far below
+ * its window: published as late and stale, unchecked, no alert. */
+static void test_vector_ecdsa3(void **state)
+{
+	struct ledger *l = *state;
+	struct txl_outcome o;
+	struct fb b;
+
+	baseline(l, DEV_B, 7, 50000);
+	fb_init(&b, DEV_B, 3, 0);
+	fb_add(&b, 8, TXL_T_TOPUP, 20000, 70000);
+	fb_add(&b, 9, TXL_T_VOUCHER_BUY, 1500, 68500);
+	fb_add(&b, 10, TXL_T_VOUCHER_SEND, 0, 68500);
+	b.in.src_msisdn = "+886912345678";	/* devices.txt: 0a0b... has no MSISDN */
+	run(l, &b, &o);
+	assert_int_equal(o.n, 3);
+	for (unsigned k = 0; k < 3; k++)
+		ev_record(&o, k, (int)k, false, false);
+	assert_int_equal(get(l, DEV_B).balance, 68500);
+
+	baseline(l, DEV_A, 1000, 100000);
+	b.f.device_id = DEV_A;
+	b.in.registered_msisdn = "886912345678";
+	run(l, &b, &o);
+	assert_int_equal(o.n, 3);
+	for (unsigned k = 0; k < 3; k++)
+		ev_record(&o, k, (int)k, true, true);
+	assert_int_equal(o.stale, 3);
+	assert_int_equal(get(l, DEV_A).max_counter, 1000);
 }
 
 /* The type table of txlog-v1.md: -, +, 0 per type; no alert when right. */
@@ -1350,6 +1384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		T(test_first_record_baseline),
+		T(test_vector_ecdsa3),
 		T(test_balance_each_type),
 		T(test_balance_mismatch),
 		T(test_counter_gap),
