@@ -14,6 +14,8 @@ static void decode_general(struct sms_dcs *d, uint8_t o)
 	d->has_class = o & 0x10;
 	d->alphabet = (enum sms_alphabet)((o >> 2) & 0x03);
 	d->msg_class = d->has_class ? o & 0x03 : 0;
+	/* 23.038 §4: without bit 4, bits 1-0 are reserved (no class). */
+	d->reserved_bits = !d->has_class && (o & 0x03);
 }
 
 void sms_dcs_decode(struct sms_dcs *d, uint8_t o)

@@ -48,7 +48,9 @@ struct sms_dcs {
 	uint8_t msg_class;		/* 0..3 when has_class */
 	bool mwi_active;		/* MWI groups: bit 3, indication sense "set active" */
 	uint8_t mwi_type;		/* MWI groups: enum sms_mwi_type */
-	bool reserved_bits;		/* a reserved bit is set (MWI bit 2, group 1111 bit 3) */
+	/* A reserved bit is set: general groups bits 1-0 without bit 4, MWI
+	 * bit 2, group 1111 bit 3.  Kept in raw; sms_dcs_encode() drops it. */
+	bool reserved_bits;
 };
 
 /* Split a TP-DCS octet into *d. */

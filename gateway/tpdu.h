@@ -37,8 +37,8 @@
  * sms_alphabet_name(), sms_dcs_group_name(), sms_mwi_type_name(),
  * sms_pid_kind_name(), sms_pid_name() (sms_dcs.h), sms_vpf_name(),
  * sms_vp_enh_format_name(), sms_time_format() (sms_time.h),
- * udh_iei_name() (udh.h), sms_st_name(), sms_st_class_name(),
- * sms_fcs_name(), sms_ct_name() (here).
+ * udh_iei_name(), udh_ie_flags_name() (udh.h), sms_st_name(),
+ * sms_st_class_name(), sms_fcs_name(), sms_ct_name() (here).
  *
  *   type                 fields
  *   SMS_DELIVER          mms lp sri udhi rp spare, addr (TP-OA), pid, dcs,

@@ -240,3 +240,12 @@ int udh_encode(uint8_t *out, size_t cap, const struct udh *h)
 		return w.err;
 	return (int)w.off;
 }
+
+const char *udh_ie_flags_name(uint8_t flags)
+{
+	if (flags & UDH_IE_BAD_LEN)
+		return "bad-length";
+	if (flags & UDH_IE_BAD_VALUE)
+		return "bad-value";
+	return "ok";
+}

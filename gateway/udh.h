@@ -121,3 +121,6 @@ int udh_encode(uint8_t *out, size_t cap, const struct udh *h);
 
 /* A name for an IEI ("concat8", "port16", ..., "unknown"). */
 const char *udh_iei_name(uint8_t iei);
+
+/* An IE's flags for printers: "ok", "bad-length", "bad-value". */
+const char *udh_ie_flags_name(uint8_t flags);

@@ -90,6 +90,9 @@ static void test_flagged(void **state)
 	assert_int_equal(h.ies[1].flags, UDH_IE_BAD_VALUE);
 	assert_int_equal(h.ies[2].flags, UDH_IE_BAD_VALUE);
 	assert_int_equal(h.ies[3].flags, UDH_IE_BAD_LEN);
+	assert_string_equal(udh_ie_flags_name(h.ies[0].flags), "ok");
+	assert_string_equal(udh_ie_flags_name(h.ies[1].flags), "bad-value");
+	assert_string_equal(udh_ie_flags_name(h.ies[3].flags), "bad-length");
 	assert_int_equal(udh_concat(&h, &c), 0);
 	assert_int_equal(c.ref, 1);
 
