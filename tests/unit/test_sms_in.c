@@ -24,10 +24,10 @@
 #include "tpdu.h"
 #include "verify.h"
 #include "tpdu_vectors.h"
+#include "sms_from_tpdu.h"
 
 #define TXLOG_PORT 16354
 
-enum form { F_UDH, F_SAR, F_DC1_GSM7 };
 
 struct fx {
 	void *ctx;
@@ -87,50 +87,12 @@ static void judge_all(struct fx *x, const struct extract_result *r)
 }
 
 /* One vector TPDU as a deliver_sm's short_message with esm_class/data_coding. */
-static void deliver(struct fx *x, const char *hex, enum form form)
+static void deliver(struct fx *x, const char *hex, enum sms_form form)
 {
-	uint8_t tp[SMS_TPDU_MAX_LEN], sm[300];
-	struct sms_tpdu t;
-	size_t n = strlen(hex) / 2, smlen = 0;
+	uint8_t sm[SMS_FROM_TPDU_BUF];
 	struct sms_in in = { .bind = 1, .src = "886912345678", .dst = "886900000001" };
 
-	for (size_t i = 0; i < n; i++)
-		sscanf(hex + 2 * i, "%2hhx", &tp[i]);
-	assert_int_equal(sms_tpdu_decode(&t, tp, n, SMS_MS_TO_SC), 0);
-
-	struct udh_concat uc;
-	bool is_concat = t.udhi && udh_concat(&t.ud.udh, &uc) == 0;
-	if (t.udhi && form != F_SAR) {
-		int hl = udh_encode(sm, sizeof(sm), &t.ud.udh);
-		assert_true(hl > 0);
-		smlen = (size_t)hl;
-		in.esm_class = 0x40;
-	} else if (t.udhi) {
-		/* SAR TLVs instead; keep the port in its own UDH */
-		struct udh ports;
-		uint16_t dp, sp;
-		udh_init(&ports);
-		if (udh_ports(&t.ud.udh, &dp, &sp) == 0) {
-			udh_add_ports(&ports, dp, sp, 16);
-			int hl = udh_encode(sm, sizeof(sm), &ports);
-			smlen = (size_t)hl;
-			in.esm_class = 0x40;
-		}
-		if (is_concat) {
-			in.has_sar = true;
-			in.sar_ref = uc.ref;
-			in.sar_total = uc.total;
-			in.sar_seq = uc.seq;
-		}
-	}
-	memcpy(sm + smlen, t.ud.data, t.ud.n);
-	smlen += t.ud.n;
-	in.sm = sm;
-	in.sm_len = smlen;
-	in.data_coding = t.ud.septets ? (form == F_DC1_GSM7 ? 1 : 0) :
-			 t.dcs.alphabet == SMS_ALPHABET_UCS2 ? 8 : 4;
-	in.dc1_gsm7 = form == F_DC1_GSM7;
-
+	assert_int_equal(sms_from_tpdu(hex, form, &in, sm), 0);
 	struct sms_seg seg;
 	struct extract_result *r = calloc(1, sizeof(*r));
 	assert_int_equal(sms_in_parse(&in, &seg), 0);
@@ -152,7 +114,7 @@ static void deliver(struct fx *x, const char *hex, enum form form)
 	free(r);
 }
 
-static void vectors_in_form(void **state, enum form form)
+static void vectors_in_form(void **state, enum sms_form form)
 {
 	struct fx *x = *state;
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
@@ -164,9 +126,9 @@ static void vectors_in_form(void **state, enum form form)
 	assert_int_equal(concat_get_stats(x->cc)->partial_now, 0);
 }
 
-static void vectors_udh(void **state) { vectors_in_form(state, F_UDH); }
-static void vectors_sar(void **state) { vectors_in_form(state, F_SAR); }
-static void vectors_dc1_gsm7(void **state) { vectors_in_form(state, F_DC1_GSM7); }
+static void vectors_udh(void **state) { vectors_in_form(state, SMS_FORM_UDH); }
+static void vectors_sar(void **state) { vectors_in_form(state, SMS_FORM_SAR); }
+static void vectors_dc1_gsm7(void **state) { vectors_in_form(state, SMS_FORM_DC1_GSM7); }
 
 static void port_rule(void **state)
 {
