@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/talloc.h>
 
