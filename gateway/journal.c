@@ -69,79 +69,7 @@
 #include "crc32c.h"
 #include "cursor.h"
 #include "journal.h"
-
-#define SEG_MAGIC	0x54584a4cu
-#define SEG_VERSION	1
-#define SEG_HDR_LEN	32
-#define ENT_MAGIC	0x4a45u
-#define ENT_HDR_LEN	28
-#define ENT_F_MSG	0x01
-#define IX_STEP		1024
-/* Reads are done through a window of this size (larger for big entries). */
-#define RD_WINDOW	(256u << 10)
-#define SEG_NAME_LEN	20	/* 16 hex digits + ".jnl" */
-
-struct seg {
-	uint64_t first;		/* first entry number */
-	uint64_t prev_seq;	/* last message seq before the segment */
-	uint64_t last_entry;	/* first - 1 while empty */
-	uint64_t last_seq;	/* prev_seq while it has no message */
-	uint64_t size;		/* bytes */
-};
-
-/* A sparse index point: entry `entry` starts at `off` in its segment. */
-struct ixpt {
-	uint64_t entry;
-	uint64_t prev_seq;	/* last message seq before this entry */
-	uint64_t off;
-};
-
-struct journal {
-	char *dir;
-	int dirfd;
-	int fd;			/* the current (last) segment, for appending */
-	struct journal_opts o;
-	struct seg *segs;
-	size_t nsegs;
-	struct ixpt *ix;
-	size_t nix;
-	uint64_t next_entry;
-	uint64_t last_seq;
-	uint64_t synced_entry;
-	uint64_t synced_seq;
-	uint64_t syncs;
-	bool dirty;		/* appended since the last sync */
-	int failed;		/* negative errno once a write or sync failed */
-};
-
-/* A buffered reader of one segment file. */
-struct segrd {
-	int fd;
-	uint8_t *buf;
-	size_t cap;
-	uint64_t boff;		/* file offset of buf[0] */
-	size_t blen;		/* valid bytes in buf */
-};
-
-struct ent_hdr {
-	uint8_t type;
-	uint8_t flags;
-	uint32_t len;
-	uint64_t entry;
-	uint64_t seq;
-	uint32_t crc;
-};
-
-struct journal_iter {
-	struct journal *j;
-	struct segrd r;
-	uint64_t off;		/* offset of the next entry in r.fd */
-	uint64_t next_entry;	/* its number */
-	uint64_t prev_seq;	/* the last message seq before it */
-	uint64_t min_entry;	/* skip entries below */
-	uint64_t min_seq;	/* seq mode: skip messages below */
-	bool msgs_only;
-};
+#include "journal_int.h"
 
 /* ---- encoding ---- */
 
@@ -287,7 +215,7 @@ static ssize_t segrd_get(void *ctx, struct segrd *r, uint64_t off, size_t n,
 }
 
 /* Read and check the segment header of r: 0, -EBADMSG (*why), or -errno. */
-static int segrd_header(void *ctx, struct segrd *r, uint64_t *first, uint64_t *prev_seq,
+int jnl_segrd_header(void *ctx, struct segrd *r, uint64_t *first, uint64_t *prev_seq,
 			const char **why)
 {
 	const uint8_t *p;
@@ -308,7 +236,7 @@ static int segrd_header(void *ctx, struct segrd *r, uint64_t *first, uint64_t *p
  * exactly at off, -EBADMSG (*why) for a bad, short or misnumbered entry, or
  * a negative errno.
  */
-static int segrd_entry(void *ctx, struct segrd *r, uint64_t off, uint64_t entry,
+int jnl_segrd_entry(void *ctx, struct segrd *r, uint64_t off, uint64_t entry,
 		       uint64_t prev_seq, struct ent_hdr *h, const uint8_t **payload,
 		       const char **why)
 {
@@ -347,7 +275,7 @@ static int segrd_entry(void *ctx, struct segrd *r, uint64_t off, uint64_t entry,
 	return 1;
 }
 
-static int open_seg(int dirfd, uint64_t first, int flags)
+int jnl_open_seg(int dirfd, uint64_t first, int flags)
 {
 	char name[SEG_NAME_LEN + 1];
 
@@ -402,7 +330,7 @@ static int note_entry(struct journal *j, const struct ent_hdr *h, uint64_t off)
 
 /* The last index point whose entry is <= entry (by_seq: whose prev_seq is
  * < seq); the first point if none. */
-static const struct ixpt *ix_find(const struct journal *j, uint64_t key, bool by_seq)
+const struct ixpt *jnl_ix_find(const struct journal *j, uint64_t key, bool by_seq)
 {
 	size_t lo = 0, hi = j->nix;
 
@@ -418,7 +346,7 @@ static const struct ixpt *ix_find(const struct journal *j, uint64_t key, bool by
 }
 
 /* The first entry number of the segment holding entry e. */
-static uint64_t seg_of(const struct journal *j, uint64_t e)
+uint64_t jnl_seg_of(const struct journal *j, uint64_t e)
 {
 	size_t lo = 0, hi = j->nsegs;
 
@@ -503,7 +431,7 @@ static int seg_create(struct journal *j, uint64_t first, uint64_t prev_seq)
 	rc = ix_push(j, first, prev_seq, SEG_HDR_LEN);
 	if (rc)
 		return rc;
-	j->fd = open_seg(j->dirfd, first, O_WRONLY | O_APPEND);
+	j->fd = jnl_open_seg(j->dirfd, first, O_WRONLY | O_APPEND);
 	return j->fd < 0 ? j->fd : 0;
 }
 
@@ -597,14 +525,14 @@ static int cut_tail(struct journal *j, struct journal_recovery *rec, int fd, uin
 /* Verify one segment and add it to the tables; the last one may be cut. */
 static int recover_seg(struct journal *j, struct journal_recovery *rec, uint64_t first, bool last)
 {
-	struct segrd r = { .fd = open_seg(j->dirfd, first, last ? O_RDWR : O_RDONLY) };
+	struct segrd r = { .fd = jnl_open_seg(j->dirfd, first, last ? O_RDWR : O_RDONLY) };
 	uint64_t hfirst, prev_seq, off = SEG_HDR_LEN;
 	const char *why = NULL;
 	int rc;
 
 	if (r.fd < 0)
 		return r.fd;
-	rc = segrd_header(j, &r, &hfirst, &prev_seq, &why);
+	rc = jnl_segrd_header(j, &r, &hfirst, &prev_seq, &why);
 	if (!rc && hfirst != first)
 		why = "segment header does not match its name", rc = -EBADMSG;
 	if (!rc && j->nsegs && (first != j->next_entry || prev_seq != j->last_seq))
@@ -622,7 +550,7 @@ static int recover_seg(struct journal *j, struct journal_recovery *rec, uint64_t
 		struct ent_hdr h;
 		const uint8_t *payload;
 
-		rc = segrd_entry(j, &r, off, j->next_entry, j->last_seq, &h, &payload, &why);
+		rc = jnl_segrd_entry(j, &r, off, j->next_entry, j->last_seq, &h, &payload, &why);
 		if (rc == 1) {
 			rc = note_entry(j, &h, off);
 			off += ENT_HDR_LEN + h.len;
@@ -653,7 +581,7 @@ static int recover(struct journal *j, struct journal_recovery *rec)
 	rec->segments = (unsigned)n;
 	if (!n)
 		return seg_create(j, 1, 0);
-	j->fd = open_seg(j->dirfd, j->segs[n - 1].first, O_WRONLY | O_APPEND);
+	j->fd = jnl_open_seg(j->dirfd, j->segs[n - 1].first, O_WRONLY | O_APPEND);
 	if (j->fd < 0)
 		return j->fd;
 	/* What was read back may still sit in the page cache only (a restart
@@ -663,6 +591,7 @@ static int recover(struct journal *j, struct journal_recovery *rec)
 
 static int journal_destructor(struct journal *j)
 {
+	jnl_async_stop(j);
 	if (j->fd >= 0)
 		close(j->fd);
 	if (j->dirfd >= 0)
@@ -730,7 +659,7 @@ void journal_close(struct journal *j)
 
 /* ---- appending ---- */
 
-static int fail(struct journal *j, int err)
+int jnl_fail(struct journal *j, int err)
 {
 	j->failed = err;
 	return err;
@@ -738,8 +667,12 @@ static int fail(struct journal *j, int err)
 
 static int do_sync(struct journal *j)
 {
+	int rc = jnl_async_wait(j);
+
+	if (rc)
+		return rc;
 	if (j->o.fdatasync_fn(j->fd))
-		return fail(j, errno ? -errno : -EIO);
+		return jnl_fail(j, errno ? -errno : -EIO);
 	j->syncs++;
 	j->dirty = false;
 	j->synced_entry = j->next_entry - 1;
@@ -758,7 +691,7 @@ static int rotate(struct journal *j)
 	close(j->fd);
 	j->fd = -1;
 	rc = seg_create(j, j->next_entry, j->last_seq);
-	return rc ? fail(j, rc) : 0;
+	return rc ? jnl_fail(j, rc) : 0;
 }
 
 static int writev_all(struct journal *j, struct iovec *iov, int cnt)
@@ -810,10 +743,10 @@ int journal_append(struct journal *j, uint8_t type, bool is_msg,
 	struct iovec iov[2] = { { hb, sizeof(hb) }, { (void *)payload, len } };
 	rc = writev_all(j, iov, len ? 2 : 1);
 	if (rc)
-		return fail(j, rc);
+		return jnl_fail(j, rc);
 	rc = note_entry(j, &h, cur->size);
 	if (rc)
-		return fail(j, rc);
+		return jnl_fail(j, rc);
 	j->dirty = true;
 	if (entry)
 		*entry = h.entry;
@@ -824,10 +757,14 @@ int journal_append(struct journal *j, uint8_t type, bool is_msg,
 
 int journal_sync(struct journal *j)
 {
+	int rc;
+
 	if (j->failed)
 		return -EIO;
-	if (!j->dirty)
-		return 0;
+	/* A background sync in flight may cover what the caller will ack. */
+	rc = jnl_async_wait(j);
+	if (rc || !j->dirty)
+		return rc;
 	return do_sync(j);
 }
 
@@ -898,114 +835,4 @@ int journal_keep(struct journal *j, uint64_t min_msgs, uint64_t needed_from)
 	memmove(j->ix, j->ix + k, (j->nix - k) * sizeof(*j->ix));
 	j->nix -= k;
 	return fsync(j->dirfd) ? -errno : deleted;
-}
-
-/* ---- iteration ---- */
-
-static int iter_destructor(struct journal_iter *it)
-{
-	if (it->r.fd >= 0)
-		close(it->r.fd);
-	return 0;
-}
-
-static int iter_new(void *ctx, struct journal *j, const struct ixpt *pt,
-		    struct journal_iter **out)
-{
-	struct journal_iter *it = talloc_zero(ctx, struct journal_iter);
-
-	if (!it)
-		return -ENOMEM;
-	it->j = j;
-	it->r.fd = open_seg(j->dirfd, seg_of(j, pt->entry), O_RDONLY);
-	if (it->r.fd < 0) {
-		int rc = it->r.fd;
-		talloc_free(it);
-		return rc;
-	}
-	talloc_set_destructor(it, iter_destructor);
-	it->off = pt->off;
-	it->next_entry = pt->entry;
-	it->prev_seq = pt->prev_seq;
-	*out = it;
-	return 0;
-}
-
-int journal_iter_entry(void *ctx, struct journal *j, uint64_t from, struct journal_iter **out)
-{
-	int rc = iter_new(ctx, j, ix_find(j, from, false), out);
-
-	if (!rc)
-		(*out)->min_entry = from;
-	return rc;
-}
-
-int journal_iter_seq(void *ctx, struct journal *j, uint64_t from, struct journal_iter **out)
-{
-	if (from < journal_oldest_seq(j))
-		return -ERANGE;
-	int rc = iter_new(ctx, j, ix_find(j, from, true), out);
-	if (!rc) {
-		(*out)->msgs_only = true;
-		(*out)->min_seq = from;
-	}
-	return rc;
-}
-
-/* The segment read so far ended: go on in the next one, which must start
- * with the entry expected. */
-static int iter_next_seg(struct journal_iter *it)
-{
-	uint64_t first, prev_seq;
-	const char *why;
-	int fd = open_seg(it->j->dirfd, it->next_entry, O_RDONLY);
-
-	if (fd < 0)
-		return fd;
-	close(it->r.fd);
-	it->r.fd = fd;
-	it->r.blen = 0;
-	int rc = segrd_header(it, &it->r, &first, &prev_seq, &why);
-	if (rc)
-		return rc;
-	if (first != it->next_entry || prev_seq != it->prev_seq)
-		return -EBADMSG;
-	it->off = SEG_HDR_LEN;
-	return 0;
-}
-
-int journal_iter_next(struct journal_iter *it, struct journal_entry *e)
-{
-	for (;;) {
-		struct ent_hdr h;
-		const uint8_t *payload;
-		const char *why;
-		int rc;
-
-		if (it->next_entry > it->j->synced_entry)
-			return 0;
-		rc = segrd_entry(it, &it->r, it->off, it->next_entry, it->prev_seq, &h, &payload, &why);
-		if (rc == 0) {
-			rc = iter_next_seg(it);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		it->off += ENT_HDR_LEN + h.len;
-		it->next_entry++;
-		if (h.flags & ENT_F_MSG)
-			it->prev_seq = h.seq;
-		if (h.entry < it->min_entry || (it->msgs_only && (h.seq < it->min_seq || !h.seq)))
-			continue;
-		*e = (struct journal_entry){ .entry = h.entry, .seq = h.seq, .type = h.type,
-			.len = h.len, .payload = payload };
-		return 1;
-	}
-}
-
-void journal_iter_free(struct journal_iter *it)
-{
-	talloc_free(it);
 }

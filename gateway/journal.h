@@ -23,7 +23,8 @@
  * cannot be retried safely on Linux); the caller answers the carrier with a
  * temporary error meanwhile.
  *
- * Not thread-safe: one journal object is used from one thread.  The on-disk
+ * Not thread-safe: one journal object is used from one thread (the
+ * background sync thread below is internal).  The on-disk
  * format is described at the top of journal.c.
  */
 #pragma once
@@ -113,6 +114,25 @@ int journal_append(struct journal *j, uint8_t type, bool is_msg,
  * the failed fdatasync, after which the journal is failed.
  */
 int journal_sync(struct journal *j);
+
+/*
+ * Background sync, for a loop that must not block in fdatasync: the same
+ * single fdatasync, run by a thread the journal starts on first use.
+ *
+ * journal_sync_fd: an eventfd that becomes readable when a background sync
+ * has finished (poll it for reading); or a negative errno.
+ * journal_sync_async: start syncing everything appended so far.  0 started,
+ * 1 nothing to sync, -EBUSY one is still in flight (collect it first),
+ * -EIO failed earlier, or a negative errno.  Appends may go on meanwhile;
+ * they are covered by the next sync.
+ * journal_sync_complete: collect a finished sync (call when the fd is
+ * readable): 1 done and journal_synced_*() advanced (ack those inputs now),
+ * 0 none finished yet, or the sync's negative errno (the journal is failed).
+ * journal_sync(), a rotation and journal_close() wait for one in flight.
+ */
+int journal_sync_fd(struct journal *j);
+int journal_sync_async(struct journal *j);
+int journal_sync_complete(struct journal *j);
 
 /* Numbers: the last entry/message appended, the last entry/message synced,
  * the oldest message seq kept (journal_last_seq() + 1 when none is kept),
