@@ -327,7 +327,11 @@ static void router_run(struct bus *b)
 	while (b->n_jobs < BUS_MAX_JOBS && read_request(b) > 0)
 		;
 	jobs_serve(b, &budget);
+	/* a job behind another of its client waits for that one: counting
+	 * it as ready would spin the zero timer while the head is blocked */
 	llist_for_each_entry(j, &b->jobs, list) {
+		if (earlier_same_client(b, j))
+			continue;
 		if (j->blocked)
 			blocked = true;
 		else

@@ -381,13 +381,47 @@ static void test_replay_big(void **state)
 	f->st->oldest = 1;
 	f->st->next = STORE_MAX;
 	f->st->fetch_calls = 0;
+	/* both at once: the second waits behind the first (same client) */
 	replay(f, "1", "20000");	/* cut to 10000 */
+	replay(f, "10001", "10000");
 	expect_range(f, 1, 10000, "10001");
+	expect_range(f, 10001, 20000, "20001");
 	/* one fetch per seq, plus one per retry when the DEALER's queue was
 	 * full (ZMQ_ROUTER_MANDATORY: EAGAIN, the job waits) */
-	assert_in_range(f->st->fetch_calls, 10000, 10000 + 200);
-	replay(f, "10001", "10000");
-	expect_range(f, 10001, 20000, "20001");
+	assert_in_range(f->st->fetch_calls, 20000, 20000 + 400);
+}
+
+/* A client that leaves in the middle of a big replay: its job is dropped
+ * (EHOSTUNREACH), and the others are still served. */
+static void test_replay_client_gone(void **state)
+{
+	struct fx *f = *state;
+	void *d2 = zmq_socket(f->zctx, ZMQ_DEALER);
+	struct bus_stats st;
+	int zero = 0;
+	time_t end = time(NULL) + DEADLINE_S;
+
+	f->st->oldest = 1;
+	f->st->next = STORE_MAX;
+	assert_int_equal(zmq_connect(d2, f->rep_ep), 0);
+	assert_true(zmq_send(d2, "REPLAY", 6, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(d2, "1", 1, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(d2, "10000", 5, 0) >= 0);
+	do {		/* until the bus has started the answer */
+		osmo_select_main(1);
+		bus_get_stats(f->bus, &st);
+	} while (st.replayed == 0 && time(NULL) < end);
+	assert_true(st.replayed > 0);
+	zmq_setsockopt(d2, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_close(d2);
+	do {
+		osmo_select_main(1);
+		bus_get_stats(f->bus, &st);
+	} while (st.lost_clients == 0 && time(NULL) < end);
+	assert_int_equal(st.lost_clients, 1);
+	assert_true(st.replayed < 10000);
+	replay(f, "3", "2");
+	expect_range(f, 3, 4, "5");
 }
 
 /* Many requests in one burst: every one is read (the edge-triggered fd is
@@ -418,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_client_gone, setup, teardown),
 	};
 	void *lctx = talloc_named_const(NULL, 0, "test_bus log");
 
