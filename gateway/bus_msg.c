@@ -74,10 +74,12 @@ int bus_fmt_time_ms(char *out, int64_t unix_ms)
 {
 	/* floor division, so that -1 ms is 1969-12-31T23:59:59.999Z */
 	int64_t s = unix_ms >= 0 ? unix_ms / 1000 : -((-(unix_ms + 1)) / 1000) - 1;
-	unsigned ms = (unsigned)(unix_ms - s * 1000);
+	unsigned ms;
 
+	/* before s * 1000, which overflows for the extremes of int64_t */
 	if (s < UNIX_YEAR0 || s >= UNIX_YEAR10000)
 		return -ERANGE;
+	ms = (unsigned)(unix_ms - s * 1000);
 	fmt_date_time(out, s);
 	out[19] = '.';
 	put_digits(out + 20, ms, 3);
