@@ -431,8 +431,11 @@ struct bus *bus_open(void *ctx, const char *pub_ep, const char *replay_ep,
 		if (!b->router)
 			goto fail;
 	}
-	LOGP(DBUS, LOGL_NOTICE, "publishing on %s, replay on %s\n", pub_ep,
-	     replay_ep ? replay_ep : "(none)");
+	char pe[128] = "", re[128] = "(none)";
+	bus_endpoint(b, 0, pe, sizeof(pe));
+	if (b->router)
+		bus_endpoint(b, 1, re, sizeof(re));
+	LOGP(DBUS, LOGL_NOTICE, "publishing on %s, replay on %s\n", pe, re);
 	return b;
 fail:
 	bus_close(b);
