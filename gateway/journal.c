@@ -836,3 +836,76 @@ int journal_keep(struct journal *j, uint64_t min_msgs, uint64_t needed_from)
 	j->nix -= k;
 	return fsync(j->dirfd) ? -errno : deleted;
 }
+
+/* ---- cutting an unfinished tail (start-up only) ---- */
+
+/* The file offset of entry e in its segment (first entry `first`). */
+static int entry_offset(struct journal *j, uint64_t first, uint64_t e, uint64_t *off)
+{
+	const struct ixpt *pt = jnl_ix_find(j, e, false);
+	struct segrd r = { .fd = jnl_open_seg(j->dirfd, first, O_RDONLY) };
+	uint64_t o = SEG_HDR_LEN, n = first, prev = 0;
+	int rc = 0;
+
+	if (r.fd < 0)
+		return r.fd;
+	for (size_t i = 0; i < j->nsegs; i++)
+		if (j->segs[i].first == first)
+			prev = j->segs[i].prev_seq;
+	if (pt->entry >= first && pt->entry <= e) {
+		o = pt->off;
+		n = pt->entry;
+		prev = pt->prev_seq;
+	}
+	while (n < e) {
+		struct ent_hdr h;
+		const uint8_t *payload;
+		const char *why;
+		rc = jnl_segrd_entry(j, &r, o, n, prev, &h, &payload, &why);
+		if (rc != 1) {
+			rc = rc < 0 ? rc : -EBADMSG;
+			break;
+		}
+		if (h.flags & ENT_F_MSG)
+			prev = h.seq;
+		o += ENT_HDR_LEN + h.len;
+		n++;
+		rc = 0;
+	}
+	close(r.fd);
+	talloc_free(r.buf);
+	*off = o;
+	return rc;
+}
+
+int journal_cut_after(struct journal *j, uint64_t entry)
+{
+	uint64_t last = j->next_entry - 1, first, off;
+	char name[SEG_NAME_LEN + 1];
+	int rc, fd;
+
+	if (entry >= last)
+		return 0;
+	if (j->dirty || entry + 1 < journal_oldest_entry(j))
+		return -EINVAL;
+	first = jnl_seg_of(j, entry + 1);
+	rc = entry_offset(j, first, entry + 1, &off);
+	if (rc)
+		return rc;
+	/* later segments first, so that a crash in between leaves a journal
+	 * that recovery reads (a shorter tail), never a hole */
+	for (size_t i = j->nsegs; i-- > 0 && j->segs[i].first > first;) {
+		seg_name(name, j->segs[i].first);
+		if (unlinkat(j->dirfd, name, 0) && errno != ENOENT)
+			return -errno;
+	}
+	if (fsync(j->dirfd))
+		return -errno;
+	fd = jnl_open_seg(j->dirfd, first, O_RDWR);
+	if (fd < 0)
+		return fd;
+	rc = ftruncate(fd, (off_t)off) || fsync(fd) ? -errno : 0;
+	close(fd);
+	LOGP(DLGLOBAL, LOGL_NOTICE, "%s: entries %" PRIu64 "..%" PRIu64 " cut\n", j->dir, entry + 1, last);
+	return rc;
+}

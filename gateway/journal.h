@@ -188,5 +188,15 @@ void journal_iter_free(struct journal_iter *it);
  * a crash, name holds either the old or the new content, whole.
  * Returns 0 or a negative errno.
  */
+/*
+ * Cut every entry after `entry` (start-up only: nothing appended since the
+ * open).  The caller uses it for an input whose entries a crash left
+ * unfinished; they were never synced on purpose and never acknowledged.
+ * The journal's tables are stale afterwards: close it and open it again.
+ * Returns 0, -EINVAL (appended since the open, or entry older than kept),
+ * -EBADMSG, or a negative errno of the file system.
+ */
+int journal_cut_after(struct journal *j, uint64_t entry);
+
 int journal_write_file_atomic(const char *dir, const char *name,
 			      const void *buf, size_t len);

@@ -1,0 +1,133 @@
+/*
+ * engine_group.c — one input's journal entries as a group, group commit,
+ * and what happens after the sync: answers, then publication.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <osmocom/core/talloc.h>
+
+#include "counters.h"
+#include "engine_int.h"
+#include "journal.h"
+#include "jrec.h"
+#include "logging.h"
+
+static void schedule_flush(struct engine *e)
+{
+	if (!osmo_timer_pending(&e->flush_timer))
+		osmo_timer_schedule(&e->flush_timer, 0, 0);
+}
+
+int group_begin(struct group *g, struct engine *e, const char *bearer, const char *src,
+		int64_t rx_ms, engine_ack_cb cb, void *cb_data)
+{
+	g->e = e;
+	g->bearer = bearer;
+	g->src = src;
+	g->rx_ms = rx_ms;
+	g->p = talloc_zero(e, struct pending);
+	if (!g->p)
+		return -ENOMEM;
+	g->p->cb = cb;
+	g->p->cb_data = cb_data;
+	return 0;
+}
+
+void group_append(struct group *g, uint8_t type, const void *buf, size_t len, uint64_t *entry)
+{
+	uint64_t ent = 0, seq = 0;
+	int rc;
+
+	if (g->p->err)
+		return;
+	rc = journal_append(g->e->j, type, type == JREC_MSG, buf, len, &ent, &seq);
+	if (rc < 0) {
+		LOGP(DJOURNAL, LOGL_ERROR, "journal append failed: %s\n", strerror(-rc));
+		g->p->err = rc;
+		return;
+	}
+	engine_ctr(g->e, TXGW_CTR_JOURNAL_ENTRIES, 1);
+	if (entry)
+		*entry = ent;
+}
+
+uint64_t group_next_seq(const struct group *g)
+{
+	return journal_last_seq(g->e->j) + 1;
+}
+
+/* Journal one bus message and keep it for publication after the sync. */
+void group_msg(struct group *g, const char *topic, const char *json, size_t len)
+{
+	struct jrec_msg m = { .topic = topic, .topic_len = strlen(topic), .payload = json, .len = len };
+	struct pending *p = g->p;
+	int n = jrec_msg_encode(g->e->buf, JOURNAL_MAX_PAYLOAD, &m);
+
+	if (n < 0) {
+		p->err = p->err ? p->err : n;
+		return;
+	}
+	group_append(g, JREC_MSG, g->e->buf, (size_t)n, NULL);
+	if (p->err)
+		return;
+	struct pmsg *msgs = talloc_realloc(p, p->msgs, struct pmsg, p->n_msgs + 1);
+	if (!msgs) {
+		p->err = -ENOMEM;
+		return;
+	}
+	p->msgs = msgs;
+	msgs[p->n_msgs].topic = topic;
+	msgs[p->n_msgs].payload = talloc_memdup(p, json, len);
+	msgs[p->n_msgs].len = len;
+	p->n_msgs++;
+}
+
+void group_commit(struct group *g)
+{
+	struct engine *e = g->e;
+
+	group_append(g, JREC_COMMIT, NULL, 0, NULL);
+	llist_add_tail(&g->p->list, &e->pending);
+	e->n_pending++;
+	schedule_flush(e);
+}
+
+static void publish(struct engine *e, const struct pending *p)
+{
+	for (unsigned i = 0; i < p->n_msgs; i++) {
+		if (!e->bus)
+			break;
+		if (bus_publish(e->bus, p->msgs[i].topic, p->msgs[i].payload, p->msgs[i].len) == 0)
+			engine_ctr(e, TXGW_CTR_BUS_PUBLISHED, 1);
+	}
+}
+
+int engine_flush(struct engine *e)
+{
+	struct pending *p, *tmp;
+	int rc;
+
+	osmo_timer_del(&e->flush_timer);
+	if (llist_empty(&e->pending))
+		return 0;
+	rc = journal_sync(e->j);
+	if (rc < 0)
+		LOGP(DJOURNAL, LOGL_ERROR, "journal sync failed: %s; %u inputs get a temporary error\n",
+		     strerror(-rc), e->n_pending);
+	else
+		engine_ctr(e, TXGW_CTR_JOURNAL_SYNCS, 1);
+	llist_for_each_entry_safe(p, tmp, &e->pending, list) {
+		int status = p->err ? p->err : rc;
+		llist_del(&p->list);
+		e->n_pending--;
+		if (p->cb)
+			p->cb(p->cb_data, status);
+		if (status == 0)
+			publish(e, p);
+		talloc_free(p);
+	}
+	if (rc == 0 && journal_last_entry(e->j) - e->ckpt_entry >= e->cfg.checkpoint_every)
+		engine_retain(e);
+	return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * engine_int.h — the engine's insides, shared by engine.c (processing),
+ * engine_group.c (journal groups, flush, publish) and engine_recover.c
+ * (start-up, checkpoints, replay).  Not for other modules.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <osmocom/core/linuxlist.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/timer.h>
+
+#include "engine.h"
+#include "json.h"
+
+struct journal;
+struct journal_iter;
+struct verifier;
+struct ledger;
+struct concat;
+
+#define ENGINE_CKPT_NAME	"ledger.ckpt"
+#define ENGINE_CKPT_MAGIC	"TXGWCKPT"
+#define ENGINE_DEFAULT_CKPT_EVERY	100000
+#define ENGINE_DEFAULT_MAX_PARTIAL	100000
+#define ENGINE_DEFAULT_MAX_BYTES	(64u << 20)
+
+/* A bus message waiting for the sync before it is published. */
+struct pmsg {
+	const char *topic;	/* static */
+	char *payload;		/* talloc'd under the pending input */
+	size_t len;
+};
+
+/* An input waiting for the sync. */
+struct pending {
+	struct llist_head list;
+	engine_ack_cb cb;
+	void *cb_data;
+	int err;		/* an append failed: answer with it */
+	unsigned n_msgs;
+	struct pmsg *msgs;	/* talloc array */
+};
+
+struct engine {
+	void *ctx;
+	struct engine_cfg cfg;		/* strings copied under the engine */
+	struct journal *j;
+	const struct registry *reg;
+	struct verifier *v;
+	struct ledger *l;
+	struct concat *cc;
+	struct bus *bus;
+	struct rate_ctr_group *ctrs;
+	struct llist_head pending;
+	unsigned n_pending;
+	struct osmo_timer_list flush_timer;
+	uint64_t ckpt_entry;		/* last entry the ledger checkpoint covers */
+	struct journal_iter *rit;	/* replay: the iterator kept between fetches */
+	uint64_t rit_next;		/* the seq it reads next */
+	struct jw w;			/* JSON scratch */
+	uint8_t *buf;			/* entry scratch, JOURNAL_MAX_PAYLOAD */
+};
+
+/* One input's group of journal entries being written. */
+struct group {
+	struct engine *e;
+	struct pending *p;
+	const char *bearer;		/* "sms" | "smtp" */
+	const char *src;
+	int64_t rx_ms;
+};
+
+static inline void engine_ctr(struct engine *e, unsigned idx, uint64_t n)
+{
+	if (e->ctrs && n)
+		rate_ctr_add(rate_ctr_group_get_ctr(e->ctrs, idx), (int)n);
+}
+
+/* engine_group.c */
+int group_begin(struct group *g, struct engine *e, const char *bearer, const char *src,
+		int64_t rx_ms, engine_ack_cb cb, void *cb_data);
+void group_append(struct group *g, uint8_t type, const void *buf, size_t len, uint64_t *entry);
+uint64_t group_next_seq(const struct group *g);
+void group_msg(struct group *g, const char *topic, const char *json, size_t len);
+void group_commit(struct group *g);
+
+/* engine_recover.c */
+int engine_recover(struct engine *e, char *err, size_t cap);
+int engine_checkpoint(struct engine *e);
+void engine_retain(struct engine *e);
