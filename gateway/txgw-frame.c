@@ -305,12 +305,24 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "r:c:a:f:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': reg = optarg; break;
-		case 'c': ca = optarg; break;
-		case 'a': armour = optarg; break;
-		case 'f': file = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: goto bad_usage;
+		case 'r':
+			reg = optarg;
+			break;
+		case 'c':
+			ca = optarg;
+			break;
+		case 'a':
+			armour = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			talloc_free(ctx);
+			return 0;
+		default:
+			goto bad_usage;
 		}
 	}
 	/* exactly one input: HEX, --armour or --file */
