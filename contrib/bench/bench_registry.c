@@ -11,7 +11,8 @@
  *   bench_registry run FILE M [SEED]
  *	load FILE (time, peak RSS by getrusage), sign one frame for each of
  *	the M real devices, verify them in a random order through one
- *	verifier (default cache size), then as often for one device
+ *	verifier (default cache size), then as often for one device; with
+ *	M = 0 only the load
  *
  * Rates are per second of user CPU time (see bench_verify.c).
  */
@@ -25,6 +26,7 @@
 #include <openssl/evp.h>
 #include <talloc.h>
 
+#include "bench_clock.h"
 #include "frame.h"
 #include "registry.h"
 #include "sign.h"
@@ -51,22 +53,6 @@ static int device_signer(void *ctx, uint64_t seed, uint64_t dev, struct txl_sign
 	}
 	EVP_Digest(in, sizeof(in), key, NULL, EVP_sha256(), NULL);
 	return txl_signer_from_seed(ctx, key, s);
-}
-
-static double user_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-}
-
-static double wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static long max_rss_kb(void)
@@ -126,7 +112,7 @@ static int gen(const char *path, uint64_t n, uint64_t m, uint64_t seed)
 static double verify_rate(struct verifier *v, struct registry *r, uint8_t (*frames)[TXL_MIN_LEN],
 			  const uint32_t *order, uint32_t count, const char *what)
 {
-	double t0 = user_cpu(), w0 = wall(), t;
+	double t0 = bench_user_cpu(), w0 = bench_wall(), t;
 	struct txl_frame f;
 	uint32_t k;
 
@@ -139,9 +125,9 @@ static double verify_rate(struct verifier *v, struct registry *r, uint8_t (*fram
 			exit(1);
 		}
 	}
-	t = user_cpu() - t0;
+	t = bench_user_cpu() - t0;
 	printf("%-36s %9.1f verify/s (%u in %.2f s user CPU; wall-clock %.1f/s)\n", what, count / t, count, t,
-	       count / (wall() - w0));
+	       count / (bench_wall() - w0));
 	return count / t;
 }
 
@@ -158,14 +144,16 @@ static int run(const char *path, uint32_t m, uint64_t seed)
 	long rss0 = max_rss_kb();
 	int rc;
 
-	t0 = user_cpu();
-	w0 = wall();
+	t0 = bench_user_cpu();
+	w0 = bench_wall();
 	rc = registry_load(ctx, path, NULL, &r, &rep);
 	printf("registry_load: %zu entries, rc %d, %.2f s wall-clock (%.2f s user CPU), peak RSS %.1f MB "
-	       "(%.1f MB before the load)\n", registry_count(r), rc, wall() - w0, user_cpu() - t0,
+	       "(%.1f MB before the load)\n", registry_count(r), rc, bench_wall() - w0, bench_user_cpu() - t0,
 	       max_rss_kb() / 1024.0, rss0 / 1024.0);
 	if (rc || registry_count(r) < m)
 		return 1;
+	if (m == 0)
+		return 0;
 
 	fprintf(stderr, "  signing %u frames...\n", m);
 	frames = talloc_size(ctx, (size_t)m * TXL_MIN_LEN);

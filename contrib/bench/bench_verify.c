@@ -20,26 +20,11 @@
 
 #include <talloc.h>
 
+#include "bench_clock.h"
 #include "frame.h"
 #include "registry.h"
 #include "sign.h"
 #include "verify.h"
-
-static double wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double user_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-}
 
 static int bench(void *ctx, enum txl_alg alg, double secs)
 {
@@ -69,8 +54,8 @@ static int bench(void *ctx, enum txl_alg alg, double secs)
 	len = txl_frame_sign(s, &f, frame, sizeof(frame));
 	if (len != TXL_MIN_LEN || txl_verify(v, &e, frame, TXL_MIN_LEN - TXL_SIG_LEN, frame + len - TXL_SIG_LEN))
 		return -1;
-	t0 = user_cpu();
-	w0 = wall();
+	t0 = bench_user_cpu();
+	w0 = bench_wall();
 	do {
 		int i;
 
@@ -78,10 +63,10 @@ static int bench(void *ctx, enum txl_alg alg, double secs)
 			if (txl_verify(v, &e, frame, TXL_MIN_LEN - TXL_SIG_LEN, frame + len - TXL_SIG_LEN))
 				return -1;
 		n += 256;
-		t = user_cpu() - t0;
+		t = bench_user_cpu() - t0;
 	} while (t < secs);
 	printf("%s verify/s %.1f (%ld in %.2f s user CPU; wall-clock %.1f/s; %d-byte frame)\n",
-	       txl_alg_name(alg), n / t, n, t, n / (wall() - w0), len);
+	       txl_alg_name(alg), n / t, n, t, n / (bench_wall() - w0), len);
 	txl_signer_free(s);
 	verifier_free(v);
 	return 0;
