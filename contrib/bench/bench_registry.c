@@ -26,7 +26,7 @@
 #include <openssl/evp.h>
 #include <talloc.h>
 
-#include "bench_clock.h"
+#include "timing.h"
 #include "frame.h"
 #include "registry.h"
 #include "sign.h"

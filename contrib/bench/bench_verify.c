@@ -15,12 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <talloc.h>
 
-#include "bench_clock.h"
+#include "timing.h"
 #include "frame.h"
 #include "registry.h"
 #include "sign.h"
