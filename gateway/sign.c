@@ -96,6 +96,17 @@ int txl_signer_generate(void *ctx, enum txl_alg alg, struct txl_signer **out)
 	return signer_wrap(ctx, pk, out);
 }
 
+int txl_signer_from_seed(void *ctx, const uint8_t seed[32], struct txl_signer **out)
+{
+	EVP_PKEY *pk = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, seed, 32);
+
+	if (!pk) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return signer_wrap(ctx, pk, out);
+}
+
 void txl_signer_free(struct txl_signer *s)
 {
 	talloc_free(s);

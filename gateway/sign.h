@@ -19,6 +19,11 @@ int txl_signer_load(void *ctx, const char *pem_path, struct txl_signer **out);
 /* Generate a fresh key pair for alg.  0, -EINVAL (alg), -ENOMEM. */
 int txl_signer_generate(void *ctx, enum txl_alg alg, struct txl_signer **out);
 
+/* An Ed25519 signer from its 32-byte private key (the RFC 8032 §5.1.5
+ * seed): simulators derive many device keys from one secret this way
+ * instead of storing them.  0, -EINVAL, -ENOMEM. */
+int txl_signer_from_seed(void *ctx, const uint8_t seed[32], struct txl_signer **out);
+
 void txl_signer_free(struct txl_signer *s);
 
 enum txl_alg txl_signer_alg(const struct txl_signer *s);

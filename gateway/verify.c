@@ -232,3 +232,32 @@ int txl_verify(struct verifier *v, const struct reg_entry *e, const uint8_t *msg
 	ERR_clear_error();
 	return rc == -ENOMEM ? rc : -EBADMSG;
 }
+
+int txl_frame_check(struct verifier *v, const struct registry *r, const struct txl_frame *f,
+		    const uint8_t *frame, const struct reg_entry **entry)
+{
+	const struct reg_entry *e = registry_lookup(r, f->device_id, f->key_id);
+	int rc;
+
+	*entry = e;
+	if (!e || e->alg != f->alg)
+		return TXL_CHECK_UNKNOWN_DEVICE;
+	rc = txl_verify(v, e, frame, f->signed_len, f->sig);
+	if (rc == -EBADMSG)
+		return TXL_CHECK_BAD_SIGNATURE;
+	if (rc)
+		return rc;
+	return e->revoked ? TXL_CHECK_REVOKED : TXL_CHECK_OK;
+}
+
+const char *txl_check_name(int check)
+{
+	static const char *const names[] = {
+		[TXL_CHECK_OK] = "ok",
+		[TXL_CHECK_UNKNOWN_DEVICE] = "unknown_device",
+		[TXL_CHECK_BAD_SIGNATURE] = "bad_signature",
+		[TXL_CHECK_REVOKED] = "revoked",
+	};
+
+	return check >= 0 && check < (int)(sizeof(names) / sizeof(names[0])) ? names[check] : NULL;
+}

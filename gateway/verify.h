@@ -45,3 +45,25 @@ void verifier_stats(const struct verifier *v, uint64_t *hits, uint64_t *misses);
  * Returns its length, or -ENOSPC.
  */
 int ecdsa_p1363_to_der(uint8_t *out, size_t cap, const uint8_t rs[64]);
+
+/* Steps 1 to 3 of txlog-v1.md "What the gateway checks, per device", in
+ * that order. */
+enum txl_check {
+	TXL_CHECK_OK,			/* verifies against an active key */
+	TXL_CHECK_UNKNOWN_DEVICE,	/* no (device_id, key_id), or another alg */
+	TXL_CHECK_BAD_SIGNATURE,
+	TXL_CHECK_REVOKED,		/* verifies, but the key is revoked */
+};
+
+/*
+ * Check a decoded frame f (from txl_frame_decode() over frame[]) against
+ * the registry r.  Returns an enum txl_check (>= 0), *entry the registry
+ * entry when there is one (else NULL); or a negative errno (-ENOMEM, or
+ * -EINVAL for a registry entry without a usable key).
+ */
+int txl_frame_check(struct verifier *v, const struct registry *r, const struct txl_frame *f,
+		    const uint8_t *frame, const struct reg_entry **entry);
+
+/* The reason names of the bus (bus.md txlog.reject "reason"): "ok",
+ * "unknown_device", "bad_signature", "revoked"; NULL for another value. */
+const char *txl_check_name(int check);

@@ -368,6 +368,37 @@ static void test_write_keys(void **state)
 	txl_signer_free(s);
 }
 
+/* RFC 8032 §7.1 TEST 1: the seed's public key and the empty message's
+ * signature. */
+static void test_rfc8032_seed(void **state)
+{
+	static const uint8_t seed[32] = {
+		0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
+		0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
+	};
+	static const uint8_t pub[32] = {
+		0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a,
+		0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a,
+	};
+	static const uint8_t sig0[8] = { 0xe5, 0x56, 0x43, 0x00, 0xc3, 0x60, 0xac, 0x72 };
+	static const uint8_t sig_end[8] = { 0x65, 0x51, 0x41, 0x43, 0x8e, 0x7a, 0x10, 0x0b };
+	struct verifier *v = verifier_alloc(ctx, 1);
+	struct txl_signer *s;
+	struct reg_entry e;
+	uint8_t sig[64];
+
+	assert_int_equal(txl_signer_from_seed(ctx, seed, &s), 0);
+	assert_int_equal(txl_signer_alg(s), TXL_ALG_ED25519);
+	entry_of(s, 1, 1, &e);
+	assert_memory_equal(e.key, pub, 32);
+	assert_int_equal(txl_sign(s, (const uint8_t *)"", 0, sig), 0);
+	assert_memory_equal(sig, sig0, 8);
+	assert_memory_equal(sig + 56, sig_end, 8);
+	assert_int_equal(txl_verify(v, &e, (const uint8_t *)"", 0, sig), 0);
+	txl_signer_free(s);
+	verifier_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_random_frames),
 		cmocka_unit_test(test_p1363_to_der),
 		cmocka_unit_test(test_write_keys),
+		cmocka_unit_test(test_rfc8032_seed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
