@@ -212,15 +212,23 @@
 /* §4.1.7 outbind */
 #define SMPP_BODY_OUTBIND(F) F(SYSTEM_ID, 16) F(PASSWORD, 9)
 
+/*
+ * §4.4.1 submit_sm, §4.5.1 submit_multi and §4.6.1 deliver_sm share their
+ * tail from esm_class on; tmax is the size of schedule_delivery_time and
+ * validity_period (17, but 1 in deliver_sm where they "must be set to
+ * NULL").
+ */
+#define SMPP_BODY_SM_TAIL(F, tmax) \
+	F(ESM_CLASS, 1) F(PROTOCOL_ID, 1) F(PRIORITY_FLAG, 1) \
+	F(SCHEDULE_DELIVERY_TIME, tmax) F(VALIDITY_PERIOD, tmax) \
+	F(REGISTERED_DELIVERY, 1) F(REPLACE_IF_PRESENT_FLAG, 1) \
+	F(DATA_CODING, 1) F(SM_DEFAULT_MSG_ID, 1) F(SHORT_MESSAGE, 254)
+
 /* §4.4.1 submit_sm */
 #define SMPP_BODY_SUBMIT_SM(F) \
 	F(SERVICE_TYPE, 6) F(SOURCE_ADDR_TON, 1) F(SOURCE_ADDR_NPI, 1) \
 	F(SOURCE_ADDR, 21) F(DEST_ADDR_TON, 1) F(DEST_ADDR_NPI, 1) \
-	F(DESTINATION_ADDR, 21) F(ESM_CLASS, 1) F(PROTOCOL_ID, 1) \
-	F(PRIORITY_FLAG, 1) F(SCHEDULE_DELIVERY_TIME, 17) \
-	F(VALIDITY_PERIOD, 17) F(REGISTERED_DELIVERY, 1) \
-	F(REPLACE_IF_PRESENT_FLAG, 1) F(DATA_CODING, 1) \
-	F(SM_DEFAULT_MSG_ID, 1) F(SHORT_MESSAGE, 254)
+	F(DESTINATION_ADDR, 21) SMPP_BODY_SM_TAIL(F, 17)
 
 /* §4.4.2 submit_sm_resp, §4.7.2 data_sm_resp (with TLVs) */
 #define SMPP_BODY_MESSAGE_ID(F) F(MESSAGE_ID, 65)
@@ -231,27 +239,16 @@
  */
 #define SMPP_BODY_SUBMIT_MULTI(F) \
 	F(SERVICE_TYPE, 6) F(SOURCE_ADDR_TON, 1) F(SOURCE_ADDR_NPI, 1) \
-	F(SOURCE_ADDR, 21) F(DEST_ADDRESSES, 254) F(ESM_CLASS, 1) \
-	F(PROTOCOL_ID, 1) F(PRIORITY_FLAG, 1) F(SCHEDULE_DELIVERY_TIME, 17) \
-	F(VALIDITY_PERIOD, 17) F(REGISTERED_DELIVERY, 1) \
-	F(REPLACE_IF_PRESENT_FLAG, 1) F(DATA_CODING, 1) \
-	F(SM_DEFAULT_MSG_ID, 1) F(SHORT_MESSAGE, 254)
+	F(SOURCE_ADDR, 21) F(DEST_ADDRESSES, 254) SMPP_BODY_SM_TAIL(F, 17)
 
 /* §4.5.2 submit_multi_resp: unsuccess_sme structures of §4.5.2.1 */
 #define SMPP_BODY_SUBMIT_MULTI_RESP(F) F(MESSAGE_ID, 65) F(UNSUCCESS_SMES, 254)
 
-/*
- * §4.6.1 deliver_sm: the submit_sm layout, but schedule_delivery_time and
- * validity_period "must be set to NULL" (size 1), as the table says.
- */
+/* §4.6.1 deliver_sm: the submit_sm layout, times of size 1 (see above) */
 #define SMPP_BODY_DELIVER_SM(F) \
 	F(SERVICE_TYPE, 6) F(SOURCE_ADDR_TON, 1) F(SOURCE_ADDR_NPI, 1) \
 	F(SOURCE_ADDR, 21) F(DEST_ADDR_TON, 1) F(DEST_ADDR_NPI, 1) \
-	F(DESTINATION_ADDR, 21) F(ESM_CLASS, 1) F(PROTOCOL_ID, 1) \
-	F(PRIORITY_FLAG, 1) F(SCHEDULE_DELIVERY_TIME, 1) \
-	F(VALIDITY_PERIOD, 1) F(REGISTERED_DELIVERY, 1) \
-	F(REPLACE_IF_PRESENT_FLAG, 1) F(DATA_CODING, 1) \
-	F(SM_DEFAULT_MSG_ID, 1) F(SHORT_MESSAGE, 254)
+	F(DESTINATION_ADDR, 21) SMPP_BODY_SM_TAIL(F, 1)
 
 /* §4.6.2 deliver_sm_resp: message_id "unused and set to NULL" (size 1) */
 #define SMPP_BODY_DELIVER_SM_RESP(F) F(MESSAGE_ID, 1)

@@ -372,7 +372,7 @@ int smpp_pdu_unpack(struct smpp_pdu *p, const uint8_t *buf, size_t len,
 		return -EINVAL;
 	}
 	if ((p->command_id & 0x80000000u) && p->command_status != ESME_ROK &&
-	    len == SMPP_HDR_LEN) {
+	    len == SMPP_HDR_LEN && d->body->id != F__END) {
 		p->body_omitted = true;
 		return 0;
 	}
@@ -605,12 +605,13 @@ bool smpp_pdu_equal(const struct smpp_pdu *a, const struct smpp_pdu *b)
 	const struct cmd_def *d;
 
 	if (a->command_id != b->command_id || a->command_status != b->command_status ||
-	    a->sequence_number != b->sequence_number ||
-	    a->body_omitted != b->body_omitted)
+	    a->sequence_number != b->sequence_number)
 		return false;
 	d = cmd_find(a->command_id);
-	if (!d || a->body_omitted)
+	if (!d || d->body->id == F__END)
 		return true;
+	if (a->body_omitted || b->body_omitted)
+		return a->body_omitted == b->body_omitted;
 	for (const struct fref *f = d->body; f->id != F__END; f++)
 		if (!field_equal(a, b, f))
 			return false;
