@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "smpp_pdu.h"
+#include "smpp_test.h"
 
 #define U32(v) (uint8_t)((uint32_t)(v) >> 24), (uint8_t)((uint32_t)(v) >> 16), \
 	(uint8_t)((uint32_t)(v) >> 8), (uint8_t)(v)
@@ -876,32 +877,7 @@ static void test_resp_id(void **state)
 
 /* ---- seeded random round trips and mutations ------------------------- */
 
-struct rng {
-	uint64_t s;
-};
 
-static uint32_t rnd(struct rng *g)
-{
-	/* splitmix64 */
-	uint64_t z = (g->s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
-
-static uint32_t rnd_below(struct rng *g, uint32_t n)
-{
-	return n ? rnd(g) % n : 0;
-}
-
-static uint64_t test_seed(void)
-{
-	const char *e = getenv("SMPP_TEST_SEED");
-	uint64_t seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
-
-	printf("test_smpp_pdu: SMPP_TEST_SEED=%" PRIu64 "\n", seed);
-	return seed;
-}
 
 /* A random C-octet string of 0..max-1 characters, biased to the bounds. */
 static void rnd_str(struct rng *g, char *dst, size_t max)
@@ -1143,7 +1119,7 @@ struct scratch {
 static void test_random_round_trips(void **state)
 {
 	struct scratch *s = calloc(1, sizeof(*s));
-	struct rng g = { test_seed() };
+	struct rng g = { test_seed("test_smpp_pdu") };
 	unsigned int done = 0;
 	clock_t t0 = clock();
 
@@ -1179,7 +1155,7 @@ static void test_random_round_trips(void **state)
 static void test_random_mutations(void **state)
 {
 	struct scratch *s = calloc(1, sizeof(*s));
-	struct rng g = { test_seed() ^ 0x5eed };
+	struct rng g = { test_seed("test_smpp_pdu") ^ 0x5eed };
 	unsigned int ok = 0, bad = 0;
 	clock_t t0 = clock();
 
