@@ -244,11 +244,16 @@
 /* §4.5.2 submit_multi_resp: unsuccess_sme structures of §4.5.2.1 */
 #define SMPP_BODY_SUBMIT_MULTI_RESP(F) F(MESSAGE_ID, 65) F(UNSUCCESS_SMES, 254)
 
-/* §4.6.1 deliver_sm: the submit_sm layout, times of size 1 (see above) */
+/*
+ * §4.6.1 deliver_sm: the submit_sm layout.  The times "must be set to
+ * NULL", but the gateway accepts what an SMSC puts there (up to the
+ * submit_sm size, 17): refusing a deliver_sm over an unused field would
+ * lose a signed upload, and the field is never read.
+ */
 #define SMPP_BODY_DELIVER_SM(F) \
 	F(SERVICE_TYPE, 6) F(SOURCE_ADDR_TON, 1) F(SOURCE_ADDR_NPI, 1) \
 	F(SOURCE_ADDR, 21) F(DEST_ADDR_TON, 1) F(DEST_ADDR_NPI, 1) \
-	F(DESTINATION_ADDR, 21) SMPP_BODY_SM_TAIL(F, 1)
+	F(DESTINATION_ADDR, 21) SMPP_BODY_SM_TAIL(F, 17)
 
 /* §4.6.2 deliver_sm_resp: message_id "unused and set to NULL" (size 1) */
 #define SMPP_BODY_DELIVER_SM_RESP(F) F(MESSAGE_ID, 1)

@@ -36,7 +36,7 @@ run() {
 SAN=$TOP/.build-san
 san_build() {
 	mkdir -p "$SAN"
-	if [ -d "$TOP/.git" ] && command -v git >/dev/null; then
+	if [ -e "$TOP/.git" ] && command -v git >/dev/null; then
 		(cd "$TOP" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | (cd "$SAN" && tar -xpf -)
 	else
 		(cd "$TOP" && tar --exclude=.build-san --exclude=tests/out -cf - .) | (cd "$SAN" && tar -xpf -)
