@@ -36,7 +36,8 @@ def frame_verdict(objs):
             types = ",".join(r.get("type", "?") for r in recs)
             out.append("valid, device %s, %d record(s) %s" % (o.get("device", "?"), len(recs), types))
         else:
-            out.append("%s: %s" % (sig.get("reason", "invalid"), sig.get("error", o.get("error", ""))))
+            err = sig.get("error", o.get("error", ""))
+            out.append(sig.get("reason", "invalid") + (": " + err if err else ""))
     return "; ".join(out) or "no frame"
 
 
