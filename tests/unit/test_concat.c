@@ -20,8 +20,9 @@
 
 #include "charset.h"
 #include "concat.h"
-#include "cursor.h"
 #include "text_vec.h"
+#include "tpdu.h"
+#include "udh.h"
 
 /* What the drop callback heard. */
 struct drops {
@@ -445,93 +446,79 @@ static void test_replay(void **state)
 	assert_memory_equal(&st[0], &st[1], sizeof(st[0]));
 }
 
-/* ---- the vectors: real TPDUs ---- */
+/* ---- the vectors: real TPDUs, decoded by the project's TPDU decoder ---- */
 
-/* One segment of an SMS-SUBMIT (3GPP TS 23.040 §9.2.2.2) with a concat UDH. */
+/* One SMS-SUBMIT segment (3GPP TS 23.040 §9.2.2.2) with a concat IE. */
 struct seg {
-	uint8_t dcs;
-	enum concat_ref_kind kind;
-	uint16_t ref;
-	uint8_t total, seq;
-	const uint8_t *ud;
-	size_t len;
+	struct sms_tpdu t;
+	struct udh_concat uc;		/* §9.2.3.24.1 or §9.2.3.24.8 */
 };
 
-static void tpdu_seg(const uint8_t *t, size_t n, struct seg *s)
+static void vec_seg(const uint8_t *tp, size_t n, struct seg *s)
 {
-	struct rd r;
-	uint8_t fo, mr, dalen, toa, pid, udl, udhl, iei, iel, b;
-	const uint8_t *ie = NULL;
-
-	rd_init(&r, t, n);
-	rd_u8(&r, &fo);
-	rd_u8(&r, &mr);
-	rd_u8(&r, &dalen);
-	rd_u8(&r, &toa);
-	rd_skip(&r, (dalen + 1u) / 2);
-	rd_u8(&r, &pid);
-	rd_u8(&r, &s->dcs);
-	assert_int_equal(fo & 0x18, 0);		/* no TP-VP in these vectors */
-	assert_true(fo & 0x40);			/* TP-UDHI */
-	rd_u8(&r, &udl);
-	rd_u8(&r, &udhl);
-	struct rd h;
-	assert_int_equal(rd_bytes(&r, udhl, &ie), 0);
-	rd_init(&h, ie, udhl);
-	s->total = 0;
-	while (rd_left(&h)) {
-		rd_u8(&h, &iei);
-		rd_u8(&h, &iel);
-		if (iei == 0x00 || iei == 0x08) {	/* §9.2.3.24.1, §9.2.3.24.8 */
-			s->kind = iei ? CONCAT_REF16 : CONCAT_REF8;
-			if (iei) {
-				rd_u16(&h, &s->ref);
-			} else {
-				rd_u8(&h, &b);
-				s->ref = b;
-			}
-			rd_u8(&h, &s->total);
-			rd_u8(&h, &s->seq);
-		} else {
-			rd_skip(&h, iel);
-		}
-	}
-	assert_int_equal(rd_end(&h), 0);
-	s->len = rd_left(&r);
-	assert_int_equal(rd_bytes(&r, s->len, &s->ud), 0);
-	assert_int_equal(s->len + udhl + 1, udl);	/* octet-coded: UDL counts octets */
-	assert_true(s->total >= 2);
+	assert_int_equal(sms_tpdu_decode(&s->t, tp, n, SMS_MS_TO_SC), 0);
+	assert_int_equal(s->t.type, SMS_SUBMIT);
+	assert_true(s->t.udhi);
+	assert_int_equal(udh_concat(&s->t.ud.udh, &s->uc), 0);
+	assert_true(s->uc.total >= 2);
 }
 
-/* Reassemble a vector's TPDUs (last first, to test order) into *m. */
+static uint8_t seg_coding(const struct seg *s)
+{
+	switch (s->t.dcs.alphabet) {
+	case SMS_ALPHABET_UCS2:
+		return CHARSET_UCS2;
+	case SMS_ALPHABET_8BIT:
+		return CHARSET_8BIT;
+	default:
+		return CHARSET_GSM7;	/* 23.038 §4: reserved reads as GSM7 */
+	}
+}
+
+/* Reassemble a vector's TPDUs, last first to test order. */
 static struct concat_msg *vec_reassemble(const char *json, const char *name, void *ctx)
 {
 	struct concat *c = mk(ctx, 10, 10000, NULL);
-	uint8_t tp[4][200];
-	struct seg s[4];
+	static struct seg s[4];
+	uint8_t tp[200];
 	struct concat_msg *m = NULL;
 	int n = 0, rc = -1;
 	char hex[400];
 
 	while (n < 4 && vec_field(json, name, "tpdus", (unsigned)n, hex, sizeof(hex)) > 0) {
-		int len = vec_hex(hex, tp[n], sizeof(tp[n]));
+		int len = vec_hex(hex, tp, sizeof(tp));
+
 		assert_true(len > 0);
-		tpdu_seg(tp[n], (size_t)len, &s[n]);
+		vec_seg(tp, (size_t)len, &s[n]);
 		n++;
 	}
-	assert_int_equal(n, s[0].total);
+	assert_int_equal(n, s[0].uc.total);
 	for (int i = n - 1; i >= 0; i--) {
 		struct concat_key k;
 		struct concat_part p = {
-			.seq = s[i].seq, .coding = s[i].dcs == 0x08 ? CHARSET_UCS2 : CHARSET_8BIT,
-			.data = s[i].ud, .len = s[i].len, .cookie = (uint64_t)i,
+			.seq = s[i].uc.seq, .coding = seg_coding(&s[i]),
+			.data = s[i].t.ud.data, .len = s[i].t.ud.n, .cookie = (uint64_t)i,
 		};
-		assert_int_equal(concat_key_set(&k, 0, "+886900000001", "", s[i].kind, s[i].ref,
-						s[i].total), 0);
+		assert_int_equal(concat_key_set(&k, 0, "+886900000001", s[i].t.addr.digits,
+						s[i].uc.ref_bits == 16 ? CONCAT_REF16 : CONCAT_REF8,
+						s[i].uc.ref, s[i].uc.total), 0);
 		rc = concat_add(c, &k, &p, 0, ctx, &m);
+		assert_int_equal(rc, i ? CONCAT_STORED : CONCAT_COMPLETE);
 	}
-	assert_int_equal(rc, CONCAT_COMPLETE);
 	return m;
+}
+
+/* Decode a reassembled text strictly and compare with the vector's text. */
+static void vec_text_eq(const char *json, const char *name, const struct concat_msg *m)
+{
+	char text[1024], out[1024];
+	int n, tn;
+
+	n = charset_to_utf8(m->coding, out, sizeof(out), m->data, m->len, CHARSET_STRICT, NULL);
+	tn = vec_field(json, name, "text", 0, text, sizeof(text));
+	assert_true(tn > 0);
+	assert_int_equal(n, tn);
+	assert_memory_equal(out, text, n);
 }
 
 static void test_vectors(void **state)
@@ -540,29 +527,36 @@ static void test_vectors(void **state)
 	void *ctx = talloc_new(NULL);
 	struct concat_msg *m;
 	uint8_t frame[512];
-	char hex[1024], text[1024], out[1024];
-	int n, tn;
+	char hex[1024];
+	int n;
 
 	assert_non_null(json);
 	/* Binary frame in two 8-bit-reference segments (ref 0x5A). */
 	m = vec_reassemble(json, "tpdu-binary-concat", ctx);
 	assert_int_equal(m->key.ref, 0x5A);
 	assert_int_equal(m->key.ref_kind, CONCAT_REF8);
-	n = vec_field(json, "frame-ecdsa-3", "frame", 0, hex, sizeof(hex));
+	assert_int_equal(m->coding, CHARSET_8BIT);
+	assert_true(vec_field(json, "frame-ecdsa-3", "frame", 0, hex, sizeof(hex)) > 0);
 	n = vec_hex(hex, frame, sizeof(frame));
 	assert_int_equal(m->len, n);
 	assert_memory_equal(m->data, frame, n);
 	assert_int_equal(m->cookies[0], 0);
 	assert_int_equal(m->cookies[1], 1);
 
-	/* UCS-2 text in three segments, decoded after reassembly. */
+	/* GSM 7-bit with extension characters, 16-bit ref 0x1234, fill bits. */
+	m = vec_reassemble(json, "tpdu-gsm7-concat", ctx);
+	assert_int_equal(m->key.ref, 0x1234);
+	assert_int_equal(m->key.ref_kind, CONCAT_REF16);
+	assert_int_equal(m->coding, CHARSET_GSM7);
+	vec_text_eq(json, "tpdu-gsm7-concat", m);
+
+	/* UCS-2 text in three segments (Chinese, an emoji), decoded after
+	 * reassembly. */
 	m = vec_reassemble(json, "tpdu-ucs2-concat", ctx);
 	assert_int_equal(m->coding, CHARSET_UCS2);
+	assert_int_equal(m->n_cookies, 3);
 	assert_false(m->mixed);
-	n = charset_ucs2_to_utf8(out, sizeof(out), m->data, m->len, CHARSET_STRICT, NULL);
-	tn = vec_field(json, "tpdu-ucs2-concat", "text", 0, text, sizeof(text));
-	assert_int_equal(n, tn);
-	assert_memory_equal(out, text, n);
+	vec_text_eq(json, "tpdu-ucs2-concat", m);
 	talloc_free(ctx);
 	free(json);
 }
