@@ -672,25 +672,28 @@ static void sum_drops(void *data, enum concat_drop_reason why, const struct conc
 		*sum += p->cookies[i];
 }
 
-static void random_run(uint64_t seed, size_t max_n, size_t max_b)
+/* A part to send: message index and seq. */
+struct rq {
+	int msg;
+	uint8_t seq;
+};
+
+/*
+ * Make R_MSGS messages from few senders and references (so keys collide:
+ * a later message with an earlier one's key becomes a copy of it) and the
+ * queue of their parts, some repeated, shuffled mostly locally so that
+ * messages do complete.  Returns the queue length.
+ */
+static unsigned random_msgs(struct rmsg *msgs, struct rq *q)
 {
-	static struct rmsg msgs[R_MSGS];
-	static struct { int msg; uint8_t seq; } q[R_MSGS * R_MAXTOTAL * 2];
-	static struct model md;
-	struct concat_cfg cfg = { .timeout_s = 5, .max_partial = max_n, .max_bytes = max_b,
-				  .hash_seed = seed };
-	uint64_t drop_sum = 0, now = 0;
-	struct concat *c = concat_new(NULL, &cfg, sum_drops, &drop_sum);
 	unsigned nq = 0;
 	char src[16];
 
-	srandom((unsigned)seed);
-	memset(&md, 0, sizeof(md));
 	for (int i = 0; i < R_MSGS; i++) {
 		struct rmsg *g = &msgs[i];
 
 		g->total = (uint8_t)(2 + random() % (R_MAXTOTAL - 1));
-		snprintf(src, sizeof(src), "+%ld", random() % 7);	/* few senders */
+		snprintf(src, sizeof(src), "+%ld", random() % 7);
 		assert_int_equal(concat_key_set(&g->key, (uint32_t)(random() % 2), src, "+9",
 						(enum concat_ref_kind)(1 + random() % 3),
 						(uint16_t)(random() % 4), g->total), 0);
@@ -698,43 +701,62 @@ static void random_run(uint64_t seed, size_t max_n, size_t max_b)
 			g->len[s] = (uint8_t)(random() % 8);
 			for (unsigned b = 0; b < g->len[s]; b++)
 				g->data[s][b] = (uint8_t)random();
-			q[nq].msg = i;
-			q[nq++].seq = (uint8_t)(s + 1);
-			if (random() % 10 == 0) {	/* a repeat */
-				q[nq].msg = i;
-				q[nq++].seq = (uint8_t)(s + 1);
-			}
+			q[nq++] = (struct rq){ i, (uint8_t)(s + 1) };
+			if (random() % 10 == 0)	/* a repeat */
+				q[nq++] = (struct rq){ i, (uint8_t)(s + 1) };
 		}
 	}
-	/* Keys may collide (few senders and refs): only the first user of a
-	 * key is the model's message; later ones share it. */
 	for (int i = 0; i < R_MSGS; i++)
 		for (int j = 0; j < i; j++)
 			if (!memcmp(&msgs[i].key, &msgs[j].key, sizeof(msgs[i].key))) {
 				msgs[i] = msgs[j];
 				break;
 			}
-	/* Shuffle, mostly locally so that messages do complete. */
 	for (unsigned i = 0; i < nq; i++) {
 		unsigned j = i + (unsigned)(random() % 16);
 		if (j < nq) {
-			__typeof__(q[0]) t = q[i]; q[i] = q[j]; q[j] = t;
+			struct rq t = q[i];
+			q[i] = q[j];
+			q[j] = t;
 		}
 	}
+	return nq;
+}
+
+/* The model's index of message mi: the first message with its key. */
+static int model_msg(const struct rmsg *msgs, int mi)
+{
+	for (int j = 0; j < mi; j++)
+		if (!memcmp(&msgs[j].key, &msgs[mi].key, sizeof(msgs[mi].key)))
+			return j;
+	return mi;
+}
+
+static void random_run(uint64_t seed, size_t max_n, size_t max_b)
+{
+	static struct rmsg msgs[R_MSGS];
+	static struct rq q[R_MSGS * R_MAXTOTAL * 2];
+	static struct model md;
+	struct concat_cfg cfg = { .timeout_s = 5, .max_partial = max_n, .max_bytes = max_b,
+				  .hash_seed = seed };
+	uint64_t drop_sum = 0, now = 0;
+	struct concat *c = concat_new(NULL, &cfg, sum_drops, &drop_sum);
+	unsigned nq;
+
+	srandom((unsigned)seed);
+	memset(&md, 0, sizeof(md));
+	nq = random_msgs(msgs, q);
 	for (unsigned i = 0; i < nq; i++) {
 		const struct rmsg *g = &msgs[q[i].msg];
-		int mi = q[i].msg;
-		for (int j = 0; j < mi; j++)
-			if (!memcmp(&msgs[j].key, &g->key, sizeof(g->key))) {
-				mi = j;
-				break;
-			}
 		struct concat_part p = { .seq = q[i].seq, .data = g->data[q[i].seq - 1],
 					 .len = g->len[q[i].seq - 1], .cookie = i + 1 };
 		struct concat_msg *m;
+		int want, rc;
+
 		now += (uint64_t)(random() % 50);
-		int want = model_add(&md, msgs, mi, q[i].seq, i + 1, now, max_n, max_b, 5000);
-		int rc = concat_add(c, &g->key, &p, now, NULL, &m);
+		want = model_add(&md, msgs, model_msg(msgs, q[i].msg), q[i].seq, i + 1, now, max_n,
+				 max_b, 5000);
+		rc = concat_add(c, &g->key, &p, now, NULL, &m);
 		assert_int_equal(rc == CONCAT_CONFLICT ? CONCAT_DUPLICATE : rc, want);
 		if (rc == CONCAT_COMPLETE) {
 			size_t off = 0;
