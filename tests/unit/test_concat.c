@@ -387,11 +387,11 @@ static void test_evict_by_bytes(void **state)
 	assert_int_equal(add(c, &kb, 1, "12", 5, 4, &m), CONCAT_STORED);
 	assert_int_equal(add(c, &kb, 2, "34", 6, 5, &m), CONCAT_STORED);
 	assert_int_equal(st->bytes_now, 8);
-	/* A completing part is not stored, so it needs no room: 8 + 4 > 10
-	 * evicts nothing. */
-	assert_int_equal(add(c, &kb, 4, "5678", 7, 6, &m), CONCAT_COMPLETE);
-	assert_int_equal(m->len, 12);
-	assert_memory_equal(m->data, "1234cccc5678", 12);
+	/* A completing part is not stored, so it needs no room: 8 + 11 > 10
+	 * evicts nothing, and even a part above max_bytes is taken. */
+	assert_int_equal(add(c, &kb, 4, "56789abcdef", 7, 6, &m), CONCAT_COMPLETE);
+	assert_int_equal(m->len, 19);
+	assert_memory_equal(m->data, "1234cccc56789abcdef", 19);
 	assert_int_equal(m->cookies[2], 4);
 	talloc_free(m);
 	assert_int_equal(d.n, 2);
