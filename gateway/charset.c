@@ -55,6 +55,33 @@ static const uint16_t gsm7_ext[128] = {
 	[0x65] = 0x20AC,	/* € (note 2) */
 };
 
+/*
+ * The encoder's reverse lookup: every character of the two tables above
+ * that is not at its own code in the default table (the ASCII letters,
+ * digits and most punctuation are, and take a fast path), sorted by code
+ * point for a binary search.  Derived from gsm7_default and gsm7_ext; the
+ * unit test encodes every Unicode scalar value against both.
+ */
+static const struct gsm7_rev {
+	uint16_t cp;
+	uint8_t code;
+	uint8_t ext;		/* 1: ESC + code (§6.2.1.1) */
+} gsm7_rev[] = {
+	{ 0x000C, 0x0A, 1 }, { 0x0024, 0x02, 0 }, { 0x0040, 0x00, 0 }, { 0x005B, 0x3C, 1 },
+	{ 0x005C, 0x2F, 1 }, { 0x005D, 0x3E, 1 }, { 0x005E, 0x14, 1 }, { 0x005F, 0x11, 0 },
+	{ 0x007B, 0x28, 1 }, { 0x007C, 0x40, 1 }, { 0x007D, 0x29, 1 }, { 0x007E, 0x3D, 1 },
+	{ 0x00A1, 0x40, 0 }, { 0x00A3, 0x01, 0 }, { 0x00A4, 0x24, 0 }, { 0x00A5, 0x03, 0 },
+	{ 0x00A7, 0x5F, 0 }, { 0x00BF, 0x60, 0 }, { 0x00C4, 0x5B, 0 }, { 0x00C5, 0x0E, 0 },
+	{ 0x00C6, 0x1C, 0 }, { 0x00C7, 0x09, 0 }, { 0x00C9, 0x1F, 0 }, { 0x00D1, 0x5D, 0 },
+	{ 0x00D6, 0x5C, 0 }, { 0x00D8, 0x0B, 0 }, { 0x00DC, 0x5E, 0 }, { 0x00DF, 0x1E, 0 },
+	{ 0x00E0, 0x7F, 0 }, { 0x00E4, 0x7B, 0 }, { 0x00E5, 0x0F, 0 }, { 0x00E6, 0x1D, 0 },
+	{ 0x00E8, 0x04, 0 }, { 0x00E9, 0x05, 0 }, { 0x00EC, 0x07, 0 }, { 0x00F1, 0x7D, 0 },
+	{ 0x00F2, 0x08, 0 }, { 0x00F6, 0x7C, 0 }, { 0x00F8, 0x0C, 0 }, { 0x00F9, 0x06, 0 },
+	{ 0x00FC, 0x7E, 0 }, { 0x0393, 0x13, 0 }, { 0x0394, 0x10, 0 }, { 0x0398, 0x19, 0 },
+	{ 0x039B, 0x14, 0 }, { 0x039E, 0x1A, 0 }, { 0x03A0, 0x16, 0 }, { 0x03A3, 0x18, 0 },
+	{ 0x03A6, 0x12, 0 }, { 0x03A8, 0x17, 0 }, { 0x03A9, 0x15, 0 }, { 0x20AC, 0x65, 1 },
+};
+
 #define UNI_REPLACEMENT 0xFFFD
 #define SUBST_CHAR '?'
 
@@ -259,26 +286,25 @@ static int encode(void *out, size_t cap, const char *utf8, size_t len, unsigned 
 
 static int gsm7_put_char(struct wr *w, uint32_t cp)
 {
-	uint8_t i;
+	size_t lo = 0, hi = sizeof(gsm7_rev) / sizeof(gsm7_rev[0]), mid;
 
-	/*
-	 * Most text is in the part of the table that equals ASCII (0x1B is
-	 * not: its entry is the space it is shown as).
-	 */
+	/* Most text is in the part of the table that equals ASCII. */
 	if (cp < 0x80 && gsm7_default[cp] == cp) {
 		out_u8(w, (uint8_t)cp);
 		return 0;
 	}
-	for (i = 0; i < 128; i++) {
-		if (gsm7_default[i] == cp && i != GSM7_ESC) {
-			out_u8(w, i);
-			return 0;
-		}
-	}
-	for (i = 0; i < 128; i++) {
-		if (gsm7_ext[i] == cp && gsm7_ext[i] && i != GSM7_ESC) {
-			uint8_t esc[2] = { GSM7_ESC, i };
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (gsm7_rev[mid].cp < cp) {
+			lo = mid + 1;
+		} else if (gsm7_rev[mid].cp > cp) {
+			hi = mid;
+		} else if (gsm7_rev[mid].ext) {
+			uint8_t esc[2] = { GSM7_ESC, gsm7_rev[mid].code };
 			out_put(w, esc, 2);
+			return 0;
+		} else {
+			out_u8(w, gsm7_rev[mid].code);
 			return 0;
 		}
 	}

@@ -16,7 +16,8 @@
  * Errors (negative errno):
  *   -EINVAL  invalid input (strict mode), or invalid UTF-8 given to an
  *            encoder (overlong form, surrogate code point, above U+10FFFF,
- *            truncated sequence) in any mode;
+ *            truncated sequence) in any mode; in == NULL with len > 0, or
+ *            out == NULL with cap > 0;
  *   -ENOSPC  out is too small (nothing useful is left in out then);
  *   -ERANGE  the output would be larger than INT_MAX bytes (sizes are int).
  */

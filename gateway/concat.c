@@ -370,8 +370,6 @@ int concat_add(struct concat *c, const struct concat_key *key, const struct conc
 	rc = check_part(key, p);
 	if (rc)
 		return rc;
-	if (p->len > c->cfg.max_bytes)
-		return -ENOSPC;
 	h = key_hash(c, key);
 	m = lookup(c, key, h);
 	if (m && m->slot[p->seq - 1].held)
@@ -386,6 +384,9 @@ int concat_add(struct concat *c, const struct concat_key *key, const struct conc
 		partial_free(c, m);
 		return CONCAT_COMPLETE;
 	}
+	/* Stored alone it would pass the byte limit: refuse, evicting nothing. */
+	if (p->len > c->cfg.max_bytes)
+		return -ENOSPC;
 	make_room(c, &m, p->len);
 	if (!m) {
 		m = partial_new(c, key, h, now_ms);

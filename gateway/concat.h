@@ -160,7 +160,8 @@ enum concat_add_result {
  * changed but expiry:
  *   -EINVAL  total < 2, seq 0 or above total, len above CONCAT_PART_MAX,
  *            an invalid key (see concat_key_set()), data NULL with len > 0;
- *   -ENOSPC  the part alone is larger than max_bytes;
+ *   -ENOSPC  the part is to be stored (it does not complete its message)
+ *            and alone is larger than max_bytes;
  *   -ENOMEM  allocation failed.
  * now_ms should not go backwards; if it does, expiry just happens later.
  */

@@ -7,7 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -81,6 +84,36 @@ static void test_gsm7_ext_table(void **state)
 		gsm7_dec_eq(s, 2, ext_table[i].utf8);
 		gsm7_enc_eq(ext_table[i].utf8, s, 2);
 	}
+}
+
+/*
+ * Every Unicode scalar value: the encoder takes exactly the 127 characters
+ * of the default table and the 10 of the extension table, and each encodes
+ * to septets that decode back to it.
+ */
+static void test_gsm7_every_scalar(void **state)
+{
+	unsigned ok = 0;
+
+	for (unsigned long cp = 0; cp <= 0x10FFFF; cp++) {
+		char u8[4], back[8];
+		uint8_t sep[4];
+		size_t o = 0;
+		int n, m;
+
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			continue;
+		assert_int_equal(vec_put_utf8(u8, sizeof(u8), &o, cp), 0);
+		n = charset_utf8_to_gsm7(sep, sizeof(sep), u8, o, CHARSET_STRICT, NULL);
+		if (n == -EINVAL)
+			continue;
+		assert_true(n == 1 || (n == 2 && sep[0] == 0x1B && sep[1] != 0x1B));
+		m = charset_gsm7_to_utf8(back, sizeof(back), sep, (size_t)n, CHARSET_STRICT, NULL);
+		assert_int_equal(m, o);
+		assert_memory_equal(back, u8, o);
+		ok++;
+	}
+	assert_int_equal(ok, 127 + 10);
 }
 
 /* 23.038 §6.2.1.1: an undefined code after ESC shows the default character. */
@@ -403,11 +436,116 @@ static void test_vector_texts(void **state)
 	free(json);
 }
 
+/* ---- seeded random round trips ---- */
+
+static uint64_t rnd_state;
+
+/* xorshift64*: reproducible from the printed seed on every libc. */
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (uint32_t)((rnd_state * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+/* A random scalar value: ASCII, Latin, BMP or supplementary, no surrogates. */
+static uint32_t rnd_scalar(void)
+{
+	uint32_t cp;
+
+	switch (rnd() % 4) {
+	case 0:
+		return rnd() % 0x80;
+	case 1:
+		return rnd() % 0x800;
+	case 2:
+		do
+			cp = rnd() % 0x10000;
+		while (cp >= 0xD800 && cp <= 0xDFFF);
+		return cp;
+	default:
+		return 0x10000 + rnd() % 0x100000;
+	}
+}
+
+static void random_unicode(unsigned rounds)
+{
+	char u8[1024], back[1024];
+	uint8_t be[1024];
+	int n, m;
+
+	for (unsigned r = 0; r < rounds; r++) {
+		size_t o = 0;
+		unsigned chars = rnd() % 200;
+
+		for (unsigned i = 0; i < chars; i++)
+			assert_int_equal(vec_put_utf8(u8, sizeof(u8), &o, rnd_scalar()), 0);
+		assert_int_equal(charset_utf8_check(u8, o), chars);
+		n = charset_utf8_to_ucs2(be, sizeof(be), u8, o, CHARSET_STRICT, NULL);
+		assert_true(n >= 2 * (int)chars && n <= 4 * (int)chars);
+		m = charset_ucs2_to_utf8(back, sizeof(back), be, (size_t)n, CHARSET_STRICT, NULL);
+		assert_int_equal(m, o);
+		assert_memory_equal(back, u8, o);
+		/* Cut anywhere: a piece decodes in partial mode without loss. */
+		size_t cut = n ? rnd() % (unsigned)n : 0;
+		struct charset_info info;
+		m = charset_ucs2_to_utf8(back, sizeof(back), be, cut, CHARSET_PARTIAL, &info);
+		assert_true(m >= 0 && m <= (int)o);
+		assert_memory_equal(back, u8, (size_t)m);
+		assert_true(cut - info.consumed <= 3);
+		assert_int_equal(info.dangling, info.consumed < cut);
+	}
+}
+
+static void random_gsm7(unsigned rounds)
+{
+	static const uint8_t ext[] = { 0x0A, 0x14, 0x28, 0x29, 0x2F, 0x3C, 0x3D, 0x3E, 0x40, 0x65 };
+	uint8_t sep[400], back[400];
+	char u8[1200];
+	int n, m;
+
+	for (unsigned r = 0; r < rounds; r++) {
+		size_t len = 0;
+		unsigned chars = rnd() % 160;
+
+		/* Only what encodes back the same: no ESC + undefined code. */
+		for (unsigned i = 0; i < chars; i++) {
+			uint8_t c = (uint8_t)(rnd() % 128);
+
+			if (c == 0x1B) {
+				sep[len++] = 0x1B;
+				c = ext[rnd() % sizeof(ext)];
+			}
+			sep[len++] = c;
+		}
+		n = charset_gsm7_to_utf8(u8, sizeof(u8), sep, len, CHARSET_STRICT, NULL);
+		assert_int_equal(charset_utf8_check(u8, (size_t)n), chars);
+		m = charset_utf8_to_gsm7(back, sizeof(back), u8, (size_t)n, CHARSET_STRICT, NULL);
+		assert_int_equal(m, len);
+		assert_memory_equal(back, sep, len);
+		assert_int_equal(charset_gsm7_septets(u8, (size_t)n, CHARSET_STRICT), len);
+	}
+}
+
+static void test_random_round_trips(void **state)
+{
+	const char *env = getenv("TXGW_TEST_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
+
+	printf("test_charset random: seed %llu (set TXGW_TEST_SEED to repeat)\n",
+	       (unsigned long long)seed);
+	rnd_state = seed | 1;
+	random_unicode(2000);
+	random_gsm7(2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gsm7_default_table),
 		cmocka_unit_test(test_gsm7_ext_table),
+		cmocka_unit_test(test_gsm7_every_scalar),
 		cmocka_unit_test(test_gsm7_ext_undefined),
 		cmocka_unit_test(test_gsm7_lone_escape),
 		cmocka_unit_test(test_gsm7_invalid),
@@ -420,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_latin1_ascii),
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_vector_texts),
+		cmocka_unit_test(test_random_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,8 +20,9 @@
 
 #include "charset.h"
 #include "concat.h"
-#include "cursor.h"
 #include "text_vec.h"
+#include "tpdu.h"
+#include "udh.h"
 
 /* What the drop callback heard. */
 struct drops {
@@ -386,11 +387,11 @@ static void test_evict_by_bytes(void **state)
 	assert_int_equal(add(c, &kb, 1, "12", 5, 4, &m), CONCAT_STORED);
 	assert_int_equal(add(c, &kb, 2, "34", 6, 5, &m), CONCAT_STORED);
 	assert_int_equal(st->bytes_now, 8);
-	/* A completing part is not stored, so it needs no room: 8 + 4 > 10
-	 * evicts nothing. */
-	assert_int_equal(add(c, &kb, 4, "5678", 7, 6, &m), CONCAT_COMPLETE);
-	assert_int_equal(m->len, 12);
-	assert_memory_equal(m->data, "1234cccc5678", 12);
+	/* A completing part is not stored, so it needs no room: 8 + 11 > 10
+	 * evicts nothing, and even a part above max_bytes is taken. */
+	assert_int_equal(add(c, &kb, 4, "56789abcdef", 7, 6, &m), CONCAT_COMPLETE);
+	assert_int_equal(m->len, 19);
+	assert_memory_equal(m->data, "1234cccc56789abcdef", 19);
 	assert_int_equal(m->cookies[2], 4);
 	talloc_free(m);
 	assert_int_equal(d.n, 2);
@@ -445,93 +446,79 @@ static void test_replay(void **state)
 	assert_memory_equal(&st[0], &st[1], sizeof(st[0]));
 }
 
-/* ---- the vectors: real TPDUs ---- */
+/* ---- the vectors: real TPDUs, decoded by the project's TPDU decoder ---- */
 
-/* One segment of an SMS-SUBMIT (3GPP TS 23.040 §9.2.2.2) with a concat UDH. */
+/* One SMS-SUBMIT segment (3GPP TS 23.040 §9.2.2.2) with a concat IE. */
 struct seg {
-	uint8_t dcs;
-	enum concat_ref_kind kind;
-	uint16_t ref;
-	uint8_t total, seq;
-	const uint8_t *ud;
-	size_t len;
+	struct sms_tpdu t;
+	struct udh_concat uc;		/* §9.2.3.24.1 or §9.2.3.24.8 */
 };
 
-static void tpdu_seg(const uint8_t *t, size_t n, struct seg *s)
+static void vec_seg(const uint8_t *tp, size_t n, struct seg *s)
 {
-	struct rd r;
-	uint8_t fo, mr, dalen, toa, pid, udl, udhl, iei, iel, b;
-	const uint8_t *ie = NULL;
-
-	rd_init(&r, t, n);
-	rd_u8(&r, &fo);
-	rd_u8(&r, &mr);
-	rd_u8(&r, &dalen);
-	rd_u8(&r, &toa);
-	rd_skip(&r, (dalen + 1u) / 2);
-	rd_u8(&r, &pid);
-	rd_u8(&r, &s->dcs);
-	assert_int_equal(fo & 0x18, 0);		/* no TP-VP in these vectors */
-	assert_true(fo & 0x40);			/* TP-UDHI */
-	rd_u8(&r, &udl);
-	rd_u8(&r, &udhl);
-	struct rd h;
-	assert_int_equal(rd_bytes(&r, udhl, &ie), 0);
-	rd_init(&h, ie, udhl);
-	s->total = 0;
-	while (rd_left(&h)) {
-		rd_u8(&h, &iei);
-		rd_u8(&h, &iel);
-		if (iei == 0x00 || iei == 0x08) {	/* §9.2.3.24.1, §9.2.3.24.8 */
-			s->kind = iei ? CONCAT_REF16 : CONCAT_REF8;
-			if (iei) {
-				rd_u16(&h, &s->ref);
-			} else {
-				rd_u8(&h, &b);
-				s->ref = b;
-			}
-			rd_u8(&h, &s->total);
-			rd_u8(&h, &s->seq);
-		} else {
-			rd_skip(&h, iel);
-		}
-	}
-	assert_int_equal(rd_end(&h), 0);
-	s->len = rd_left(&r);
-	assert_int_equal(rd_bytes(&r, s->len, &s->ud), 0);
-	assert_int_equal(s->len + udhl + 1, udl);	/* octet-coded: UDL counts octets */
-	assert_true(s->total >= 2);
+	assert_int_equal(sms_tpdu_decode(&s->t, tp, n, SMS_MS_TO_SC), 0);
+	assert_int_equal(s->t.type, SMS_SUBMIT);
+	assert_true(s->t.udhi);
+	assert_int_equal(udh_concat(&s->t.ud.udh, &s->uc), 0);
+	assert_true(s->uc.total >= 2);
 }
 
-/* Reassemble a vector's TPDUs (last first, to test order) into *m. */
+static uint8_t seg_coding(const struct seg *s)
+{
+	switch (s->t.dcs.alphabet) {
+	case SMS_ALPHABET_UCS2:
+		return CHARSET_UCS2;
+	case SMS_ALPHABET_8BIT:
+		return CHARSET_8BIT;
+	default:
+		return CHARSET_GSM7;	/* 23.038 §4: reserved reads as GSM7 */
+	}
+}
+
+/* Reassemble a vector's TPDUs, last first to test order. */
 static struct concat_msg *vec_reassemble(const char *json, const char *name, void *ctx)
 {
 	struct concat *c = mk(ctx, 10, 10000, NULL);
-	uint8_t tp[4][200];
-	struct seg s[4];
+	static struct seg s[4];
+	uint8_t tp[200];
 	struct concat_msg *m = NULL;
 	int n = 0, rc = -1;
 	char hex[400];
 
 	while (n < 4 && vec_field(json, name, "tpdus", (unsigned)n, hex, sizeof(hex)) > 0) {
-		int len = vec_hex(hex, tp[n], sizeof(tp[n]));
+		int len = vec_hex(hex, tp, sizeof(tp));
+
 		assert_true(len > 0);
-		tpdu_seg(tp[n], (size_t)len, &s[n]);
+		vec_seg(tp, (size_t)len, &s[n]);
 		n++;
 	}
-	assert_int_equal(n, s[0].total);
+	assert_int_equal(n, s[0].uc.total);
 	for (int i = n - 1; i >= 0; i--) {
 		struct concat_key k;
 		struct concat_part p = {
-			.seq = s[i].seq, .coding = s[i].dcs == 0x08 ? CHARSET_UCS2 : CHARSET_8BIT,
-			.data = s[i].ud, .len = s[i].len, .cookie = (uint64_t)i,
+			.seq = s[i].uc.seq, .coding = seg_coding(&s[i]),
+			.data = s[i].t.ud.data, .len = s[i].t.ud.n, .cookie = (uint64_t)i,
 		};
-		assert_int_equal(concat_key_set(&k, 0, "+886900000001", "", s[i].kind, s[i].ref,
-						s[i].total), 0);
+		assert_int_equal(concat_key_set(&k, 0, "+886900000001", s[i].t.addr.digits,
+						s[i].uc.ref_bits == 16 ? CONCAT_REF16 : CONCAT_REF8,
+						s[i].uc.ref, s[i].uc.total), 0);
 		rc = concat_add(c, &k, &p, 0, ctx, &m);
+		assert_int_equal(rc, i ? CONCAT_STORED : CONCAT_COMPLETE);
 	}
-	assert_int_equal(rc, CONCAT_COMPLETE);
 	return m;
+}
+
+/* Decode a reassembled text strictly and compare with the vector's text. */
+static void vec_text_eq(const char *json, const char *name, const struct concat_msg *m)
+{
+	char text[1024], out[1024];
+	int n, tn;
+
+	n = charset_to_utf8(m->coding, out, sizeof(out), m->data, m->len, CHARSET_STRICT, NULL);
+	tn = vec_field(json, name, "text", 0, text, sizeof(text));
+	assert_true(tn > 0);
+	assert_int_equal(n, tn);
+	assert_memory_equal(out, text, n);
 }
 
 static void test_vectors(void **state)
@@ -540,29 +527,36 @@ static void test_vectors(void **state)
 	void *ctx = talloc_new(NULL);
 	struct concat_msg *m;
 	uint8_t frame[512];
-	char hex[1024], text[1024], out[1024];
-	int n, tn;
+	char hex[1024];
+	int n;
 
 	assert_non_null(json);
 	/* Binary frame in two 8-bit-reference segments (ref 0x5A). */
 	m = vec_reassemble(json, "tpdu-binary-concat", ctx);
 	assert_int_equal(m->key.ref, 0x5A);
 	assert_int_equal(m->key.ref_kind, CONCAT_REF8);
-	n = vec_field(json, "frame-ecdsa-3", "frame", 0, hex, sizeof(hex));
+	assert_int_equal(m->coding, CHARSET_8BIT);
+	assert_true(vec_field(json, "frame-ecdsa-3", "frame", 0, hex, sizeof(hex)) > 0);
 	n = vec_hex(hex, frame, sizeof(frame));
 	assert_int_equal(m->len, n);
 	assert_memory_equal(m->data, frame, n);
 	assert_int_equal(m->cookies[0], 0);
 	assert_int_equal(m->cookies[1], 1);
 
-	/* UCS-2 text in three segments, decoded after reassembly. */
+	/* GSM 7-bit with extension characters, 16-bit ref 0x1234, fill bits. */
+	m = vec_reassemble(json, "tpdu-gsm7-concat", ctx);
+	assert_int_equal(m->key.ref, 0x1234);
+	assert_int_equal(m->key.ref_kind, CONCAT_REF16);
+	assert_int_equal(m->coding, CHARSET_GSM7);
+	vec_text_eq(json, "tpdu-gsm7-concat", m);
+
+	/* UCS-2 text in three segments (Chinese, an emoji), decoded after
+	 * reassembly. */
 	m = vec_reassemble(json, "tpdu-ucs2-concat", ctx);
 	assert_int_equal(m->coding, CHARSET_UCS2);
+	assert_int_equal(m->n_cookies, 3);
 	assert_false(m->mixed);
-	n = charset_ucs2_to_utf8(out, sizeof(out), m->data, m->len, CHARSET_STRICT, NULL);
-	tn = vec_field(json, "tpdu-ucs2-concat", "text", 0, text, sizeof(text));
-	assert_int_equal(n, tn);
-	assert_memory_equal(out, text, n);
+	vec_text_eq(json, "tpdu-ucs2-concat", m);
 	talloc_free(ctx);
 	free(json);
 }
@@ -678,25 +672,28 @@ static void sum_drops(void *data, enum concat_drop_reason why, const struct conc
 		*sum += p->cookies[i];
 }
 
-static void random_run(uint64_t seed, size_t max_n, size_t max_b)
+/* A part to send: message index and seq. */
+struct rq {
+	int msg;
+	uint8_t seq;
+};
+
+/*
+ * Make R_MSGS messages from few senders and references (so keys collide:
+ * a later message with an earlier one's key becomes a copy of it) and the
+ * queue of their parts, some repeated, shuffled mostly locally so that
+ * messages do complete.  Returns the queue length.
+ */
+static unsigned random_msgs(struct rmsg *msgs, struct rq *q)
 {
-	static struct rmsg msgs[R_MSGS];
-	static struct { int msg; uint8_t seq; } q[R_MSGS * R_MAXTOTAL * 2];
-	static struct model md;
-	struct concat_cfg cfg = { .timeout_s = 5, .max_partial = max_n, .max_bytes = max_b,
-				  .hash_seed = seed };
-	uint64_t drop_sum = 0, now = 0;
-	struct concat *c = concat_new(NULL, &cfg, sum_drops, &drop_sum);
 	unsigned nq = 0;
 	char src[16];
 
-	srandom((unsigned)seed);
-	memset(&md, 0, sizeof(md));
 	for (int i = 0; i < R_MSGS; i++) {
 		struct rmsg *g = &msgs[i];
 
 		g->total = (uint8_t)(2 + random() % (R_MAXTOTAL - 1));
-		snprintf(src, sizeof(src), "+%ld", random() % 7);	/* few senders */
+		snprintf(src, sizeof(src), "+%ld", random() % 7);
 		assert_int_equal(concat_key_set(&g->key, (uint32_t)(random() % 2), src, "+9",
 						(enum concat_ref_kind)(1 + random() % 3),
 						(uint16_t)(random() % 4), g->total), 0);
@@ -704,43 +701,62 @@ static void random_run(uint64_t seed, size_t max_n, size_t max_b)
 			g->len[s] = (uint8_t)(random() % 8);
 			for (unsigned b = 0; b < g->len[s]; b++)
 				g->data[s][b] = (uint8_t)random();
-			q[nq].msg = i;
-			q[nq++].seq = (uint8_t)(s + 1);
-			if (random() % 10 == 0) {	/* a repeat */
-				q[nq].msg = i;
-				q[nq++].seq = (uint8_t)(s + 1);
-			}
+			q[nq++] = (struct rq){ i, (uint8_t)(s + 1) };
+			if (random() % 10 == 0)	/* a repeat */
+				q[nq++] = (struct rq){ i, (uint8_t)(s + 1) };
 		}
 	}
-	/* Keys may collide (few senders and refs): only the first user of a
-	 * key is the model's message; later ones share it. */
 	for (int i = 0; i < R_MSGS; i++)
 		for (int j = 0; j < i; j++)
 			if (!memcmp(&msgs[i].key, &msgs[j].key, sizeof(msgs[i].key))) {
 				msgs[i] = msgs[j];
 				break;
 			}
-	/* Shuffle, mostly locally so that messages do complete. */
 	for (unsigned i = 0; i < nq; i++) {
 		unsigned j = i + (unsigned)(random() % 16);
 		if (j < nq) {
-			__typeof__(q[0]) t = q[i]; q[i] = q[j]; q[j] = t;
+			struct rq t = q[i];
+			q[i] = q[j];
+			q[j] = t;
 		}
 	}
+	return nq;
+}
+
+/* The model's index of message mi: the first message with its key. */
+static int model_msg(const struct rmsg *msgs, int mi)
+{
+	for (int j = 0; j < mi; j++)
+		if (!memcmp(&msgs[j].key, &msgs[mi].key, sizeof(msgs[mi].key)))
+			return j;
+	return mi;
+}
+
+static void random_run(uint64_t seed, size_t max_n, size_t max_b)
+{
+	static struct rmsg msgs[R_MSGS];
+	static struct rq q[R_MSGS * R_MAXTOTAL * 2];
+	static struct model md;
+	struct concat_cfg cfg = { .timeout_s = 5, .max_partial = max_n, .max_bytes = max_b,
+				  .hash_seed = seed };
+	uint64_t drop_sum = 0, now = 0;
+	struct concat *c = concat_new(NULL, &cfg, sum_drops, &drop_sum);
+	unsigned nq;
+
+	srandom((unsigned)seed);
+	memset(&md, 0, sizeof(md));
+	nq = random_msgs(msgs, q);
 	for (unsigned i = 0; i < nq; i++) {
 		const struct rmsg *g = &msgs[q[i].msg];
-		int mi = q[i].msg;
-		for (int j = 0; j < mi; j++)
-			if (!memcmp(&msgs[j].key, &g->key, sizeof(g->key))) {
-				mi = j;
-				break;
-			}
 		struct concat_part p = { .seq = q[i].seq, .data = g->data[q[i].seq - 1],
 					 .len = g->len[q[i].seq - 1], .cookie = i + 1 };
 		struct concat_msg *m;
+		int want, rc;
+
 		now += (uint64_t)(random() % 50);
-		int want = model_add(&md, msgs, mi, q[i].seq, i + 1, now, max_n, max_b, 5000);
-		int rc = concat_add(c, &g->key, &p, now, NULL, &m);
+		want = model_add(&md, msgs, model_msg(msgs, q[i].msg), q[i].seq, i + 1, now, max_n,
+				 max_b, 5000);
+		rc = concat_add(c, &g->key, &p, now, NULL, &m);
 		assert_int_equal(rc == CONCAT_CONFLICT ? CONCAT_DUPLICATE : rc, want);
 		if (rc == CONCAT_COMPLETE) {
 			size_t off = 0;
