@@ -45,7 +45,9 @@ san_build() {
 	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 		./autogen.sh >/dev/null 2>&1
 	fi
-	if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+	# a Makefile from another configure (a plain one) is not ours: redo it
+	if [ ! -f Makefile ] || [ configure -nt Makefile ] ||
+	   ! grep -q -- '--enable-fuzzers' config.status 2>/dev/null; then
 		./configure -q CC=clang --enable-fuzzers \
 			CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link" \
 			LDFLAGS="-fsanitize=address,undefined"
