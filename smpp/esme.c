@@ -205,7 +205,8 @@ static int conn_flush(struct esme_conn *c)
 	struct esme_tx *t, *t2;
 
 	llist_for_each_entry_safe(t, t2, &c->txq, list) {
-		ssize_t n = write(c->ofd.fd, t->data + t->off, t->len - t->off);
+		/* MSG_NOSIGNAL: a peer gone away is an error here, not a SIGPIPE */
+		ssize_t n = send(c->ofd.fd, t->data + t->off, t->len - t->off, MSG_NOSIGNAL);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
@@ -621,7 +622,8 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 	if (es->state == ES_UNBINDING) {
 		/* we are going away: the SMSC keeps it and retries */
 		ctr_inc(es, TXGW_CTR_SMPP_TEMP_ERRORS);
-		return conn_send_resp(c, resp, seq, ESME_RX_T_APPN), 0;
+		conn_send_resp(c, resp, seq, ESME_RX_T_APPN);
+		return 0;
 	}
 	/*
 	 * §5.2.12: esm_class bits 5..2 are the message type; anything but
@@ -631,7 +633,8 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 	if (p->esm_class & 0x3c) {
 		ctr_inc(es, TXGW_CTR_SMPP_RECEIPTS);
 		LOGES(es, LOGL_INFO, "receipt (esm_class 0x%02x) seq %u ignored\n", p->esm_class, seq);
-		return conn_send_resp(c, resp, seq, ESME_ROK), 0;
+		conn_send_resp(c, resp, seq, ESME_ROK);
+		return 0;
 	}
 	st = message_fill(es, p, &in);
 	if (st != ESME_ROK) {
@@ -643,7 +646,8 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 	a = talloc_zero(es->ack_ctx, struct esme_ack);
 	if (!a) {
 		ctr_inc(es, TXGW_CTR_SMPP_TEMP_ERRORS);
-		return conn_send_resp(c, resp, seq, ESME_RX_T_APPN), 0;
+		conn_send_resp(c, resp, seq, ESME_RX_T_APPN);
+		return 0;
 	}
 	a->conn = c;
 	a->resp_id = resp;
