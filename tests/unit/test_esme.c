@@ -425,15 +425,28 @@ static struct got *deliver(struct fx *fx, struct smpp_pdu *p)
 	return &fx->got[n];
 }
 
-/* Ack a held message; wait for the response with this seq; return its status. */
-static uint32_t ack_and_resp(struct fx *fx, struct got *g, int status, uint32_t resp, uint32_t seq)
+/* Wait (at most ms) for the response id with this seq; return its status. */
+static uint32_t resp_status(struct fx *fx, uint32_t id, uint32_t seq, int ms)
 {
 	int i;
 
+	WAIT((i = smsc_find(&fx->smsc, 0, id, seq)) >= 0, ms);
+	return fx->smsc.rx[i].status;
+}
+
+/* Send a request; return the status of its response. */
+static uint32_t send_for_status(struct fx *fx, struct smpp_pdu *p)
+{
+	smsc_send(&fx->smsc, p);
+	return resp_status(fx, smpp_resp_id(p->command_id), p->sequence_number, 1000);
+}
+
+/* Ack a held message; return the status of the response with this seq. */
+static uint32_t ack_and_resp(struct fx *fx, struct got *g, int status, uint32_t resp, uint32_t seq)
+{
 	esme_ack(g->ack, status);
 	g->ack = NULL;
-	WAIT((i = smsc_find(&fx->smsc, 0, resp, seq)) >= 0, 1000);
-	return fx->smsc.rx[i].status;
+	return resp_status(fx, resp, seq, 1000);
 }
 
 /* ---- the tests -------------------------------------------------------------------- */
@@ -584,7 +597,6 @@ static void test_deliver_sar_udh(void **state_)
 	struct fx *fx = *state_;
 	struct smpp_pdu p;
 	struct got *g;
-	int i;
 
 	fx_bound(fx);
 	mk_deliver(&p, 20, "part");
@@ -615,17 +627,13 @@ static void test_deliver_sar_udh(void **state_)
 	/* §5.3.2.22-24 travel together: a lone sar_msg_ref_num is refused */
 	mk_deliver(&p, 22, "x");
 	smpp_tlv_add_uint(&p, SMPP_TLV_SAR_MSG_REF_NUM, 1, 2);
-	smsc_send(&fx->smsc, &p);
-	WAIT((i = smsc_find(&fx->smsc, 0, SMPP_DELIVER_SM_RESP, 22)) >= 0, 1000);
-	assert_int_equal(fx->smsc.rx[i].status, ESME_RMISSINGOPTPARAM);
+	assert_int_equal(send_for_status(fx, &p), ESME_RMISSINGOPTPARAM);
 	/* segment 4 of 3 */
 	mk_deliver(&p, 23, "x");
 	smpp_tlv_add_uint(&p, SMPP_TLV_SAR_MSG_REF_NUM, 1, 2);
 	smpp_tlv_add_uint(&p, SMPP_TLV_SAR_TOTAL_SEGMENTS, 3, 1);
 	smpp_tlv_add_uint(&p, SMPP_TLV_SAR_SEGMENT_SEQNUM, 4, 1);
-	smsc_send(&fx->smsc, &p);
-	WAIT((i = smsc_find(&fx->smsc, 0, SMPP_DELIVER_SM_RESP, 23)) >= 0, 1000);
-	assert_int_equal(fx->smsc.rx[i].status, ESME_RINVOPTPARAMVAL);
+	assert_int_equal(send_for_status(fx, &p), ESME_RINVOPTPARAMVAL);
 	assert_int_equal(fx->n_got, 2);
 	assert_int_equal(ctr(fx, TXGW_CTR_SMPP_ERROR_RESP_TX), 2);
 }
@@ -636,7 +644,6 @@ static void test_data_sm_receipt_refuse(void **state_)
 	struct fx *fx = *state_;
 	struct smpp_pdu p;
 	struct got *g;
-	int i;
 
 	fx_bound(fx);
 	smpp_pdu_init(&p, SMPP_DATA_SM, 30);
@@ -655,18 +662,14 @@ static void test_data_sm_receipt_refuse(void **state_)
 	/* a delivery receipt (esm_class 0x04): answered at once, not handed over */
 	mk_deliver(&p, 31, "id:1 sub:001 dlvrd:001 stat:DELIVRD");
 	p.esm_class = 0x04;
-	smsc_send(&fx->smsc, &p);
-	WAIT((i = smsc_find(&fx->smsc, 0, SMPP_DELIVER_SM_RESP, 31)) >= 0, 1000);
-	assert_int_equal(fx->smsc.rx[i].status, ESME_ROK);
+	assert_int_equal(send_for_status(fx, &p), ESME_ROK);
 	assert_int_equal(fx->n_got, 1);
 	assert_int_equal(ctr(fx, TXGW_CTR_SMPP_RECEIPTS), 1);
 
 	/* the gateway refuses at once: ESME_RX_T_APPN */
 	fx->refuse = true;
 	mk_deliver(&p, 32, "x");
-	smsc_send(&fx->smsc, &p);
-	WAIT((i = smsc_find(&fx->smsc, 0, SMPP_DELIVER_SM_RESP, 32)) >= 0, 1000);
-	assert_int_equal(fx->smsc.rx[i].status, ESME_RX_T_APPN);
+	assert_int_equal(send_for_status(fx, &p), ESME_RX_T_APPN);
 	assert_int_equal(ctr(fx, TXGW_CTR_SMPP_TEMP_ERRORS), 1);
 }
 
@@ -697,16 +700,14 @@ static void test_ack_deadline(void **state_)
 	struct smpp_pdu p;
 	struct got *g;
 	double t0;
-	int i;
 
 	fx_bound(fx);
 	mk_deliver(&p, 50, "slow");
 	g = deliver(fx, &p);
 	t0 = now_s();
-	WAIT((i = smsc_find(&fx->smsc, 0, SMPP_DELIVER_SM_RESP, 50)) >= 0,
-	     ESME_ACK_DEADLINE_MS + 1000);
+	assert_int_equal(resp_status(fx, SMPP_DELIVER_SM_RESP, 50, ESME_ACK_DEADLINE_MS + 1000),
+			 ESME_RX_T_APPN);
 	assert_true(now_s() - t0 > ESME_ACK_DEADLINE_MS / 1000.0 - 0.2);
-	assert_int_equal(fx->smsc.rx[i].status, ESME_RX_T_APPN);
 	esme_ack(g->ack, 0);
 	g->ack = NULL;
 	run_for(100);
@@ -718,14 +719,11 @@ static void test_enquire_link(void **state_)
 {
 	struct fx *fx = *state_;
 	struct smpp_pdu p;
-	int i;
 
 	fx->cfg.enquire_link_interval = 1;
 	fx_bound(fx);
 	smpp_pdu_init(&p, SMPP_ENQUIRE_LINK, 77);
-	smsc_send(&fx->smsc, &p);
-	WAIT((i = smsc_find(&fx->smsc, 0, SMPP_ENQUIRE_LINK_RESP, 77)) >= 0, 1000);
-	assert_int_equal(fx->smsc.rx[i].status, ESME_ROK);
+	assert_int_equal(send_for_status(fx, &p), ESME_ROK);
 	run_for(2500);
 	assert_true(smsc_count(&fx->smsc, SMPP_ENQUIRE_LINK) >= 2);
 	assert_true(is_bound(fx));
@@ -752,13 +750,11 @@ static void test_peer_unbind(void **state_)
 	struct fx *fx = *state_;
 	struct smpp_pdu p;
 	double t0;
-	int i;
 
 	fx_bound(fx);
 	smpp_pdu_init(&p, SMPP_UNBIND, 9);
-	smsc_send(&fx->smsc, &p);
 	t0 = now_s();
-	WAIT((i = smsc_find(&fx->smsc, 0, SMPP_UNBIND_RESP, 9)) >= 0, 1000);
+	assert_int_equal(send_for_status(fx, &p), ESME_ROK);
 	WAIT(fx->smsc.closes == 1, 1000);
 	WAIT(fx->smsc.accepts == 2 && is_bound(fx), 3000);
 	assert_true(now_s() - t0 > 0.9);
@@ -835,14 +831,12 @@ static void test_bad_pdus(void **state_)
 	fx_bound(fx);
 	for (size_t k = 0; k < ARRAY_SIZE(bad_cases); k++) {
 		const struct bad_case *c = &bad_cases[k];
-		uint32_t seq = 100 + k;
-		int i;
+		uint32_t seq = 100 + k, st;
 
 		send_raw(&fx->smsc, c->id, seq, c->body, c->body_len);
-		WAIT((i = smsc_find(&fx->smsc, 0, c->resp_id, seq)) >= 0, 1000);
-		if (fx->smsc.rx[i].status != c->status)
-			fail_msg("%s: %s, expected %s", c->what,
-				 smpp_status_name(fx->smsc.rx[i].status),
+		st = resp_status(fx, c->resp_id, seq, 1000);
+		if (st != c->status)
+			fail_msg("%s: %s, expected %s", c->what, smpp_status_name(st),
 				 smpp_status_name(c->status));
 	}
 	assert_int_equal(fx->n_got, 0);
