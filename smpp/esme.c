@@ -789,9 +789,9 @@ static int conn_bad_pdu(struct esme_conn *c, const struct smpp_pdu *p, uint32_t 
 	struct esme *es = c->es;
 	const char *name = smpp_command_name(p->command_id);
 
-	LOGES(es, LOGL_NOTICE, "bad PDU %s (0x%08x) seq %u, %u octets: %s\n", name ? : "?",
-	      p->command_id, p->sequence_number, p->command_length,
-	      smpp_status_name(st) ? : "?");
+	LOGES(es, LOGL_NOTICE, "bad PDU %s (0x%08x) seq %u, %u octets: %s (%s)\n",
+	      name ? : "?", p->command_id, p->sequence_number, p->command_length,
+	      smpp_status_name(st) ? : "?", smpp_status_desc(st) ? : "?");
 	if (p->command_id == SMPP_GENERIC_NACK)
 		return 0;
 	conn_send_error(c, p->command_id, p->sequence_number, st);
