@@ -1,0 +1,111 @@
+/*
+ * esme.h — txgw's SMPP 3.4 ESME client: one bind per "esme" node of the
+ * configuration (doc/config.md), receiving mobile-originated messages as
+ * deliver_sm and data_sm and handing each to the gateway.
+ *
+ * One connection at a time, on the libosmocore event loop (osmo_select):
+ * a non-blocking connect, bind_receiver or bind_transceiver (§4.1),
+ * enquire_link both ways (§4.11), unbind both ways (§4.2), reconnection with
+ * exponential back-off from reconnect-interval up to 60 s.  PDUs are read
+ * in two states, the 4-octet command_length first, checked (16 ..
+ * ESME_PDU_MAX) before the body buffer is allocated (§3.2).
+ *
+ * A received deliver_sm/data_sm is answered only when the gateway calls
+ * esme_ack(): after everything it produced is in the journal and synced.
+ * The gateway must answer within ESME_ACK_DEADLINE_MS; past it the ESME
+ * answers ESME_RX_T_APPN itself, so the SMSC (OsmoMSC gives an ESME 5 s)
+ * retries later instead of timing out.
+ *
+ * Single-threaded: every function here is called from the event loop's
+ * thread, and none from inside ops->sms.
+ */
+#pragma once
+#include <stdint.h>
+
+#include "config.h"
+#include "sms_in.h"
+
+struct rate_ctr_group;
+
+/*
+ * The largest PDU accepted once bound: a message_payload of 65535 octets
+ * (§5.3.2.32, its TLV header 4) plus the largest mandatory part (data_sm
+ * addresses of 65 octets, §4.7.1) and other TLVs, rounded up to 70 KiB.
+ * Before the bind succeeds only a bind_resp or generic_nack is expected,
+ * so the limit is ESME_PDU_MAX_UNBOUND (STYLE.md: tighter limits before
+ * the peer is known).
+ */
+#define ESME_PDU_MAX		(70 * 1024)
+#define ESME_PDU_MAX_UNBOUND	1024
+/* How long the gateway may take over one message before we answer 0x64. */
+#define ESME_ACK_DEADLINE_MS	4000
+/* bind_resp expected within this, counted from the start of the connect. */
+#define ESME_BIND_TIMEOUT_S	10
+/* esme_stop() waits this long for unbind_resp. */
+#define ESME_UNBIND_TIMEOUT_MS	2000
+/* The back-off ceiling (unless reconnect-interval is longer still). */
+#define ESME_BACKOFF_MAX_S	60
+
+struct esme;
+/* One received deliver_sm/data_sm waiting for its answer. */
+struct esme_ack;
+
+struct esme_ops {
+	/*
+	 * A message to take.  in points into the received PDU and is valid
+	 * only during this call.  The gateway answers later with
+	 * esme_ack(ack, status), never from inside this call.  Return
+	 * non-zero to refuse at once: the ESME answers ESME_RX_T_APPN and
+	 * frees ack (do not call esme_ack() on it then).
+	 */
+	int (*sms)(void *data, const struct sms_in *in, struct esme_ack *ack);
+};
+
+/*
+ * esme_start — start the bind of one esme node: connect at once, then
+ * keep the bind up until esme_stop().  cfg is copied.  bind_id goes into
+ * every sms_in (the reassembly key).  ctrs (may be NULL) is the group of
+ * counters.h; its TXGW_CTR_SMPP_* counters are counted.  The esme is
+ * allocated under ctx; the acks it hands out are allocated under ctx too,
+ * so that esme_ack() stays safe after the esme is freed.
+ * Returns NULL when a setting cannot be sent (system_id over 15
+ * characters, password over 8, system_type over 12, no remote-ip) or on
+ * allocation failure; the reason is logged.
+ */
+struct esme *esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
+			const struct esme_ops *ops, void *data, struct rate_ctr_group *ctrs);
+
+/*
+ * esme_ack — answer the deliver_sm/data_sm behind ack: status 0 ->
+ * ESME_ROK, negative -> ESME_RX_T_APPN (the SMSC retries later).  Sent
+ * only if the connection that received it is still up and the answer was
+ * not already given (deadline); otherwise nothing is sent and the SMSC
+ * resends after reconnecting.  Frees ack.
+ */
+void esme_ack(struct esme_ack *ack, int status);
+
+/*
+ * esme_stop — send unbind, wait for unbind_resp (at most
+ * ESME_UNBIND_TIMEOUT_MS), close and stay down; then call done(data) from
+ * the event loop (also when the bind was not up).  The caller may free
+ * the esme in done.
+ */
+void esme_stop(struct esme *es, void (*done)(void *), void *data);
+
+/* For "show binds" (stats.md). */
+struct esme_status {
+	const char *name;
+	const char *state;		/* down|connecting|binding|bound */
+	char remote[64];		/* "IP:PORT" */
+	unsigned window_used;		/* our requests awaiting a response plus
+					 * received messages awaiting esme_ack() */
+	uint64_t rx_pdus, tx_pdus;	/* over the life of the esme */
+	int64_t since;			/* unix s of the last state change */
+};
+void esme_get_status(const struct esme *es, struct esme_status *st);
+
+/*
+ * The reconnect delay after one of cur seconds: doubled, at most
+ * max(ESME_BACKOFF_MAX_S, first) where first is reconnect-interval.
+ */
+unsigned esme_backoff_next(unsigned cur, unsigned first);
