@@ -29,7 +29,7 @@
 #include "config.h"
 #include "counters.h"
 #include "logging.h"
-#include "stats.h"
+#include "gw.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -40,16 +40,11 @@ struct opts {
 	bool check_only;
 };
 
-/* The running gateway; owned by main(). */
-struct gw {
-	void *ctx;
-	struct txgw_cfg *cfg;
-	const char *config_path;
-	struct rate_ctr_group *ctrs;
-	struct stats_sock *stats;
+/* main()'s state: the gateway and the signal pipe. */
+struct daemon {
+	struct gw gw;
 	struct osmo_fd sigfd;
 	int sigpipe[2];
-	bool stop;
 };
 
 static void usage(FILE *out)
@@ -140,34 +135,37 @@ static void on_signal(int sig)
 
 static int sig_read_cb(struct osmo_fd *ofd, unsigned int what)
 {
-	struct gw *g = ofd->data;
+	struct daemon *d = ofd->data;
 	unsigned char b;
+	char msg[512];
 
 	while (read(ofd->fd, &b, 1) == 1) {
 		switch (b) {
 		case SIGTERM:
 		case SIGINT:
-			LOGP(DMAIN, LOGL_NOTICE, "signal %d: stopping\n", b);
-			g->stop = true;
+			LOGP(DMAIN, LOGL_NOTICE, "%s: unbinding, finishing what is in flight\n",
+			     b == SIGTERM ? "SIGTERM" : "SIGINT");
+			gw_stop(&d->gw);
 			break;
 		case SIGHUP:
 			LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry\n");
+			gw_reload_registry(&d->gw, msg, sizeof(msg));
 			break;
 		case SIGUSR1:
-			talloc_report_full(g->ctx, stderr);
+			talloc_report_full(d->gw.ctx, stderr);
 			break;
 		}
 	}
 	return 0;
 }
 
-static int signals_init(struct gw *g)
+static int signals_init(struct daemon *d)
 {
-	if (pipe2(g->sigpipe, O_NONBLOCK | O_CLOEXEC) < 0)
+	if (pipe2(d->sigpipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -errno;
-	sig_wfd = g->sigpipe[1];
-	osmo_fd_setup(&g->sigfd, g->sigpipe[0], OSMO_FD_READ, sig_read_cb, g, 0);
-	if (osmo_fd_register(&g->sigfd) < 0)
+	sig_wfd = d->sigpipe[1];
+	osmo_fd_setup(&d->sigfd, d->sigpipe[0], OSMO_FD_READ, sig_read_cb, d, 0);
+	if (osmo_fd_register(&d->sigfd) < 0)
 		return -EIO;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -207,58 +205,51 @@ static int load_config(struct gw *g, const char *path)
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}
-	g->config_path = path;
 	return 0;
 }
 
-static int start(struct gw *g)
+static int start(struct daemon *d)
 {
+	struct gw *g = &d->gw;
 	int rc = telnet_init_default(g->ctx, g->cfg, TXGW_DEFAULT_VTY_PORT);
 	if (rc < 0) {
 		LOGP(DMAIN, LOGL_ERROR, "cannot start the VTY telnet service: %s\n", strerror(-rc));
 		return rc;
 	}
-	g->ctrs = rate_ctr_group_alloc(g->ctx, &txgw_ctrg_desc, 0);
-	if (!g->ctrs)
-		return -ENOMEM;
-	if (g->cfg->stats_socket) {
-		g->stats = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
-					   g->ctrs, NULL, g);
-		if (!g->stats) {
-			LOGP(DMAIN, LOGL_ERROR, "cannot open the stats socket %s: %s\n",
-			     g->cfg->stats_socket, strerror(errno));
-			return -EIO;
-		}
-	}
-	return signals_init(g);
+	rc = signals_init(d);
+	if (rc < 0)
+		return rc;
+	return gw_start(g);
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct gw g = { 0 };
+	struct daemon d = { 0 };
+	struct gw *g = &d.gw;
 
 	parse_opts(argc, argv, &o);
-	g.ctx = talloc_named_const(NULL, 0, "txgw");
-	msgb_talloc_ctx_init(g.ctx, 0);
-	osmo_init_logging2(g.ctx, &txgw_log_info);
-	osmo_stats_init(g.ctx);
+	g->ctx = talloc_named_const(NULL, 0, "txgw");
+	msgb_talloc_ctx_init(g->ctx, 0);
+	osmo_init_logging2(g->ctx, &txgw_log_info);
+	osmo_stats_init(g->ctx);
 
-	if (load_config(&g, o.config) < 0)
+	if (load_config(g, o.config) < 0)
 		return 1;
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config);
 		return 0;
 	}
-	if (start(&g) < 0)
+	if (start(&d) < 0) {
+		LOGP(DMAIN, LOGL_ERROR, "start-up failed; see the messages above\n");
+		gw_close(g);
 		return 1;
-	LOGP(DMAIN, LOGL_NOTICE, "txgw %s '%s' running (config %s)\n", PACKAGE_VERSION, g.cfg->name,
+	}
+	LOGP(DMAIN, LOGL_NOTICE, "txgw %s '%s' running (config %s)\n", PACKAGE_VERSION, g->cfg->name,
 	     o.config);
-	while (!g.stop)
+	while (!g->stopped)
 		osmo_select_main(0);
+	gw_close(g);
 	LOGP(DMAIN, LOGL_NOTICE, "stopped cleanly\n");
-	if (g.stats)
-		stats_sock_close(g.stats);
-	rate_ctr_group_free(g.ctrs);
 	return 0;
 }

@@ -1,0 +1,281 @@
+/*
+ * gw.c — starting, reloading and stopping the gateway's parts, and the
+ * glue between them: SMPP binds hand messages to the engine, the engine's
+ * answers go back to the binds, the stats socket reads everyone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
+
+#include "bus.h"
+#include "bus_msg.h"
+#include "config.h"
+#include "counters.h"
+#include "engine.h"
+#include "esme.h"
+#include "gw.h"
+#include "json.h"
+#include "logging.h"
+#include "registry.h"
+#include "stats.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+#define GW_TICK_MS		1000
+#define GW_STOP_TIMEOUT_S	5
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- registry ------------------------------------------------------------- */
+
+static int load_registry(struct gw *g, struct registry **out, char *msg, size_t cap)
+{
+	struct reg_report rep = { 0 };
+	int rc = registry_load(g->ctx, g->cfg->registry, g->cfg->ca_file, out, &rep);
+
+	if (rc < 0) {
+		for (unsigned i = 0; i < rep.n_msgs; i++)
+			LOGP(DREG, LOGL_ERROR, "%s\n", rep.msgs[i]);
+		snprintf(msg, cap, "%s%s", rep.n_msgs ? rep.msgs[0] : strerror(-rc),
+			 rep.n_errors > 1 ? " (and more, see the log)" : "");
+		if (*out)
+			registry_free(*out);
+		*out = NULL;
+	}
+	reg_report_clear(&rep);
+	return rc;
+}
+
+long gw_reload_registry(struct gw *g, char *msg, size_t cap)
+{
+	struct registry *nr = NULL;
+	int rc = load_registry(g, &nr, msg, cap);
+
+	if (rc < 0) {
+		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOAD_ERRORS));
+		LOGP(DREG, LOGL_ERROR, "registry reload refused, the old one stays: %s\n", msg);
+		return rc;
+	}
+	engine_set_registry(g->engine, nr);
+	registry_free(g->reg);
+	g->reg = nr;
+	rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOADS));
+	LOGP(DREG, LOGL_NOTICE, "registry %s reloaded: %zu keys\n", g->cfg->registry, registry_count(nr));
+	return (long)registry_count(nr);
+}
+
+/* ---- SMPP binds to the engine ------------------------------------------------ */
+
+static void on_engine_ack(void *data, int status)
+{
+	esme_ack(data, status);
+}
+
+static int on_sms(void *data, const struct sms_in *in, struct esme_ack *ack)
+{
+	struct gw *g = data;
+	if (g->stopping)
+		return -EAGAIN;
+	return engine_sms(g->engine, in, now_ms(), on_engine_ack, ack);
+}
+
+static const struct esme_ops esme_ops = { .sms = on_sms };
+
+static int start_esmes(struct gw *g)
+{
+	struct esme_cfg *ec;
+	unsigned n = 0;
+
+	llist_for_each_entry(ec, &g->cfg->esmes, list)
+		n++;
+	g->esmes = talloc_zero_array(g->ctx, struct esme *, n ? n : 1);
+	llist_for_each_entry(ec, &g->cfg->esmes, list) {
+		struct esme *es = esme_start(g->ctx, ec, g->n_esmes, &esme_ops, g, g->ctrs);
+		if (!es) {
+			LOGP(DSMPP, LOGL_ERROR, "esme %s: cannot start\n", ec->name);
+			return -ENOMEM;
+		}
+		g->esmes[g->n_esmes++] = es;
+	}
+	return 0;
+}
+
+/* ---- the stats socket's view ------------------------------------------------- */
+
+static void stats_info(void *data, struct jw *w)
+{
+	struct gw *g = data;
+	struct engine_info ei;
+	engine_get_info(g->engine, &ei);
+	jw_kuint(w, "journal_seq", ei.last_seq);
+	jw_kuint(w, "journal_oldest", ei.oldest_seq);
+	jw_kuint(w, "journal_synced", ei.synced_seq);
+	jw_kuint(w, "devices", ei.devices);
+	jw_kuint(w, "registry_keys", registry_count(g->reg));
+	jw_kuint(w, "concat_partial", ei.partial);
+	jw_kbool(w, "journal_ok", ei.failed == 0);
+}
+
+static void stats_binds(void *data, struct jw *w)
+{
+	struct gw *g = data;
+	char since[BUS_TIME_S_LEN + 1];
+
+	for (unsigned i = 0; i < g->n_esmes; i++) {
+		struct esme_status st;
+		esme_get_status(g->esmes[i], &st);
+		bus_fmt_time_s(since, st.since);
+		jw_obj_open(w);
+		jw_kstr(w, "name", st.name);
+		jw_kstr(w, "state", st.state);
+		jw_kstr(w, "remote", st.remote);
+		jw_kuint(w, "window_used", st.window_used);
+		jw_kuint(w, "rx_pdus", st.rx_pdus);
+		jw_kuint(w, "tx_pdus", st.tx_pdus);
+		jw_kstr(w, "since", since);
+		jw_obj_close(w);
+	}
+}
+
+static long stats_reload(void *data, char *msg, size_t cap)
+{
+	return gw_reload_registry(data, msg, cap);
+}
+
+static const struct stats_ops stats_ops = {
+	.info = stats_info,
+	.binds = stats_binds,
+	.reload = stats_reload,
+};
+
+/* ---- start and stop ------------------------------------------------------------ */
+
+static void tick_cb(void *data)
+{
+	struct gw *g = data;
+	engine_tick(g->engine, now_ms());
+	osmo_timer_schedule(&g->tick, GW_TICK_MS / 1000, (GW_TICK_MS % 1000) * 1000);
+}
+
+static int open_engine(struct gw *g)
+{
+	char err[512];
+	struct engine_cfg ec = {
+		.gw_name = g->cfg->name,
+		.state_dir = g->cfg->state_dir,
+		.txlog_port = g->cfg->txlog_port,
+		.skew_s = g->cfg->clock_skew,
+		.concat_timeout_s = g->cfg->concat_timeout,
+		.journal_keep = g->cfg->journal_keep,
+	};
+	g->engine = engine_open(g->ctx, &ec, g->reg, g->ctrs, err, sizeof(err));
+	if (!g->engine) {
+		LOGP(DJOURNAL, LOGL_ERROR, "%s\n", err);
+		return -EIO;
+	}
+	g->bus = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine);
+	if (!g->bus) {
+		LOGP(DBUS, LOGL_ERROR, "cannot bind the bus to %s / %s: %s\n", g->cfg->bus_publish,
+		     g->cfg->bus_replay, strerror(errno));
+		return -EIO;
+	}
+	engine_set_bus(g->engine, g->bus);
+	return 0;
+}
+
+int gw_start(struct gw *g)
+{
+	char msg[512];
+	int rc;
+
+	g->ctrs = rate_ctr_group_alloc(g->ctx, &txgw_ctrg_desc, 0);
+	if (!g->ctrs)
+		return -ENOMEM;
+	rc = load_registry(g, &g->reg, msg, sizeof(msg));
+	if (rc < 0) {
+		LOGP(DREG, LOGL_ERROR, "registry %s: %s\n", g->cfg->registry, msg);
+		return rc;
+	}
+	LOGP(DREG, LOGL_NOTICE, "registry %s: %zu keys\n", g->cfg->registry, registry_count(g->reg));
+	rc = open_engine(g);
+	if (rc < 0)
+		return rc;
+	if (g->cfg->stats_socket) {
+		g->stats = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
+					   g->ctrs, &stats_ops, g);
+		if (!g->stats) {
+			LOGP(DSTATS, LOGL_ERROR, "cannot open the stats socket %s: %s\n",
+			     g->cfg->stats_socket, strerror(errno));
+			return -EIO;
+		}
+	}
+	osmo_timer_setup(&g->tick, tick_cb, g);
+	osmo_timer_schedule(&g->tick, 1, 0);
+	return start_esmes(g);
+}
+
+static void stopped(struct gw *g)
+{
+	osmo_timer_del(&g->stop_timeout);
+	engine_flush(g->engine);
+	g->stopped = true;
+}
+
+static void esme_stopped(void *data)
+{
+	struct gw *g = data;
+	if (g->esmes_up && --g->esmes_up == 0)
+		stopped(g);
+}
+
+static void stop_timeout_cb(void *data)
+{
+	struct gw *g = data;
+	LOGP(DMAIN, LOGL_NOTICE, "binds did not all unbind within %d s; stopping anyway\n",
+	     GW_STOP_TIMEOUT_S);
+	stopped(g);
+}
+
+void gw_stop(struct gw *g)
+{
+	if (g->stopping)
+		return;
+	g->stopping = true;
+	osmo_timer_del(&g->tick);
+	osmo_timer_setup(&g->stop_timeout, stop_timeout_cb, g);
+	osmo_timer_schedule(&g->stop_timeout, GW_STOP_TIMEOUT_S, 0);
+	g->esmes_up = g->n_esmes;
+	if (!g->n_esmes) {
+		stopped(g);
+		return;
+	}
+	for (unsigned i = 0; i < g->n_esmes; i++)
+		esme_stop(g->esmes[i], esme_stopped, g);
+}
+
+void gw_close(struct gw *g)
+{
+	if (g->stats)
+		stats_sock_close(g->stats);
+	if (g->engine)
+		engine_set_bus(g->engine, NULL);
+	if (g->bus)
+		bus_close(g->bus);
+	engine_close(g->engine);
+	registry_free(g->reg);
+	if (g->ctrs)
+		rate_ctr_group_free(g->ctrs);
+}
