@@ -44,6 +44,7 @@ struct txgw_cfg {
 	uint16_t txlog_port;
 	uint32_t concat_timeout;	/* s */
 	uint64_t journal_keep;
+	unsigned verify_threads;	/* signature worker threads; 0: the loop thread */
 	/* devices */
 	char *registry;
 	char *ca_file;

@@ -19,6 +19,7 @@
 #include "logging.h"
 #include "registry.h"
 #include "verify.h"
+#include "vpool.h"
 
 /* ---- bus messages from a judged frame ------------------------------------ */
 
@@ -124,27 +125,22 @@ static void count_outcome(struct engine *e, const struct txl_outcome *o)
 	engine_ctr(e, TXGW_CTR_TXLOG_STALE, o->stale);
 }
 
-/* One frame through checks 1-7 into the group. */
-static void process_frame(struct group *g, const uint8_t *buf, size_t len, const char *src_msisdn)
+/*
+ * One judged frame into the group: checks 4-7 for a frame that passed 1-3
+ * (on the loop thread, in arrival order), then its ledger entry and its
+ * bus messages.  rc: judge_check()'s return.
+ */
+void engine_emit_frame(struct group *g, struct judge_result *r, int rc, const uint8_t *buf,
+		       size_t len, const char *src_msisdn)
 {
 	struct engine *e = g->e;
-	struct reg_entry entry;
-	struct judge_result *r = talloc_zero(g->p, struct judge_result);
-	int rc;
 
-	if (!r) {
-		g->p->err = -ENOMEM;
-		return;
-	}
 	engine_ctr(e, TXGW_CTR_TXLOG_FRAMES, 1);
-	r->entry = &entry;
-	rc = judge_check(e->reg, e->v, buf, len, r);
 	if (rc == 1)
 		rc = judge_ledger(e->l, r, src_msisdn, g->rx_ms / 1000, e->cfg.skew_s);
 	if (rc < 0) {
 		LOGP(DTXLOG, LOGL_ERROR, "frame not judged: %s\n", strerror(-rc));
 		g->p->err = rc;
-		talloc_free(r);
 		return;
 	}
 	count_outcome(e, &r->out);
@@ -152,11 +148,10 @@ static void process_frame(struct group *g, const uint8_t *buf, size_t len, const
 		journal_ledger(g, r);
 	for (unsigned i = 0; i < r->out.n; i++)
 		emit_event(g, r, &r->out.ev[i], buf, len);
-	talloc_free(r);
 }
 
 /* A reject for what is not a frame: malformed armour, not_txlog, too many. */
-static void process_non_frame(struct group *g, const struct extract_item *it)
+void engine_emit_non_frame(struct group *g, const struct extract_item *it)
 {
 	struct bus_common c;
 	const char *reason = it->kind == EXTRACT_NOT_TXLOG ? "not_txlog" : "malformed";
@@ -165,126 +160,6 @@ static void process_non_frame(struct group *g, const struct extract_item *it)
 	bus_msg_reject(&g->e->w, &c, reason, false, 0, NULL, it->data, it->len, it->why);
 	emit_json(g, BUS_TOPIC_REJECT);
 	engine_ctr(g->e, TXGW_CTR_TXLOG_REJECTS, 1);
-}
-
-static void process_items(struct group *g, const struct extract_result *r, const char *src_msisdn)
-{
-	for (unsigned i = 0; i < r->n; i++) {
-		if (r->item[i].kind == EXTRACT_FRAME)
-			process_frame(g, r->item[i].data, r->item[i].len, src_msisdn);
-		else
-			process_non_frame(g, &r->item[i]);
-	}
-}
-
-/* ---- SMS ------------------------------------------------------------------- */
-
-static void process_message(struct group *g, enum charset_coding coding, const uint8_t *data,
-			    size_t len, bool has_port, uint16_t port, const char *src)
-{
-	struct extract_result *r = talloc_zero(g->p, struct extract_result);
-
-	if (!r) {
-		g->p->err = -ENOMEM;
-		return;
-	}
-	engine_ctr(g->e, TXGW_CTR_SMS_MESSAGES, 1);
-	sms_extract(r, coding, data, len, has_port, port, g->e->cfg.txlog_port);
-	process_items(g, r, src);
-	talloc_free(r);
-}
-
-static void process_segment(struct group *g, const struct sms_in *in, const struct sms_seg *seg)
-{
-	struct engine *e = g->e;
-	struct jrec_segment js = { .rx_ms = g->rx_ms, .coding = seg->coding, .has_port = seg->has_port,
-				   .port = seg->port, .key = seg->key, .seq = seg->seq,
-				   .data = seg->payload, .len = seg->len };
-	struct concat_msg *m = NULL;
-	uint64_t entry = 0;
-	int n = jrec_segment_encode(e->buf, JOURNAL_MAX_PAYLOAD, &js);
-
-	if (n < 0) {
-		g->p->err = n;
-		return;
-	}
-	group_append(g, JREC_SEGMENT, e->buf, (size_t)n, &entry);
-	if (g->p->err)
-		return;
-	struct concat_part part = { .seq = seg->seq, .coding = seg->coding, .data = seg->payload,
-				    .len = seg->len, .cookie = entry };
-	int rc = concat_add(e->cc, &seg->key, &part, (uint64_t)g->rx_ms, g->p, &m);
-	if (rc == CONCAT_COMPLETE && m) {
-		process_message(g, m->coding, m->data, m->len, seg->has_port, seg->port, in->src);
-		talloc_free(m);
-	} else if (rc < 0) {
-		LOGP(DSMS, LOGL_NOTICE, "segment from %s refused by reassembly: %s\n", in->src,
-		     strerror(-rc));
-	}
-}
-
-static void reject_bad_sms(struct group *g, const struct sms_in *in, int rc)
-{
-	struct extract_item *it = talloc_zero(g->p, struct extract_item);
-	if (!it)
-		return;
-	it->kind = EXTRACT_MALFORMED;
-	it->why = rc == -EIO ? "user data header longer than the message" :
-		  "user data header does not parse";
-	it->len = in->sm_len < EXTRACT_RAW_MAX ? in->sm_len : EXTRACT_RAW_MAX;
-	memcpy(it->data, in->sm, it->len);
-	process_non_frame(g, it);
-	talloc_free(it);
-}
-
-int engine_sms(struct engine *e, const struct sms_in *in, int64_t rx_ms, engine_ack_cb cb,
-	       void *cb_data)
-{
-	struct group g;
-	struct sms_seg seg;
-	int rc;
-
-	if (journal_failed(e->j))
-		return journal_failed(e->j);
-	rc = group_begin(&g, e, "sms", in->src, rx_ms, cb, cb_data);
-	if (rc < 0)
-		return rc;
-	engine_ctr(e, TXGW_CTR_SMS_SEGMENTS, 1);
-	rc = sms_in_parse(in, &seg);
-	if (rc < 0)
-		reject_bad_sms(&g, in, rc);
-	else if (seg.concat)
-		process_segment(&g, in, &seg);
-	else
-		process_message(&g, seg.coding, seg.payload, seg.len, seg.has_port, seg.port, in->src);
-	group_commit(&g);
-	return 0;
-}
-
-/* ---- mail ------------------------------------------------------------------ */
-
-int engine_mail(struct engine *e, const char *mail_from, const struct extract_result *r,
-		const uint8_t *raw, size_t raw_len, int64_t rx_ms, engine_ack_cb cb, void *cb_data)
-{
-	struct group g;
-	int rc;
-
-	if (journal_failed(e->j))
-		return journal_failed(e->j);
-	rc = group_begin(&g, e, "smtp", mail_from, rx_ms, cb, cb_data);
-	if (rc < 0)
-		return rc;
-	if (r->n) {
-		process_items(&g, r, NULL);
-	} else {
-		struct extract_result *none = talloc_zero(g.p, struct extract_result);
-		if (none) {
-			extract_none_is_not_txlog(none, raw, raw_len, "no TXLOG frame in the mail");
-			process_items(&g, none, NULL);
-		}
-	}
-	group_commit(&g);
-	return 0;
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -298,6 +173,20 @@ static void on_concat_drop(void *data, enum concat_drop_reason why, const struct
 	engine_ctr(e, why == CONCAT_EXPIRED ? TXGW_CTR_SMS_CONCAT_TIMEOUTS : TXGW_CTR_SMS_CONCAT_EVICTED, 1);
 }
 
+int engine_settle(struct engine *e)
+{
+	/* finishing a concatenated part at the head may hand new frames to
+	 * the workers: drain until the FIFO stops moving */
+	for (;;) {
+		unsigned before = e->n_inputs;
+		vpool_drain(e->pool);
+		engine_pump(e);
+		if (!e->n_inputs || (e->n_inputs == before && !vpool_inflight(e->pool)))
+			break;
+	}
+	return engine_flush(e);
+}
+
 void engine_tick(struct engine *e, int64_t now_ms)
 {
 	concat_expire(e->cc, (uint64_t)now_ms);
@@ -306,6 +195,11 @@ void engine_tick(struct engine *e, int64_t now_ms)
 static void flush_cb(void *data)
 {
 	engine_flush(data);
+}
+
+static void on_task_done(void *data, struct vtask *t)
+{
+	engine_task_done(data, t);
 }
 
 static int engine_alloc_parts(struct engine *e)
@@ -320,7 +214,8 @@ static int engine_alloc_parts(struct engine *e)
 	e->l = ledger_alloc(e);
 	e->cc = concat_new(e, &cc, on_concat_drop, e);
 	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
-	return e->v && e->l && e->cc && e->buf ? 0 : -ENOMEM;
+	e->pool = vpool_start(e, e->cfg.threads, on_task_done, e);
+	return e->v && e->l && e->cc && e->buf && e->pool ? 0 : -ENOMEM;
 }
 
 static void copy_cfg(struct engine *e, const struct engine_cfg *cfg)
@@ -351,6 +246,7 @@ struct engine *engine_open(void *ctx, const struct engine_cfg *cfg, const struct
 	e->reg = reg;
 	e->ctrs = ctrs;
 	INIT_LLIST_HEAD(&e->pending);
+	INIT_LLIST_HEAD(&e->inputs);
 	osmo_timer_setup(&e->flush_timer, flush_cb, e);
 	copy_cfg(e, cfg);
 	jw_init(&e->w, 0);
@@ -362,6 +258,7 @@ struct engine *engine_open(void *ctx, const struct engine_cfg *cfg, const struct
 		goto fail;
 	return e;
 fail:
+	vpool_stop(e->pool);
 	jw_free(&e->w);
 	if (e->j)
 		journal_close(e->j);
@@ -376,6 +273,9 @@ void engine_set_bus(struct engine *e, struct bus *bus)
 
 void engine_set_registry(struct engine *e, const struct registry *reg)
 {
+	/* tasks in flight read the old one: let them finish before the
+	 * caller frees it (a reload is rare; this takes milliseconds) */
+	vpool_drain(e->pool);
 	e->reg = reg;
 }
 
@@ -386,7 +286,7 @@ void engine_get_info(const struct engine *e, struct engine_info *info)
 	info->oldest_seq = journal_oldest_seq(e->j);
 	info->devices = ledger_count(e->l);
 	info->partial = concat_get_stats(e->cc)->partial_now;
-	info->pending = e->n_pending;
+	info->pending = e->n_pending + e->n_inputs;
 	info->failed = journal_failed(e->j);
 }
 
@@ -394,6 +294,9 @@ void engine_close(struct engine *e)
 {
 	if (!e)
 		return;
+	vpool_stop(e->pool);
+	e->pool = NULL;
+	engine_pump(e);
 	engine_flush(e);
 	if (!journal_failed(e->j))
 		engine_checkpoint(e);

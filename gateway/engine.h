@@ -40,6 +40,7 @@ struct engine_cfg {
 	size_t concat_max_partial;	/* 0: default */
 	size_t concat_max_bytes;	/* 0: default */
 	uint64_t checkpoint_every;	/* entries between ledger checkpoints; 0: default */
+	unsigned threads;		/* signature worker threads; 0: on the loop thread */
 };
 
 /* status 0: durable, acknowledge it; negative errno: the journal could not
@@ -83,6 +84,10 @@ int engine_mail(struct engine *e, const char *mail_from, const struct extract_re
 /* Sync now, then answer and publish everything pending.  Returns 0 or the
  * sync's negative errno. */
 int engine_flush(struct engine *e);
+
+/* Wait for every signature check in flight, journal what is ready, sync,
+ * answer and publish: nothing is left pending (shutdown, tests). */
+int engine_settle(struct engine *e);
 
 /* Expire incomplete concatenations older than concat-timeout. */
 void engine_tick(struct engine *e, int64_t now_ms);

@@ -53,8 +53,12 @@ struct engine {
 	struct concat *cc;
 	struct bus *bus;
 	struct rate_ctr_group *ctrs;
-	struct llist_head pending;
+	struct llist_head pending;	/* inputs journaled, waiting for the sync */
 	unsigned n_pending;
+	struct llist_head inputs;	/* inputs arrived, not yet journaled, in order */
+	unsigned n_inputs;
+	bool pumping;
+	struct vpool *pool;
 	struct osmo_timer_list flush_timer;
 	uint64_t ckpt_entry;		/* last entry the ledger checkpoint covers */
 	struct journal_iter *rit;	/* replay: the iterator kept between fetches */
@@ -77,6 +81,19 @@ static inline void engine_ctr(struct engine *e, unsigned idx, uint64_t n)
 	if (e->ctrs && n)
 		rate_ctr_add(rate_ctr_group_get_ctr(e->ctrs, idx), (int)n);
 }
+
+struct vtask;
+struct judge_result;
+struct extract_item;
+
+/* engine.c */
+void engine_emit_frame(struct group *g, struct judge_result *r, int rc, const uint8_t *buf,
+		       size_t len, const char *src_msisdn);
+void engine_emit_non_frame(struct group *g, const struct extract_item *it);
+
+/* engine_input.c */
+void engine_task_done(struct engine *e, struct vtask *t);
+void engine_pump(struct engine *e);
 
 /* engine_group.c */
 int group_begin(struct group *g, struct engine *e, const char *bearer, const char *src,

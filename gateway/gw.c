@@ -180,6 +180,7 @@ static int open_engine(struct gw *g)
 		.skew_s = g->cfg->clock_skew,
 		.concat_timeout_s = g->cfg->concat_timeout,
 		.journal_keep = g->cfg->journal_keep,
+		.threads = g->cfg->verify_threads,
 	};
 	g->engine = engine_open(g->ctx, &ec, g->reg, g->ctrs, err, sizeof(err));
 	if (!g->engine) {
@@ -230,7 +231,7 @@ int gw_start(struct gw *g)
 static void stopped(struct gw *g)
 {
 	osmo_timer_del(&g->stop_timeout);
-	engine_flush(g->engine);
+	engine_settle(g->engine);
 	g->stopped = true;
 }
 

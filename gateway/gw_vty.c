@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <osmocom/core/talloc.h>
 #include <osmocom/vty/buffer.h>
@@ -64,6 +65,8 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	c->txlog_port = TXGW_DEFAULT_TXLOG_PORT;
 	c->concat_timeout = TXGW_DEFAULT_CONCAT_TIMEOUT;
 	c->journal_keep = TXGW_DEFAULT_JOURNAL_KEEP;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	c->verify_threads = ncpu > 0 && ncpu <= 64 ? (unsigned)ncpu : 2;
 	INIT_LLIST_HEAD(&c->esmes);
 	c->smtp_max_size = TXGW_DEFAULT_SMTP_MAX_SIZE;
 	c->smtp_max_sessions = TXGW_DEFAULT_SMTP_MAX_SESS;
@@ -140,6 +143,14 @@ DEFUN(cfg_gw_journal_keep, cfg_gw_journal_keep_cmd, "journal-keep <1-2000000000>
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_gw_verify_threads, cfg_gw_verify_threads_cmd, "verify-threads <0-64>",
+      "Threads that verify signatures (0: the event loop itself; default: one per CPU)\n"
+      "Threads\n")
+{
+	CFG(vty)->verify_threads = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 static int config_write_gateway(struct vty *vty)
 {
 	struct txgw_cfg *c = CFG(vty);
@@ -151,6 +162,7 @@ static int config_write_gateway(struct vty *vty)
 	vty_out(vty, " txlog-port %u%s", c->txlog_port, VTY_NEWLINE);
 	vty_out(vty, " concat-timeout %" PRIu32 "%s", c->concat_timeout, VTY_NEWLINE);
 	vty_out(vty, " journal-keep %" PRIu64 "%s", c->journal_keep, VTY_NEWLINE);
+	vty_out(vty, " verify-threads %u%s", c->verify_threads, VTY_NEWLINE);
 	return CMD_SUCCESS;
 }
 
@@ -512,6 +524,7 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_element(GATEWAY_NODE, &cfg_gw_txlog_port_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_concat_timeout_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_journal_keep_cmd);
+	install_element(GATEWAY_NODE, &cfg_gw_verify_threads_cmd);
 
 	install_element(CONFIG_NODE, &cfg_devices_cmd);
 	install_node(&devices_node, config_write_devices);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include <osmocom/core/talloc.h>
@@ -49,11 +50,15 @@ static void on_ack(void *data, int status)
 		x->nacks++;
 }
 
+/* 0: signatures checked on the calling thread; 2: on worker threads */
+static unsigned threads;
+
 static struct engine *open_engine(struct fx *x)
 {
 	char err[512] = "";
 	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
-				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000 };
+				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
+				  .threads = threads };
 	struct engine *e = engine_open(x->ctx, &cfg, x->reg, NULL, err, sizeof(err));
 	if (!e)
 		fail_msg("engine_open: %s", err);
@@ -131,7 +136,7 @@ static void acks_only_after_sync(void **state)
 	assert_int_equal(x->acks, 0);		/* not before the sync */
 	engine_replay_ops.range(x->e, &oldest, &next);
 	assert_int_equal(next, 1);		/* nothing synced: nothing to replay */
-	assert_int_equal(engine_flush(x->e), 0);
+	assert_int_equal(engine_settle(x->e), 0);
 	assert_int_equal(x->acks, 1);
 	engine_replay_ops.range(x->e, &oldest, &next);
 	assert_int_equal(oldest, 1);
@@ -151,7 +156,7 @@ static void all_vectors_then_restart(void **state)
 
 	for (size_t i = 0; i < nv; i++)
 		send_vector(x, i, SMS_FORM_UDH);
-	assert_int_equal(engine_flush(x->e), 0);
+	assert_int_equal(engine_settle(x->e), 0);
 	assert_int_equal((size_t)x->acks, nv);
 	read_all(x, 1);
 	/* frame-ed25519-1 comes three times (binary, 7-bit, UCS-2), frame-ecdsa-3
@@ -165,7 +170,7 @@ static void all_vectors_then_restart(void **state)
 	x->e = open_engine(x);
 	for (size_t i = 0; i < nv; i++)
 		send_vector(x, i, SMS_FORM_SAR);
-	assert_int_equal(engine_flush(x->e), 0);
+	assert_int_equal(engine_settle(x->e), 0);
 	read_all(x, 1);
 	assert_int_equal(x->n, before);
 	for (unsigned i = 0; i < x->n; i++) {
@@ -175,26 +180,33 @@ static void all_vectors_then_restart(void **state)
 	}
 }
 
-/* Part 1 of a two-part SMS, a crash (no close, no checkpoint), part 2. */
+/* Part 1 of a two-part SMS in a process that then dies without closing
+ * anything (no checkpoint, no clean close), part 2 after a restart. */
 static void segment_survives_crash(void **state)
 {
 	struct fx *x = *state;
+	int status;
 
-	send_vector(x, 1, SMS_FORM_UDH);	/* tpdu-binary-concat part 1 */
-	assert_int_equal(engine_flush(x->e), 0);
-	assert_int_equal(x->acks, 1);
+	engine_close(x->e);
+	x->e = NULL;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		x->e = open_engine(x);
+		send_vector(x, 1, SMS_FORM_UDH);	/* tpdu-binary-concat part 1 */
+		engine_settle(x->e);
+		_exit(x->acks == 1 ? 0 : 1);		/* "kill -9": nothing closed */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	x->e = open_engine(x);
 	read_all(x, 1);
 	assert_int_equal(x->n, 0);		/* incomplete: nothing yet */
-
-	/* "kill -9": open a second engine on the same directory while the first
-	 * is never closed (its memory is simply dropped) */
-	struct engine *old = x->e;
-	x->e = open_engine(x);
 	send_vector(x, 2, SMS_FORM_UDH);	/* part 2 */
-	assert_int_equal(engine_flush(x->e), 0);
+	assert_int_equal(engine_settle(x->e), 0);
 	read_all(x, 1);
 	assert_int_equal(count_topic(x, "txlog.record"), 3);
-	(void)old;	/* freed with the test's talloc context */
 }
 
 static void human_text_is_not_txlog(void **state)
@@ -205,7 +217,7 @@ static void human_text_is_not_txlog(void **state)
 			     .sm = (const uint8_t *)text, .sm_len = strlen(text) };
 
 	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), 0);
-	assert_int_equal(engine_flush(x->e), 0);
+	assert_int_equal(engine_settle(x->e), 0);
 	read_all(x, 1);
 	assert_int_equal(x->n, 1);
 	assert_string_equal(x->topic[0], "txlog.reject");
@@ -224,7 +236,7 @@ static void unfinished_group_is_cut(void **state)
 	const char msg[] = "\x0ctxlog.record{\"v\":1,\"seq\":2}";
 
 	send_vector(x, 0, SMS_FORM_UDH);
-	assert_int_equal(engine_flush(x->e), 0);
+	assert_int_equal(engine_settle(x->e), 0);
 	engine_close(x->e);
 
 	snprintf(dir, sizeof(dir), "%s/journal", x->dir);
@@ -241,7 +253,7 @@ static void unfinished_group_is_cut(void **state)
 	struct sms_in in = { .src = "1", .dst = "2", .data_coding = 1, .sm = (const uint8_t *)text,
 			     .sm_len = strlen(text) };
 	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), 0);
-	assert_int_equal(engine_flush(x->e), 0);
+	assert_int_equal(engine_settle(x->e), 0);
 	read_all(x, 1);
 	assert_int_equal(x->n, 2);
 	assert_non_null(strstr(x->payload[1], "\"seq\":2,"));
@@ -257,5 +269,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(human_text_is_not_txlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_group_is_cut, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
+	threads = 2;
+	failed += cmocka_run_group_tests_name("2 worker threads", tests, NULL, NULL);
+	return failed;
 }
