@@ -44,61 +44,68 @@ static unsigned between(uint64_t *s, unsigned lo, unsigned hi)
 }
 
 /*
- * The GSM 7-bit default alphabet, 3GPP TS 23.038 §6.2.1, in code order,
+ * Character pools as UTF-8 strings, one character after the other.  The
+ * GSM 7-bit default alphabet is 3GPP TS 23.038 §6.2.1 in code order,
  * written out here from the spec rather than taken from charset.c so that
- * the generator does not share a table with the code under test.  0x1B
- * (escape) is left out: the extension characters below carry it.
+ * the generator shares no table with the code under test; 0x1B (escape)
+ * is left out, the extension characters carry it.
  */
-static const char *const gsm_default[] = {
-	"@", "£", "$", "¥", "è", "é", "ù", "ì", "ò", "Ç", "\n", "Ø", "ø", "\r", "Å", "å",
-	"Δ", "_", "Φ", "Γ", "Λ", "Ω", "Π", "Ψ", "Σ", "Θ", "Ξ", "Æ", "æ", "ß", "É",
-	" ", "!", "\"", "#", "¤", "%", "&", "'", "(", ")", "*", "+", ",", "-", ".", "/",
-	"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ":", ";", "<", "=", ">", "?",
-	"¡", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O",
-	"P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z", "Ä", "Ö", "Ñ", "Ü", "§",
-	"¿", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o",
-	"p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z", "ä", "ö", "ñ", "ü", "à",
-};
+static const char gsm_default[] =
+	"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 
 /* The extension table (§6.2.1.1): two septets each, ESC and the code. */
-static const char *const gsm_ext[] = {
-	"\f", "^", "{", "}", "\\", "[", "~", "]", "|", "€",
-};
+static const char gsm_ext[] = "\f^{}\\[~]|€";
 
-/* Outside the GSM alphabet: UCS-2 only.  The last ones are beyond the BMP
- * (UTF-16 surrogate pairs, 23.038 §6.2.3). */
-static const char *const other_chars[] = {
-	"á", "â", "ã", "ç", "ê", "í", "ó", "ô", "õ", "ú", "ÿ", "Œ", "œ", "Š", "ž",
-	"α", "β", "γ", "δ", "λ", "μ", "π", "σ", "ω", "Α", "Β", "Ж", "я",
-	"交", "易", "紀", "錄", "中", "文", "漢", "字", "日", "本", "語", "한", "국", "。",
-	"😀", "🎉", "👍", "🚀", "𝄞", "🇹", "❤",
-};
+/* Outside the GSM alphabet: UCS-2 only.  The emoji and U+1D11E are beyond
+ * the BMP (UTF-16 surrogate pairs, 23.038 §6.2.3). */
+static const char other_chars[] =
+	"áâãçêíóôõúÿŒœŠžαβγδλμπσωΑΒЖя交易紀錄中文漢字日本語한국。😀🎉👍🚀𝄞🇹❤";
 
-#define N_DEFAULT	(sizeof(gsm_default) / sizeof(gsm_default[0]))
-#define N_EXT		(sizeof(gsm_ext) / sizeof(gsm_ext[0]))
-#define N_OTHER		(sizeof(other_chars) / sizeof(other_chars[0]))
+/* Bytes of the UTF-8 character starting with lead byte c. */
+static size_t utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
 
-/* A random character; gsm_only limits it to the GSM tables.  *septets is
- * what it costs in GSM 7-bit (1 or 2). */
-static const char *pick_char(uint64_t *s, bool gsm_only, unsigned *septets)
+/* Characters in a pool. */
+static unsigned pool_size(const char *pool)
+{
+	unsigned n = 0;
+
+	for (const char *p = pool; *p; p += utf8_len((unsigned char)*p))
+		n++;
+	return n;
+}
+
+/* A random character of a pool, as (start, *len). */
+static const char *pool_pick(uint64_t *s, const char *pool, size_t *len)
+{
+	unsigned k = below(s, pool_size(pool));
+	const char *p = pool;
+
+	while (k--)
+		p += utf8_len((unsigned char)*p);
+	*len = utf8_len((unsigned char)*p);
+	return p;
+}
+
+/* A random character (*len bytes); gsm_only limits it to the GSM tables.
+ * *septets is what it costs in GSM 7-bit (1 or 2). */
+static const char *pick_char(uint64_t *s, bool gsm_only, size_t *len, unsigned *septets)
 {
 	unsigned r = below(s, 100);
 
 	*septets = 1;
 	if (r < 12) {
 		*septets = 2;
-		return gsm_ext[below(s, N_EXT)];
+		return pool_pick(s, gsm_ext, len);
 	}
 	if (!gsm_only && r < 45)
-		return other_chars[below(s, N_OTHER)];
-	return gsm_default[below(s, N_DEFAULT)];
+		return pool_pick(s, other_chars, len);
+	return pool_pick(s, gsm_default, len);
 }
 
-/* UTF-16 octets of one UTF-8 character: 4 for a 4-byte sequence. */
-static unsigned ucs2_cost(const char *c)
-{
-	return strlen(c) == 4 ? 4 : 2;
-}
 
 /*
  * A random UTF-8 text costing at most budget septets (GSM7) or octets
@@ -111,9 +118,10 @@ static size_t random_text(uint64_t *s, char *text, size_t cap, bool ucs2, unsign
 
 	while (used < want) {
 		unsigned sep;
-		const char *c = pick_char(s, !ucs2, &sep);
-		unsigned cost = ucs2 ? ucs2_cost(c) : sep;
-		size_t cl = strlen(c);
+		size_t cl;
+		const char *c = pick_char(s, !ucs2, &cl, &sep);
+		/* UTF-16: a 4-byte UTF-8 sequence is a surrogate pair */
+		unsigned cost = ucs2 ? (cl == 4 ? 4 : 2) : sep;
 		if (used + cost > budget || len + cl + 1 > cap)
 			break;
 		memcpy(text + len, c, cl);
