@@ -270,7 +270,9 @@ def text_mismatch(ours, theirs):
     no text in tshark (sms_body, the octets after the UDH, instead) and the
     TP-CD of an SMS-COMMAND is octets: those are compared as hex."""
     if ours['type'] == 'SMS-COMMAND':
-        return None if theirs['cd'] == ours['ud'] else (ours['ud'], theirs['cd'])
+        # an empty TP-CD (TP-CDL 0) has no item in tshark
+        cd = theirs['cd'] or ''
+        return None if cd == ours['ud'] else (ours['ud'], cd)
     if ours['text'] is None and not ours['septets'] and ours['ud']:
         if theirs['text'] is None and theirs['body'] == ours['ud']:
             return None
