@@ -8,6 +8,8 @@ reads that to tell MS->SC (inbound) from SC->MS (outbound) TPDUs.
 
     from pcapng import write_pcapng, INBOUND, OUTBOUND
     write_pcapng(path, 147, [(b'...', INBOUND), (b'...', OUTBOUND)])
+
+or from the shell: /usr/bin/python3 pcapng.py in < tpdus.hex > tpdus.pcapng
 """
 import struct
 
@@ -71,3 +73,29 @@ def pcapng_bytes(linktype, packets):
 def write_pcapng(path, linktype, packets):
     with open(path, 'wb') as f:
         f.write(pcapng_bytes(linktype, packets))
+
+
+def _main(argv):
+    """pcapng.py in|out|mixed < lines > file.pcapng: one TPDU (hex) a line,
+    all inbound or all outbound; with "mixed", lines "mo HEX" (inbound) or
+    "mt HEX" (outbound)."""
+    import sys
+    if len(argv) != 2 or argv[1] not in ('in', 'out', 'mixed'):
+        print('usage: pcapng.py in|out|mixed < hex-lines > file.pcapng', file=sys.stderr)
+        return 2
+    packets = []
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if argv[1] == 'mixed':
+            packets.append((bytes.fromhex(words[1]), INBOUND if words[0] == 'mo' else OUTBOUND))
+        else:
+            packets.append((bytes.fromhex(words[0]), INBOUND if argv[1] == 'in' else OUTBOUND))
+    sys.stdout.buffer.write(pcapng_bytes(LINKTYPE_USER0, packets))
+    return 0
+
+
+if __name__ == '__main__':
+    import sys
+    sys.exit(_main(sys.argv))
