@@ -2,7 +2,9 @@
  * test_esme — the SMPP ESME client against a fake SMSC on a real
  * 127.0.0.1 socket, both in one osmo_select loop: the SMSC side is
  * written here with the codec (smpp_pdu.h) and raw octets for the hostile
- * cases.  Waits are bounded conditions (WAIT), never bare sleeps; the
+ * cases; and once against tests/tools/smsc_peer.py, an SMSC written in
+ * Python from the spec, apart from our codec.  Waits are bounded
+ * conditions (WAIT), never bare sleeps; the
  * whole program runs in about 20 s (back-off, silent peer and the ack
  * deadline need real seconds).
  *
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -992,6 +995,86 @@ static void test_stop_down_and_bad_cfg(void **state_)
 	assert_null(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL));
 }
 
+/*
+ * The ESME against tests/tools/smsc_peer.py, an SMSC written from the
+ * spec apart from our codec: bind with the password checked, deliver_sm
+ * as OsmoMSC sends it, data_sm with message_payload and destination_port,
+ * a UDH segment with SAR; the peer exits 0 once all were answered ESME_ROK.
+ */
+static void test_python_peer(void **state_)
+{
+	static const char msgs[] =
+		"{\"service_type\": \"CMT\", \"esm_class\": 1, \"data_coding\": 1,"
+		" \"sm_hex\": \"68656c6c6f\", \"user_message_reference\": 7}\n"
+		"{\"cmd\": \"data_sm\", \"src\": \"4917\", \"data_coding\": 4,"
+		" \"payload_hex\": \"0102\", \"port\": 16354}\n"
+		"{\"esm_class\": 64, \"sm_hex\": \"0500030102016162\", \"sar\": [258, 2, 1]}\n";
+	const char *peer = TESTDATA_DIR "/tools/smsc_peer.py";
+	struct fx *fx = *state_;
+	int in[2], out[2], wst = 0;
+	char line[256] = "";
+	const char *port;
+	ssize_t n;
+	pid_t pid;
+
+	if (access("/usr/bin/python3", X_OK) < 0)
+		skip();
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl("/usr/bin/python3", "python3", peer, "--messages", "-", "--password", "secret",
+		      "--exit-after-acks", "--timeout", "20", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	assert_int_equal(write(in[1], msgs, sizeof(msgs) - 1), sizeof(msgs) - 1);
+	close(in[1]);
+	/* the readiness signal: {"event": "listening", "port": N} */
+	struct pollfd pf = { .fd = out[0], .events = POLLIN };
+	assert_int_equal(poll(&pf, 1, 5000), 1);
+	n = read(out[0], line, sizeof(line) - 1);
+	assert_true(n > 0);
+	port = strstr(line, "\"port\": ");
+	assert_non_null(port);
+	fx->cfg.remote_port = atoi(port + 8);
+	fx_start(fx);
+	double end = now_s() + 10;
+	while (waitpid(pid, &wst, WNOHANG) != pid) {
+		assert_true(now_s() < end);
+		pump(50);
+		for (unsigned i = 0; i < fx->n_got; i++)
+			if (fx->got[i].ack) {
+				esme_ack(fx->got[i].ack, 0);
+				fx->got[i].ack = NULL;
+			}
+	}
+	close(out[0]);
+	assert_true(WIFEXITED(wst));
+	assert_int_equal(WEXITSTATUS(wst), 0);
+	assert_int_equal(fx->n_got, 3);
+	assert_int_equal(fx->got[0].in.esm_class, 1);
+	assert_int_equal(fx->got[0].in.data_coding, 1);
+	assert_int_equal(fx->got[0].sm_len, 5);
+	assert_memory_equal(fx->got[0].sm, "hello", 5);
+	assert_string_equal(fx->got[1].src, "4917");
+	assert_int_equal(fx->got[1].in.data_coding, 4);
+	assert_true(fx->got[1].in.has_port);
+	assert_int_equal(fx->got[1].in.port, 16354);
+	assert_int_equal(fx->got[1].sm_len, 2);
+	assert_int_equal(fx->got[2].in.esm_class, 0x40);
+	assert_true(fx->got[2].in.has_sar);
+	assert_int_equal(fx->got[2].in.sar_ref, 258);
+	assert_int_equal(fx->got[2].in.sar_total, 2);
+	assert_int_equal(fx->got[2].sm_len, 8);
+}
+
 int main(void)
 {
 	void *ctx = talloc_named_const(NULL, 0, "main");
@@ -1015,6 +1098,7 @@ int main(void)
 		T(test_split_writes),
 		T(test_backpressure),
 		T(test_stop_down_and_bad_cfg),
+		T(test_python_peer),
 #undef T
 	};
 	int rc;
