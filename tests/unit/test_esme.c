@@ -65,6 +65,7 @@ struct smsc {
 	uint32_t bind_status[4];	/* answer the n-th bind with; then ESME_ROK */
 	struct timespec bind_at[4];
 	bool silent;			/* leave enquire_link unanswered */
+	bool mute_unbind;		/* leave unbind unanswered */
 };
 
 /* A message the esme handed over, copied. */
@@ -205,7 +206,8 @@ static void smsc_auto(struct smsc *s, const struct smpp_pdu *p)
 			smsc_resp(s, SMPP_ENQUIRE_LINK_RESP, p->sequence_number, ESME_ROK);
 		break;
 	case SMPP_UNBIND:
-		smsc_resp(s, SMPP_UNBIND_RESP, p->sequence_number, ESME_ROK);
+		if (!s->mute_unbind)
+			smsc_resp(s, SMPP_UNBIND_RESP, p->sequence_number, ESME_ROK);
 		break;
 	}
 }
@@ -717,6 +719,25 @@ static void test_ack_deadline(void **state_)
 	assert_int_equal(smsc_count(&fx->smsc, SMPP_DELIVER_SM_RESP), 1);
 }
 
+/* esme_stop() and no unbind_resp: closed after ESME_UNBIND_TIMEOUT_MS all the same. */
+static void test_stop_unanswered(void **state_)
+{
+	struct fx *fx = *state_;
+	double t0;
+
+	fx_bound(fx);
+	fx->smsc.mute_unbind = true;
+	t0 = now_s();
+	esme_stop(fx->es, gw_done, fx);
+	WAIT(fx->done, ESME_UNBIND_TIMEOUT_MS + 1000);
+	assert_true(now_s() - t0 > ESME_UNBIND_TIMEOUT_MS / 1000.0 - 0.2);
+	assert_string_equal(state(fx), "down");
+	WAIT(fx->smsc.closes == 1, 1000);
+	/* and it stays down */
+	run_for(1200);
+	assert_int_equal(fx->smsc.accepts, 1);
+}
+
 /* enquire_link both ways, with an answering peer: the link stays. */
 static void test_enquire_link(void **state_)
 {
@@ -1090,6 +1111,7 @@ int main(void)
 		T(test_data_sm_receipt_refuse),
 		T(test_ack_after_drop),
 		T(test_ack_deadline),
+		T(test_stop_unanswered),
 		T(test_enquire_link),
 		T(test_silent_peer),
 		T(test_peer_unbind),
