@@ -666,6 +666,8 @@ int smpp_tlv_add(struct smpp_pdu *p, uint16_t tag, const void *val, size_t len)
 		return -ENOSPC;
 	if (len > UINT16_MAX)
 		return -ERANGE;
+	if (len && !val)
+		return -EINVAL;
 	t = &p->tlv[p->n_tlv++];
 	memset(t, 0, sizeof(*t));
 	t->tag = tag;

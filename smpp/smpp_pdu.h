@@ -8,7 +8,9 @@
  * unpack; every failed unpack leaks a TLV node (a remote memory DoS); its
  * errors go through global buffers (smpp34_errno, smpp34_strerror: not
  * thread-safe); an over-long C-octet string overflows into the next struct
- * field; fixed-size TLVs are not length-checked.  This codec is strict and
+ * field; fixed-size TLVs are not length-checked.  tests/unit/
+ * test_smpp_libsmpp34.c shows the first two, and that it will not pack a
+ * 254-octet short_message (§4.4.1 allows it).  This codec is strict and
  * bounded, allocates nothing and keeps no state.
  *
  * Lifetime: smpp_pdu_unpack() copies the header, integers and C-octet
@@ -243,7 +245,8 @@ int smpp_tlv_cstr(const struct smpp_pdu *p, uint16_t tag, const char **s);
 
 /*
  * Append a TLV whose value is borrowed (len > 4) or copied (len <= 4).
- * Errors: -ENOSPC SMPP_TLV_MAX reached, -ERANGE len over 65535.
+ * Errors: -ENOSPC SMPP_TLV_MAX reached, -ERANGE len over 65535, -EINVAL
+ * no value.
  * Sizes are checked by smpp_pdu_pack().
  */
 int smpp_tlv_add(struct smpp_pdu *p, uint16_t tag, const void *val, size_t len);

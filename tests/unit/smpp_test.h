@@ -35,3 +35,18 @@ static inline uint64_t test_seed(const char *prog)
 	printf("%s: SMPP_TEST_SEED=%" PRIu64 "\n", prog, seed);
 	return seed;
 }
+
+struct smpp_pdu;
+
+/* What a generated PDU borrows: short_message and long TLV values. */
+struct smpp_gen_store {
+	uint8_t sm[256];
+	uint8_t tlv[8192];
+};
+
+/*
+ * A random valid PDU of type id (smpp_gen.c): every mandatory field of its
+ * §4 table, strings up to their maximum, TLVs where §4 allows them
+ * (integers, message_payload when short_message is empty, vendor tags).
+ */
+void smpp_gen_pdu(struct rng *g, struct smpp_pdu *p, uint32_t id, struct smpp_gen_store *s);
