@@ -2,7 +2,9 @@
  * test_esme — the SMPP ESME client against a fake SMSC on a real
  * 127.0.0.1 socket, both in one osmo_select loop: the SMSC side is
  * written here with the codec (smpp_pdu.h) and raw octets for the hostile
- * cases.  Waits are bounded conditions (WAIT), never bare sleeps; the
+ * cases; and once against tests/tools/smsc_peer.py, an SMSC written in
+ * Python from the spec, apart from our codec.  Waits are bounded
+ * conditions (WAIT), never bare sleeps; the
  * whole program runs in about 20 s (back-off, silent peer and the ack
  * deadline need real seconds).
  *
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +65,7 @@ struct smsc {
 	uint32_t bind_status[4];	/* answer the n-th bind with; then ESME_ROK */
 	struct timespec bind_at[4];
 	bool silent;			/* leave enquire_link unanswered */
+	bool mute_unbind;		/* leave unbind unanswered */
 };
 
 /* A message the esme handed over, copied. */
@@ -202,7 +206,8 @@ static void smsc_auto(struct smsc *s, const struct smpp_pdu *p)
 			smsc_resp(s, SMPP_ENQUIRE_LINK_RESP, p->sequence_number, ESME_ROK);
 		break;
 	case SMPP_UNBIND:
-		smsc_resp(s, SMPP_UNBIND_RESP, p->sequence_number, ESME_ROK);
+		if (!s->mute_unbind)
+			smsc_resp(s, SMPP_UNBIND_RESP, p->sequence_number, ESME_ROK);
 		break;
 	}
 }
@@ -714,6 +719,25 @@ static void test_ack_deadline(void **state_)
 	assert_int_equal(smsc_count(&fx->smsc, SMPP_DELIVER_SM_RESP), 1);
 }
 
+/* esme_stop() and no unbind_resp: closed after ESME_UNBIND_TIMEOUT_MS all the same. */
+static void test_stop_unanswered(void **state_)
+{
+	struct fx *fx = *state_;
+	double t0;
+
+	fx_bound(fx);
+	fx->smsc.mute_unbind = true;
+	t0 = now_s();
+	esme_stop(fx->es, gw_done, fx);
+	WAIT(fx->done, ESME_UNBIND_TIMEOUT_MS + 1000);
+	assert_true(now_s() - t0 > ESME_UNBIND_TIMEOUT_MS / 1000.0 - 0.2);
+	assert_string_equal(state(fx), "down");
+	WAIT(fx->smsc.closes == 1, 1000);
+	/* and it stays down */
+	run_for(1200);
+	assert_int_equal(fx->smsc.accepts, 1);
+}
+
 /* enquire_link both ways, with an answering peer: the link stays. */
 static void test_enquire_link(void **state_)
 {
@@ -992,6 +1016,86 @@ static void test_stop_down_and_bad_cfg(void **state_)
 	assert_null(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL));
 }
 
+/*
+ * The ESME against tests/tools/smsc_peer.py, an SMSC written from the
+ * spec apart from our codec: bind with the password checked, deliver_sm
+ * as OsmoMSC sends it, data_sm with message_payload and destination_port,
+ * a UDH segment with SAR; the peer exits 0 once all were answered ESME_ROK.
+ */
+static void test_python_peer(void **state_)
+{
+	static const char msgs[] =
+		"{\"service_type\": \"CMT\", \"esm_class\": 1, \"data_coding\": 1,"
+		" \"sm_hex\": \"68656c6c6f\", \"user_message_reference\": 7}\n"
+		"{\"cmd\": \"data_sm\", \"src\": \"4917\", \"data_coding\": 4,"
+		" \"payload_hex\": \"0102\", \"port\": 16354}\n"
+		"{\"esm_class\": 64, \"sm_hex\": \"0500030102016162\", \"sar\": [258, 2, 1]}\n";
+	const char *peer = TESTDATA_DIR "/tools/smsc_peer.py";
+	struct fx *fx = *state_;
+	int in[2], out[2], wst = 0;
+	char line[256] = "";
+	const char *port;
+	ssize_t n;
+	pid_t pid;
+
+	if (access("/usr/bin/python3", X_OK) < 0)
+		skip();
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl("/usr/bin/python3", "python3", peer, "--messages", "-", "--password", "secret",
+		      "--exit-after-acks", "--timeout", "20", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	assert_int_equal(write(in[1], msgs, sizeof(msgs) - 1), sizeof(msgs) - 1);
+	close(in[1]);
+	/* the readiness signal: {"event": "listening", "port": N} */
+	struct pollfd pf = { .fd = out[0], .events = POLLIN };
+	assert_int_equal(poll(&pf, 1, 5000), 1);
+	n = read(out[0], line, sizeof(line) - 1);
+	assert_true(n > 0);
+	port = strstr(line, "\"port\": ");
+	assert_non_null(port);
+	fx->cfg.remote_port = atoi(port + 8);
+	fx_start(fx);
+	double end = now_s() + 10;
+	while (waitpid(pid, &wst, WNOHANG) != pid) {
+		assert_true(now_s() < end);
+		pump(50);
+		for (unsigned i = 0; i < fx->n_got; i++)
+			if (fx->got[i].ack) {
+				esme_ack(fx->got[i].ack, 0);
+				fx->got[i].ack = NULL;
+			}
+	}
+	close(out[0]);
+	assert_true(WIFEXITED(wst));
+	assert_int_equal(WEXITSTATUS(wst), 0);
+	assert_int_equal(fx->n_got, 3);
+	assert_int_equal(fx->got[0].in.esm_class, 1);
+	assert_int_equal(fx->got[0].in.data_coding, 1);
+	assert_int_equal(fx->got[0].sm_len, 5);
+	assert_memory_equal(fx->got[0].sm, "hello", 5);
+	assert_string_equal(fx->got[1].src, "4917");
+	assert_int_equal(fx->got[1].in.data_coding, 4);
+	assert_true(fx->got[1].in.has_port);
+	assert_int_equal(fx->got[1].in.port, 16354);
+	assert_int_equal(fx->got[1].sm_len, 2);
+	assert_int_equal(fx->got[2].in.esm_class, 0x40);
+	assert_true(fx->got[2].in.has_sar);
+	assert_int_equal(fx->got[2].in.sar_ref, 258);
+	assert_int_equal(fx->got[2].in.sar_total, 2);
+	assert_int_equal(fx->got[2].sm_len, 8);
+}
+
 int main(void)
 {
 	void *ctx = talloc_named_const(NULL, 0, "main");
@@ -1007,6 +1111,7 @@ int main(void)
 		T(test_data_sm_receipt_refuse),
 		T(test_ack_after_drop),
 		T(test_ack_deadline),
+		T(test_stop_unanswered),
 		T(test_enquire_link),
 		T(test_silent_peer),
 		T(test_peer_unbind),
@@ -1015,6 +1120,7 @@ int main(void)
 		T(test_split_writes),
 		T(test_backpressure),
 		T(test_stop_down_and_bad_cfg),
+		T(test_python_peer),
 #undef T
 	};
 	int rc;
