@@ -141,24 +141,34 @@ static void arm_idle(struct smtp_sess *s)
 	osmo_timer_schedule(&s->idle, ms / 1000, (ms % 1000) * 1000);
 }
 
+/* Append n octets to a growing talloc buffer, doubling it up to max
+ * (the callers never ask for more than max). */
+static int buf_put(void *ctx, uint8_t **buf, size_t *len, size_t *cap, size_t max,
+		   const void *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 1024;
+		uint8_t *m;
+		while (c < *len + n)
+			c *= 2;
+		if (c > max)
+			c = max;
+		m = talloc_realloc_size(ctx, *buf, c);
+		if (!m)
+			return -ENOMEM;
+		*buf = m;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
 /* Queue octets for the peer.  Output is capped by not reading while more
  * than SMTP_OUT_HIGH waits, so this only grows to about that. */
 static int out_put(struct smtp_sess *s, const void *buf, size_t n)
 {
-	if (s->out_len + n > s->out_cap) {
-		size_t cap = s->out_cap ? s->out_cap : 1024;
-		uint8_t *p;
-		while (cap < s->out_len + n)
-			cap *= 2;
-		p = talloc_realloc_size(s, s->out, cap);
-		if (!p)
-			return -ENOMEM;
-		s->out = p;
-		s->out_cap = cap;
-	}
-	memcpy(s->out + s->out_len, buf, n);
-	s->out_len += n;
-	return 0;
+	return buf_put(s, &s->out, &s->out_len, &s->out_cap, SIZE_MAX, buf, n);
 }
 
 static int out_reply(struct smtp_sess *s, const struct smtp_reply *r)
@@ -241,22 +251,7 @@ static int msg_put(struct smtp_sess *s, const uint8_t *p, size_t n)
 	s->msg_total += n;
 	if (s->msg_total > max || !n)
 		return 0;
-	if (s->msg_len + n > s->msg_cap) {
-		size_t cap = s->msg_cap ? s->msg_cap : 4096;
-		uint8_t *m;
-		while (cap < s->msg_len + n)
-			cap *= 2;
-		if (cap > max)
-			cap = (size_t)max;
-		m = talloc_realloc_size(s, s->msg, cap);
-		if (!m)
-			return -ENOMEM;
-		s->msg = m;
-		s->msg_cap = cap;
-	}
-	memcpy(s->msg + s->msg_len, p, n);
-	s->msg_len += n;
-	return 0;
+	return buf_put(s, &s->msg, &s->msg_len, &s->msg_cap, (size_t)max, p, n);
 }
 
 /* ---- mail hand-over ---- */
