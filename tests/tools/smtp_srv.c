@@ -201,6 +201,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	osmo_init_logging2(ctx, &txgw_log_info);
 	log_set_print_category(osmo_stderr_target, 1);
+	log_set_use_color(osmo_stderr_target, 0);
 	log_set_category_filter(osmo_stderr_target, DSMTP, 1, LOGL_DEBUG);
 
 	srv = smtp_srv_open(ctx, cfg, &ops, &gw, NULL);
