@@ -346,5 +346,6 @@ int main(void)
 		talloc_report_full(NULL, stderr);
 		return 1;
 	}
+	talloc_disable_null_tracking();
 	return rc;
 }
