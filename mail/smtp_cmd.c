@@ -247,9 +247,10 @@ static int path(struct rd *r, bool null_ok, bool pm_ok, struct smtp_cmd *cmd)
 		strcpy(cmd->arg, "Postmaster");
 		return 0;
 	}
-	if (pk(r) == '@') {	/* A-d-l */
+	if (pk(r) == '@') {	/* A-d-l: dropped, so its UTF-8 does not count */
+		bool route_utf8 = false;
 		do {
-			if (!eat(r, '@') || (rc = domain(r, &cmd->utf8)))
+			if (!eat(r, '@') || domain(r, &route_utf8))
 				return -EINVAL;
 		} while (eat(r, ','));
 		if (!eat(r, ':'))

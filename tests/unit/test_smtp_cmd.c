@@ -169,6 +169,9 @@ static void test_smtputf8(void **state)
 	assert_true(c.utf8);
 	assert_int_equal(parse("RCPT TO:<jorg@txlog.example>", &c), 0);
 	assert_false(c.utf8);
+	/* a UTF-8 source route is dropped: it does not make the mailbox UTF-8 */
+	assert_int_equal(parse("RCPT TO:<@r\xc3\xb6.example:jorg@txlog.example>", &c), 0);
+	assert_false(c.utf8);
 	bad("RCPT TO:<j\xc3@txlog.example>", -EINVAL);		/* truncated */
 	bad("RCPT TO:<j\xc0\xaf@txlog.example>", -EINVAL);	/* overlong */
 	bad("RCPT TO:<j\xed\xa0\x80@txlog.example>", -EINVAL);	/* surrogate */
