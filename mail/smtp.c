@@ -560,6 +560,9 @@ static void service(struct smtp_sess *s)
 		start_tls(s);
 		return;
 	}
+	/* what OpenSSL holds already decrypted wakes no select(): come back */
+	if (s->ssl && reading(s) && SSL_pending(s->ssl) > 0)
+		osmo_timer_schedule(&s->kick, 0, 0);
 	update_when(s);
 }
 

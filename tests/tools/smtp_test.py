@@ -126,6 +126,12 @@ class Raw:
     def close(self):
         self.s.close()
 
+    def txn(self, mail_from="a@b.example", params=""):
+        """EHLO, MAIL and one RCPT, each answered 250."""
+        self.cmd("EHLO c", 250)
+        self.cmd("MAIL FROM:<%s>%s" % (mail_from, params), 250)
+        self.cmd("RCPT TO:<dev1@%s>" % DOMAIN, 250)
+
 
 def tls_client_ctx():
     ctx = ssl.create_default_context(cafile=A.ca)
@@ -169,7 +175,8 @@ def t_commands():
 def t_starttls():
     """STARTTLS with the test CA: TLS 1.2+, EHLO state reset, mail intact."""
     tag = uuid.uuid4().hex
-    msg = message(tag, body=b"over TLS\r\n")
+    # large enough for many TLS records in one read
+    msg = message(tag, body=b"over TLS\r\n" + (b"t" * 98 + b"\r\n") * 600)
     with smtplib.SMTP("127.0.0.1", A.port, timeout=10) as s:
         s.ehlo("client.example")
         code, _ = s.starttls(context=tls_client_ctx())
@@ -262,9 +269,7 @@ def t_bdat():
     msg = message(tag, body=b"a\r\n.\r\nnot the end\r\n..\r\n\x00\x01\xff\r\n" + bytes(range(256)))
     parts = [msg[:10], msg[10:11], msg[11:200], msg[200:]]
     r = Raw()
-    r.cmd("EHLO c", 250)
-    r.cmd("MAIL FROM:<a@b.example> BODY=8BITMIME", 250)
-    r.cmd("RCPT TO:<dev1@%s>" % DOMAIN, 250)
+    r.txn(params=" BODY=8BITMIME")
     for p in parts[:2]:
         r.send(b"BDAT %d\r\n" % len(p) + p)
         r.expect(250, "%d octets" % len(p))
@@ -307,9 +312,7 @@ def t_size_limit():
     check(len(mails()) == n + 1, "the over-size mail was handed over")
     # BDAT over the limit: 552 on that chunk
     r = Raw()
-    r.cmd("EHLO c", 250)
-    r.cmd("MAIL FROM:<a@b.example>", 250)
-    r.cmd("RCPT TO:<dev1@%s>" % DOMAIN, 250)
+    r.txn()
     chunk = b"z" * (A.max_size + 1)
     r.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
     r.expect(552)
@@ -379,9 +382,7 @@ def t_bare_lf():
     tag = uuid.uuid4().hex
     msg = b"Subject: lf\nMessage-ID: <" + tag.encode() + b"@t>\n\nbody\n..dot\n"
     r = Raw()
-    r.cmd("EHLO c", 250)
-    r.cmd("MAIL FROM:<a@b.example>", 250)
-    r.cmd("RCPT TO:<dev1@%s>" % DOMAIN, 250)
+    r.txn()
     r.cmd("DATA", 354)
     r.send(msg + b".\n")
     r.expect(250)
@@ -413,9 +414,7 @@ def t_vanishing_client():
     """DATA, half a body, then gone: nothing is handed over, the service goes on."""
     n = len(mails())
     r = Raw()
-    r.cmd("EHLO c", 250)
-    r.cmd("MAIL FROM:<a@b.example>", 250)
-    r.cmd("RCPT TO:<dev1@%s>" % DOMAIN, 250)
+    r.txn()
     r.cmd("DATA", 354)
     r.send(message(uuid.uuid4().hex, body=b"half a mail\r\n"))
     r.s.shutdown(socket.SHUT_RDWR)
@@ -467,17 +466,13 @@ def t_timeouts():
     check(time.time() - t0 < A.cmd_timeout / 1000 + 3, "command timeout too late")
     # in the middle of DATA
     r = Raw()
-    r.cmd("EHLO c", 250)
-    r.cmd("MAIL FROM:<a@b.example>", 250)
-    r.cmd("RCPT TO:<dev1@%s>" % DOMAIN, 250)
+    r.txn()
     r.cmd("DATA", 354)
     r.send(b"Subject: slow\r\n")
     r.expect(421, "4.4.2")
     # the gateway never answers: the final timeout
     r = Raw()
-    r.cmd("EHLO c", 250)
-    r.cmd("MAIL FROM:<a@b.example>", 250)
-    r.cmd("RCPT TO:<dev1@%s>" % DOMAIN, 250)
+    r.txn()
     r.cmd("DATA", 354)
     r.send(message(uuid.uuid4().hex, subject="[hang]") + b".\r\n")
     r.expect(421, "4.4.2")
