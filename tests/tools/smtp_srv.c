@@ -50,6 +50,12 @@ struct answer {
 
 static volatile sig_atomic_t stop;
 
+/* A wake-up each second, so that --seconds ends an idle server too. */
+static void tick_cb(void *data)
+{
+	osmo_timer_schedule(data, 1, 0);
+}
+
 static void on_signal(int sig)
 {
 	stop = 1;
@@ -168,6 +174,7 @@ int main(int argc, char **argv)
 	unsigned seconds = 600;
 	struct smtp_srv *srv;
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct osmo_timer_list tick;
 	FILE *f;
 	int c;
 
@@ -213,8 +220,11 @@ int main(int argc, char **argv)
 	f = fopen(ready, "w");
 	if (!f || fprintf(f, "%u\n", smtp_srv_port(srv)) < 0 || fclose(f))
 		return 1;
+	osmo_timer_setup(&tick, tick_cb, &tick);
+	osmo_timer_schedule(&tick, 1, 0);
 	for (time_t end = time(NULL) + seconds; !stop && time(NULL) < end;)
 		osmo_select_main(0);
+	osmo_timer_del(&tick);
 
 	smtp_srv_close(srv);
 	llist_for_each_entry_safe(a, tmp, &gw.pending, list) {
