@@ -197,11 +197,11 @@ static void parse_opts(int argc, char **argv, struct tool *t)
 int main(int argc, char **argv)
 {
 	struct tool t = { .dir = SMS_MS_TO_SC };
-	void *ctx = talloc_named_const(NULL, 0, "txgw-tpdu");
 	const struct concat_cfg ccfg = { .timeout_s = 3600, .max_partial = 10000,
 					 .max_bytes = 16 << 20, .hash_seed = 1 };
 
-	parse_opts(argc, argv, &t);
+	parse_opts(argc, argv, &t);	/* may exit: nothing allocated before it */
+	void *ctx = talloc_named_const(NULL, 0, "txgw-tpdu");
 	jw_init(&t.w, 0);
 	t.concat = concat_new(ctx, &ccfg, NULL, NULL);
 	if (!t.concat)
