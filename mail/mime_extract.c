@@ -305,7 +305,11 @@ struct mime_extract *mime_extract_new(void *ctx, const struct mime_limits *lim,
 
 int mime_extract_feed(struct mime_extract *x, const uint8_t *buf, size_t len)
 {
-	return mime_feed(x->m, buf, len);
+	int rc = mime_feed(x->m, buf, len);
+
+	if (rc)
+		x->r->n = 0;
+	return rc;
 }
 
 int mime_extract_end(struct mime_extract *x, char *why, size_t cap)
