@@ -312,7 +312,7 @@ static void header_done(struct mime *m)
 	struct ent *e = inner(m);
 	struct mime_header h;
 
-	mime_header_parse(&h, m->hdr, m->hdr_len, e->in_digest);
+	mime_header_parse(&h, m->hdr ? m->hdr : "", m->hdr_len, e->in_digest);
 	m->defects |= h.defects;
 	if (m->n == 1 && !m->fields) {
 		fail(m, -EINVAL, "no header field: not a mail");
