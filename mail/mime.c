@@ -145,7 +145,9 @@ struct mime *mime_new(void *ctx, const struct mime_limits *lim, const struct mim
 	m->cb = *cb;
 	m->data = data;
 	m->ent = talloc_zero_array(m, struct ent, lim->max_depth + 1);
-	if (!m->ent) {
+	m->hdr_cap = lim->max_header < 1024 ? lim->max_header : 1024;
+	m->hdr = talloc_size(m, m->hdr_cap);
+	if (!m->ent || !m->hdr) {
 		talloc_free(m);
 		return NULL;
 	}
@@ -312,7 +314,7 @@ static void header_done(struct mime *m)
 	struct ent *e = inner(m);
 	struct mime_header h;
 
-	mime_header_parse(&h, m->hdr ? m->hdr : "", m->hdr_len, e->in_digest);
+	mime_header_parse(&h, m->hdr, m->hdr_len, e->in_digest);
 	m->defects |= h.defects;
 	if (m->n == 1 && !m->fields) {
 		fail(m, -EINVAL, "no header field: not a mail");
@@ -419,7 +421,7 @@ static void hdr_append(struct mime *m, const void *p, size_t n)
 		return;
 	}
 	if (m->hdr_len + n > m->hdr_cap) {
-		size_t cap = m->hdr_cap ? m->hdr_cap : 1024;
+		size_t cap = m->hdr_cap;
 		char *h;
 
 		while (cap < m->hdr_len + n)
