@@ -187,8 +187,12 @@ int mime_text_to_utf8(void *ctx, const char *charset, const uint8_t *in, size_t 
  */
 static void malformed(struct extract_result *r, const char *why, const uint8_t *raw, size_t len)
 {
+	static const uint8_t none[1];
 	struct extract_item *it;
 	unsigned n = r->n;
+
+	if (!raw)
+		raw = none;	/* a part that gave no byte before it broke */
 
 	extract_binary(r, raw, len < EXTRACT_RAW_MAX ? len : EXTRACT_RAW_MAX, false, 0, 0);
 	if (r->n == n)
@@ -252,9 +256,10 @@ static int part_data(void *data, const uint8_t *buf, size_t len)
 
 static int text_end(struct mime_extract *x)
 {
+	static const uint8_t empty[1];
 	char *utf8;
 	size_t n;
-	int rc = mime_text_to_utf8(x, x->charset, x->text, x->len, &utf8, &n);
+	int rc = mime_text_to_utf8(x, x->charset, x->text ? x->text : empty, x->len, &utf8, &n);
 
 	if (rc)
 		return mime_fail(x->m, rc, "out of memory");
