@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "qp.h"
@@ -67,56 +68,45 @@ static void eq_literal(struct qp *q, struct qp_out *w)
 	q->st = Q_TEXT;
 }
 
-/* One input byte.  Returns 0 when consumed, 1 to see it again in the new state. */
-static int step(struct qp *q, struct qp_out *w, uint8_t c)
+/* One byte in a line (Q_TEXT, Q_CR).  Returns 1 to see it again. */
+static int step_text(struct qp *q, struct qp_out *w, uint8_t c)
 {
-	int v;
-
-	switch (q->st) {
-	case Q_TEXT:
-		if (is_blank(c)) {
-			hold_blank(q, w, c);
-		} else if (c == '\r') {
-			q->st = Q_CR;
-		} else if (c == '\n') {
-			q->nblank = 0;	/* rule 3: trailing blanks go */
-			put(w, "\n", 1);
-		} else {
-			put_blanks(q, w);
-			if (c == '=')
-				q->st = Q_EQ;
-			else
-				put(w, &c, 1);
-		}
-		return 0;
-	case Q_CR:
+	if (q->st == Q_CR) {
 		q->st = Q_TEXT;
 		if (c == '\n') {
-			q->nblank = 0;
+			q->nblank = 0;	/* rule 3: trailing blanks go */
 			put(w, "\r\n", 2);
 			return 0;
 		}
 		put_blanks(q, w);
 		put(w, "\r", 1);	/* a bare CR is text */
 		return 1;
-	case Q_EQ:
-		if (hexval(c) >= 0) {
-			q->hex = c;
-			q->st = Q_EQ_HEX;
-		} else if (is_blank(c)) {
-			q->blank[q->nblank++] = c;
-			q->st = Q_EQ_BLANK;
-		} else if (c == '\r') {
-			q->st = Q_EQ_CR;
-		} else if (c == '\n') {
-			q->st = Q_TEXT;	/* soft line break */
-		} else {
-			eq_literal(q, w);
-			return 1;
-		}
-		return 0;
-	case Q_EQ_HEX:
-		v = hexval(c);
+	}
+	if (is_blank(c)) {
+		hold_blank(q, w, c);
+	} else if (c == '\r') {
+		q->st = Q_CR;
+	} else if (c == '\n') {
+		q->nblank = 0;
+		put(w, "\n", 1);
+	} else {
+		put_blanks(q, w);
+		if (c == '=')
+			q->st = Q_EQ;
+		else
+			put(w, &c, 1);
+	}
+	return 0;
+}
+
+/* One byte after '=' (Q_EQ, Q_EQ_HEX, Q_EQ_BLANK, Q_EQ_CR).  Returns 1 to
+ * see it again. */
+static int step_eq(struct qp *q, struct qp_out *w, uint8_t c)
+{
+	bool blank_ok = q->st == Q_EQ || (q->st == Q_EQ_BLANK && q->nblank < QP_BLANK_MAX);
+	int v = hexval(c);
+
+	if (q->st == Q_EQ_HEX) {
 		q->st = Q_TEXT;
 		if (v >= 0) {
 			uint8_t b = (uint8_t)(hexval(q->hex) << 4 | v);
@@ -127,27 +117,27 @@ static int step(struct qp *q, struct qp_out *w, uint8_t c)
 		put(w, "=", 1);
 		put(w, &q->hex, 1);
 		return 1;
-	case Q_EQ_BLANK:
-		if (is_blank(c) && q->nblank < QP_BLANK_MAX) {
-			q->blank[q->nblank++] = c;
-		} else if (c == '\r') {
-			q->st = Q_EQ_CR;
-		} else if (c == '\n') {
-			q->nblank = 0;
-			q->st = Q_TEXT;
-		} else {
-			eq_literal(q, w);
-			return 1;
-		}
+	}
+	if (c == '\n') {
+		q->nblank = 0;	/* rule 5: a soft line break */
+		q->st = Q_TEXT;
 		return 0;
-	case Q_EQ_CR:
-		if (c == '\n') {
-			q->nblank = 0;
-			q->st = Q_TEXT;
-			return 0;
-		}
+	}
+	if (q->st == Q_EQ_CR) {
 		eq_literal(q, w);
 		put(w, "\r", 1);
+		return 1;
+	}
+	if (q->st == Q_EQ && v >= 0) {
+		q->hex = c;
+		q->st = Q_EQ_HEX;
+	} else if (is_blank(c) && blank_ok) {
+		q->blank[q->nblank++] = c;
+		q->st = Q_EQ_BLANK;
+	} else if (c == '\r') {
+		q->st = Q_EQ_CR;
+	} else {
+		eq_literal(q, w);
 		return 1;
 	}
 	return 0;
@@ -162,7 +152,8 @@ int qp_feed(struct qp *q, const uint8_t *in, size_t len, uint8_t *out, size_t ca
 	if (cap < QP_OUT_MAX(len))
 		return -ENOSPC;
 	for (size_t i = 0; i < len; i++)
-		while (step(q, &w, in[i]))
+		while (q->st == Q_TEXT || q->st == Q_CR ? step_text(q, &w, in[i]) :
+							  step_eq(q, &w, in[i]))
 			;
 	return (int)w.o;
 }
