@@ -225,6 +225,9 @@ int gw_start(struct gw *g)
 	}
 	osmo_timer_setup(&g->tick, tick_cb, g);
 	osmo_timer_schedule(&g->tick, 1, 0);
+	rc = gw_mail_start(g);
+	if (rc < 0)
+		return rc;
 	return start_esmes(g);
 }
 
@@ -256,6 +259,7 @@ void gw_stop(struct gw *g)
 		return;
 	g->stopping = true;
 	osmo_timer_del(&g->tick);
+	gw_mail_stop(g);
 	osmo_timer_setup(&g->stop_timeout, stop_timeout_cb, g);
 	osmo_timer_schedule(&g->stop_timeout, GW_STOP_TIMEOUT_S, 0);
 	g->esmes_up = g->n_esmes;
@@ -269,6 +273,7 @@ void gw_stop(struct gw *g)
 
 void gw_close(struct gw *g)
 {
+	gw_mail_stop(g);
 	if (g->stats)
 		stats_sock_close(g->stats);
 	if (g->engine)

@@ -13,6 +13,7 @@ struct engine;
 struct bus;
 struct esme;
 struct stats_sock;
+struct smtp_srv;
 struct rate_ctr_group;
 
 struct gw {
@@ -23,6 +24,7 @@ struct gw {
 	struct engine *engine;
 	struct bus *bus;
 	struct stats_sock *stats;
+	struct smtp_srv *smtp;
 	unsigned n_esmes;
 	struct esme **esmes;
 	unsigned esmes_up;		/* binds not yet stopped (shutdown) */
@@ -39,5 +41,9 @@ int gw_start(struct gw *g);
 long gw_reload_registry(struct gw *g, char *msg, size_t cap);
 /* Unbind, finish what is in flight, sync; g->stopped becomes true. */
 void gw_stop(struct gw *g);
+/* gw_mail.c: the SMTP service, when the configuration has smtp-listen */
+int gw_mail_start(struct gw *g);
+void gw_mail_stop(struct gw *g);
+
 /* After the loop ended: close the journal and free everything. */
 void gw_close(struct gw *g);

@@ -13,7 +13,7 @@ free_port() {
 it_setup() {
 	WORK=$(mktemp -d /tmp/txgw-it-XXXXXX)
 	SMSC_PORT=$(free_port); PUB_PORT=$(free_port); REPLAY_PORT=$(free_port)
-	VTY_PORT=$(free_port)
+	VTY_PORT=$(free_port); SMTP_PORT=$(free_port)
 	PIDS=()
 	trap it_cleanup EXIT
 }
@@ -44,14 +44,15 @@ gateway
  concat-timeout 60
 devices
  registry $reg
-smpp
- esme smsc
-  remote-ip 127.0.0.1
-  remote-port $SMSC_PORT
-  system-id txgw
-  password secret
-  reconnect-interval 1
-$(for l in "$@"; do echo "  $l"; done)
+$(if [ -z "${NO_ESME:-}" ]; then
+	printf 'smpp\n esme smsc\n  remote-ip 127.0.0.1\n  remote-port %s\n' "$SMSC_PORT"
+	printf '  system-id txgw\n  password secret\n  reconnect-interval 1\n'
+	for l in "$@"; do echo "  $l"; done
+fi)
+$(if [ -n "${WITH_MAIL:-}" ]; then
+	printf 'mail\n smtp-listen 127.0.0.1 %s\n smtp-domain txlog.example\n' "$SMTP_PORT"
+	[ -z "${SMTP_TLS_CERT:-}" ] || printf ' smtp-tls certificate %s key %s\n' "$SMTP_TLS_CERT" "$SMTP_TLS_KEY"
+fi)
 bus
  publish tcp://127.0.0.1:$PUB_PORT
  replay tcp://127.0.0.1:$REPLAY_PORT
