@@ -215,7 +215,8 @@ static int engine_alloc_parts(struct engine *e)
 	e->cc = concat_new(e, &cc, on_concat_drop, e);
 	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
 	e->pool = vpool_start(e, e->cfg.threads, on_task_done, e);
-	return e->v && e->l && e->cc && e->buf && e->pool ? 0 : -ENOMEM;
+	e->scratch = talloc_zero(e, struct extract_result);
+	return e->v && e->l && e->cc && e->buf && e->pool && e->scratch ? 0 : -ENOMEM;
 }
 
 static void copy_cfg(struct engine *e, const struct engine_cfg *cfg)

@@ -135,13 +135,13 @@ static int concat_turn(struct input *in)
 	if (rc != CONCAT_COMPLETE || !m)
 		return 1;
 	engine_ctr(e, TXGW_CTR_SMS_MESSAGES, 1);
-	in->r = talloc_zero(in, struct extract_result);
+	sms_extract(e->scratch, m->coding, m->data, m->len, seg->has_port, seg->port, e->cfg.txlog_port);
+	talloc_free(m);
+	in->r = extract_result_dup(in, e->scratch, 0);
 	if (!in->r) {
 		in->g.p->err = -ENOMEM;
 		return 1;
 	}
-	sms_extract(in->r, m->coding, m->data, m->len, seg->has_port, seg->port, e->cfg.txlog_port);
-	talloc_free(m);
 	if (dispatch(in) < 0)
 		in->g.p->err = -ENOMEM;
 	return in->n_todo == 0;
@@ -205,10 +205,10 @@ static void enqueue(struct engine *e, struct input *in)
 }
 
 /* A message whose user data header does not parse: a malformed reject. */
-static void bad_sms(struct input *in, const struct sms_in *sms, int rc)
+static void bad_sms(struct extract_result *r, const struct sms_in *sms, int rc)
 {
-	struct extract_item *it = &in->r->item[0];
-	in->r->n = 1;
+	struct extract_item *it = &r->item[0];
+	r->n = 1;
 	it->kind = EXTRACT_MALFORMED;
 	it->why = rc == -EIO ? "user data header longer than the message" :
 		  "user data header does not parse";
@@ -239,17 +239,17 @@ int engine_sms(struct engine *e, const struct sms_in *sms, int64_t rx_ms, engine
 			return -ENOMEM;
 		}
 	} else {
-		in->r = talloc_zero(in, struct extract_result);
+		if (rc < 0) {
+			bad_sms(e->scratch, sms, rc);
+		} else {
+			engine_ctr(e, TXGW_CTR_SMS_MESSAGES, 1);
+			sms_extract(e->scratch, in->seg.coding, in->seg.payload, in->seg.len,
+				    in->seg.has_port, in->seg.port, e->cfg.txlog_port);
+		}
+		in->r = extract_result_dup(in, e->scratch, 0);
 		if (!in->r) {
 			talloc_free(in);
 			return -ENOMEM;
-		}
-		if (rc < 0) {
-			bad_sms(in, sms, rc);
-		} else {
-			engine_ctr(e, TXGW_CTR_SMS_MESSAGES, 1);
-			sms_extract(in->r, in->seg.coding, in->seg.payload, in->seg.len,
-				    in->seg.has_port, in->seg.port, e->cfg.txlog_port);
 		}
 	}
 	enqueue(e, in);
@@ -266,7 +266,7 @@ int engine_mail(struct engine *e, const char *mail_from, const struct extract_re
 	in = input_new(e, "smtp", mail_from, rx_ms, cb, cb_data);
 	if (!in)
 		return -ENOMEM;
-	in->r = talloc_memdup(in, r, sizeof(*r));
+	in->r = extract_result_dup(in, r, 1);	/* room for a not_txlog item */
 	if (!in->r) {
 		talloc_free(in);
 		return -ENOMEM;

@@ -59,6 +59,7 @@ struct engine {
 	unsigned n_inputs;
 	bool pumping;
 	struct vpool *pool;
+	struct extract_result *scratch;	/* frames of the message being looked at */
 	struct osmo_timer_list flush_timer;
 	uint64_t ckpt_entry;		/* last entry the ledger checkpoint covers */
 	struct journal_iter *rit;	/* replay: the iterator kept between fetches */

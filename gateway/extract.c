@@ -1,7 +1,10 @@
 /*
  * extract.c — frames out of whole messages; see extract.h.
  */
+#include <stddef.h>
 #include <string.h>
+
+#include <osmocom/core/talloc.h>
 
 #include "armour.h"
 #include "extract.h"
@@ -78,4 +81,18 @@ void extract_none_is_not_txlog(struct extract_result *r, const uint8_t *raw, siz
 	struct extract_item *it = add(r, EXTRACT_NOT_TXLOG, why);
 	if (it)
 		set_raw(it, raw, len);
+}
+
+struct extract_result *extract_result_dup(void *ctx, const struct extract_result *r, unsigned spare)
+{
+	unsigned n = r->n + spare;
+	if (n > EXTRACT_MAX_ITEMS + 1)
+		n = EXTRACT_MAX_ITEMS + 1;
+	size_t size = offsetof(struct extract_result, item) + (size_t)n * sizeof(r->item[0]);
+	struct extract_result *c = talloc_size(ctx, size);
+	if (!c)
+		return NULL;
+	c->n = r->n;
+	memcpy(c->item, r->item, (size_t)r->n * sizeof(r->item[0]));
+	return c;
 }

@@ -49,6 +49,14 @@ void extract_binary(struct extract_result *r, const uint8_t *buf, size_t len, bo
 /* A text in UTF-8: every armour in it. */
 void extract_text(struct extract_result *r, const char *text, size_t len);
 
+/*
+ * A copy of r under talloc ctx holding only its r->n items (a struct
+ * extract_result is large: callers fill one scratch result and keep a
+ * copy of what it found), with room for `spare` more items.  NULL on
+ * -ENOMEM.
+ */
+struct extract_result *extract_result_dup(void *ctx, const struct extract_result *r, unsigned spare);
+
 /* Append a not_txlog item for raw/len when r holds no item yet. */
 void extract_none_is_not_txlog(struct extract_result *r, const uint8_t *raw, size_t len,
 			       const char *why);

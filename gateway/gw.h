@@ -14,6 +14,7 @@ struct bus;
 struct esme;
 struct stats_sock;
 struct smtp_srv;
+struct extract_result;
 struct rate_ctr_group;
 
 struct gw {
@@ -25,6 +26,7 @@ struct gw {
 	struct bus *bus;
 	struct stats_sock *stats;
 	struct smtp_srv *smtp;
+	struct extract_result *mail_scratch;	/* frames of the mail being looked at */
 	unsigned n_esmes;
 	struct esme **esmes;
 	unsigned esmes_up;		/* binds not yet stopped (shutdown) */

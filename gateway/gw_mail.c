@@ -75,16 +75,17 @@ static void on_mail(void *data, const char *mail_from, const char *const *rcpts,
 {
 	struct gw *g = data;
 	const struct mime_limits lim = MIME_LIMITS_DEFAULT;
-	struct extract_result *r = talloc_zero(g->ctx, struct extract_result);
+	struct extract_result *r = g->mail_scratch;
+	void *tmp = talloc_named_const(g->ctx, 0, "mail");
 	char why[200] = "";
 	int rc;
 
-	if (!r || g->stopping) {
-		talloc_free(r);
+	if (!r || !tmp || g->stopping) {
+		talloc_free(tmp);
 		refuse(g, d, 451, "4.3.0", "service shutting down, try again later");
 		return;
 	}
-	rc = mime_extract_mail(r, msg, len, &lim, r, why, sizeof(why));
+	rc = mime_extract_mail(tmp, msg, len, &lim, r, why, sizeof(why));
 	if (rc == -EMSGSIZE) {
 		LOGP(DSMTP, LOGL_NOTICE, "mail from <%s> refused: %s\n", mail_from, why);
 		refuse(g, d, 552, "5.3.4", why);
@@ -100,7 +101,7 @@ static void on_mail(void *data, const char *mail_from, const char *const *rcpts,
 		LOGP(DSMTP, LOGL_INFO, "mail from <%s>: %u item(s) found\n", mail_from, r->n);
 		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_SMTP_MESSAGES));
 	}
-	talloc_free(r);
+	talloc_free(tmp);
 }
 
 static const struct smtp_ops smtp_ops = { .deliver = on_mail };
@@ -109,6 +110,9 @@ int gw_mail_start(struct gw *g)
 {
 	if (!g->cfg->smtp_enabled)
 		return 0;
+	g->mail_scratch = talloc_zero(g->ctx, struct extract_result);
+	if (!g->mail_scratch)
+		return -ENOMEM;
 	g->smtp = smtp_srv_open(g->ctx, g->cfg, &smtp_ops, g, g->ctrs);
 	if (!g->smtp) {
 		LOGP(DSMTP, LOGL_ERROR, "cannot start the SMTP service on %s:%u: %s\n", g->cfg->smtp_addr,
