@@ -53,7 +53,8 @@ int mime_extract_feed(struct mime_extract *x, const uint8_t *buf, size_t len);
  */
 int mime_extract_end(struct mime_extract *x, char *why, size_t cap);
 
-/* The same for a whole mail in one buffer. */
+/* The same for a whole mail in one buffer; also -ENOMEM when lim has a
+ * zero limit (mime_new() refuses it). */
 int mime_extract_mail(void *ctx, const uint8_t *mail, size_t len, const struct mime_limits *lim,
 		      struct extract_result *r, char *why, size_t cap);
 
