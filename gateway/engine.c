@@ -288,7 +288,7 @@ void engine_get_info(const struct engine *e, struct engine_info *info)
 	info->devices = ledger_count(e->l);
 	info->partial = concat_get_stats(e->cc)->partial_now;
 	info->pending = e->n_pending + e->n_inputs;
-	info->failed = journal_failed(e->j);
+	info->failed = journal_failed(e->j) ? journal_failed(e->j) : e->broken;
 }
 
 void engine_close(struct engine *e)
@@ -299,7 +299,7 @@ void engine_close(struct engine *e)
 	e->pool = NULL;
 	engine_pump(e);
 	engine_flush(e);
-	if (!journal_failed(e->j))
+	if (!journal_failed(e->j) && !e->broken)
 		engine_checkpoint(e);
 	if (e->rit)
 		journal_iter_free(e->rit);

@@ -41,6 +41,10 @@ void group_append(struct group *g, uint8_t type, const void *buf, size_t len, ui
 
 	if (g->p->err)
 		return;
+	if (g->e->broken) {
+		g->p->err = g->e->broken;
+		return;
+	}
 	rc = journal_append(g->e->j, type, type == JREC_MSG, buf, len, &ent, &seq);
 	if (rc < 0) {
 		LOGP(DJOURNAL, LOGL_ERROR, "journal append failed: %s\n", strerror(-rc));
@@ -88,6 +92,13 @@ void group_commit(struct group *g)
 	struct engine *e = g->e;
 
 	group_append(g, JREC_COMMIT, NULL, 0, NULL);
+	if (g->p->err && !e->broken) {
+		/* the group stays without its COMMIT: nothing more may be
+		 * appended after it, or a restart could not cut it off */
+		e->broken = g->p->err;
+		LOGP(DJOURNAL, LOGL_ERROR, "an input could not be journaled whole (%s); refusing "
+		     "further input until a restart\n", strerror(-g->p->err));
+	}
 	llist_add_tail(&g->p->list, &e->pending);
 	e->n_pending++;
 	schedule_flush(e);

@@ -58,6 +58,7 @@ struct engine {
 	struct llist_head inputs;	/* inputs arrived, not yet journaled, in order */
 	unsigned n_inputs;
 	bool pumping;
+	int broken;			/* a group failed half-way: refuse input until restart */
 	struct vpool *pool;
 	struct extract_result *scratch;	/* frames of the message being looked at */
 	struct osmo_timer_list flush_timer;

@@ -163,10 +163,35 @@ static const struct stats_ops stats_ops = {
 
 /* ---- start and stop ------------------------------------------------------------ */
 
+/* The bus keeps its own statistics; the counter group shows them. */
+static void sync_bus_counters(struct gw *g)
+{
+	struct bus_stats bs;
+	bus_get_stats(g->bus, &bs);
+	if (bs.requests > g->bus_requests_seen)
+		rate_ctr_add(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_BUS_REPLAY_REQUESTS),
+			     (int)(bs.requests - g->bus_requests_seen));
+	g->bus_requests_seen = bs.requests;
+}
+
 static void tick_cb(void *data)
 {
 	struct gw *g = data;
+	struct engine_info ei;
+
 	engine_tick(g->engine, now_ms());
+	sync_bus_counters(g);
+	engine_get_info(g->engine, &ei);
+	if (ei.failed && !g->stopping) {
+		/* the journal or a group failed: what is in memory may differ from
+		 * what is durable; only a restart (which rebuilds from the
+		 * journal) is safe */
+		LOGP(DMAIN, LOGL_ERROR, "journal failure (%s): stopping so that a restart rebuilds "
+		     "the state from the journal\n", strerror(-ei.failed));
+		g->exit_code = 1;
+		gw_stop(g);
+		return;
+	}
 	osmo_timer_schedule(&g->tick, GW_TICK_MS / 1000, (GW_TICK_MS % 1000) * 1000);
 }
 

@@ -4,6 +4,7 @@
  */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <osmocom/core/timer.h>
 
@@ -33,6 +34,8 @@ struct gw {
 	struct osmo_timer_list tick;
 	struct osmo_timer_list stop_timeout;
 	bool stopping, stopped;
+	int exit_code;			/* of the process once stopped */
+	uint64_t bus_requests_seen;
 };
 
 /* Load the registry, open the journal and bus, start the binds and the

@@ -50,8 +50,7 @@ static void refuse(struct gw *g, struct smtp_deliver *d, int code, const char *e
 	r->enh = enh;
 	snprintf(r->text, sizeof(r->text), "%s", text);
 	osmo_timer_setup(&r->t, refusal_cb, r);
-	osmo_timer_schedule(&r->t, 0, 0);
-	rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_SMTP_REJECTED));
+	osmo_timer_schedule(&r->t, 0, 0);	/* smtp.c counts the refusal when it is sent */
 }
 
 static void on_mail_journaled(void *data, int status)
@@ -99,7 +98,6 @@ static void on_mail(void *data, const char *mail_from, const char *const *rcpts,
 		refuse(g, d, 451, "4.3.0", "cannot store the mail now, try again later");
 	} else {
 		LOGP(DSMTP, LOGL_INFO, "mail from <%s>: %u item(s) found\n", mail_from, r->n);
-		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_SMTP_MESSAGES));
 	}
 	talloc_free(tmp);
 }

@@ -36,16 +36,18 @@ enum txgw_vty_node {
 
 /*
  * libosmovty calls a node's config_write function with a vty of its own
- * ("write file" makes one without priv), so the configuration the daemon
- * runs with is also kept here, set once by txgw_vty_init().  A vty that
- * carries a priv (the file loader, telnet sessions) uses that instead, so
- * a file can be loaded into a fresh struct for "txgw -V" or a check.
+ * ("write file" makes one without priv), and a telnet session's vty has
+ * its telnet connection as priv: so the configuration the daemon runs with
+ * is kept here, set once by txgw_vty_init().  Only the file loader
+ * (gw_config.c) hands its vty a struct txgw_cfg of its own, on a VTY_FILE
+ * vty, so that a file can be loaded into a fresh struct for "txgw -V" or a
+ * check.
  */
 static struct txgw_cfg *vty_cfg;
 
 static struct txgw_cfg *cfg_of(struct vty *vty)
 {
-	return vty->priv ? vty->priv : vty_cfg;
+	return vty->type == VTY_FILE && vty->priv ? vty->priv : vty_cfg;
 }
 
 #define CFG(vty) cfg_of(vty)
@@ -69,6 +71,9 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	c->verify_threads = ncpu > 0 && ncpu <= 64 ? (unsigned)ncpu : 2;
 	INIT_LLIST_HEAD(&c->esmes);
 	c->smtp_max_size = TXGW_DEFAULT_SMTP_MAX_SIZE;
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	c->smtp_domain = talloc_strdup(c, host);	/* config.md: the host name */
 	c->smtp_max_sessions = TXGW_DEFAULT_SMTP_MAX_SESS;
 	c->bus_publish = talloc_strdup(c, TXGW_DEFAULT_BUS_PUBLISH);
 	c->bus_replay = talloc_strdup(c, TXGW_DEFAULT_BUS_REPLAY);
@@ -137,7 +142,7 @@ DEFUN(cfg_gw_concat_timeout, cfg_gw_concat_timeout_cmd, "concat-timeout <1-60480
 }
 
 DEFUN(cfg_gw_journal_keep, cfg_gw_journal_keep_cmd, "journal-keep <1-2000000000>",
-      "Journal entries kept for replay, at least\n" "Entries\n")
+      "Bus messages the journal keeps for replay, at least\n" "Messages\n")
 {
 	CFG(vty)->journal_keep = strtoull(argv[0], NULL, 10);
 	return CMD_SUCCESS;

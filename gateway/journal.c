@@ -70,6 +70,7 @@
 #include "cursor.h"
 #include "journal.h"
 #include "journal_int.h"
+#include "logging.h"
 
 /* ---- encoding ---- */
 
@@ -499,7 +500,7 @@ static int refuse(const struct journal *j, struct journal_recovery *rec, uint64_
 	seg_name(name, first);
 	snprintf(rec->msg, sizeof(rec->msg), "%s/%s: offset %" PRIu64 ": %s: journal corrupt, refusing to open",
 		 j->dir, name, off, why);
-	LOGP(DLGLOBAL, LOGL_ERROR, "%s\n", rec->msg);
+	LOGP(DJOURNAL, LOGL_ERROR, "%s\n", rec->msg);
 	return -EBADMSG;
 }
 
@@ -516,7 +517,7 @@ static int cut_tail(struct journal *j, struct journal_recovery *rec, int fd, uin
 	seg_name(name, first);
 	snprintf(rec->msg, sizeof(rec->msg), "%s/%s: torn tail at offset %" PRIu64 " (%s): %" PRIu64 " bytes dropped",
 		 j->dir, name, off, why, rec->dropped_bytes);
-	LOGP(DLGLOBAL, LOGL_NOTICE, "%s\n", rec->msg);
+	LOGP(DJOURNAL, LOGL_NOTICE, "%s\n", rec->msg);
 	if (ftruncate(fd, (off_t)off) || fsync(fd))
 		return -errno;
 	return 0;
@@ -906,6 +907,6 @@ int journal_cut_after(struct journal *j, uint64_t entry)
 		return fd;
 	rc = ftruncate(fd, (off_t)off) || fsync(fd) ? -errno : 0;
 	close(fd);
-	LOGP(DLGLOBAL, LOGL_NOTICE, "%s: entries %" PRIu64 "..%" PRIu64 " cut\n", j->dir, entry + 1, last);
+	LOGP(DJOURNAL, LOGL_NOTICE, "%s: entries %" PRIu64 "..%" PRIu64 " cut\n", j->dir, entry + 1, last);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include <osmocom/core/stats.h>
 #include <osmocom/core/talloc.h>
 #include <osmocom/vty/logging.h>
+#include <osmocom/vty/command.h>
 #include <osmocom/vty/misc.h>
 #include <osmocom/vty/stats.h>
 #include <osmocom/vty/telnet_interface.h>
@@ -205,6 +206,10 @@ static int load_config(struct gw *g, const char *path)
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}
+	/* so that "write" on the VTY writes this file back */
+	char *abs = realpath(path, NULL);
+	host_config_set(abs ? abs : path);
+	free(abs);
 	return 0;
 }
 
@@ -250,6 +255,9 @@ int main(int argc, char **argv)
 	while (!g->stopped)
 		osmo_select_main(0);
 	gw_close(g);
-	LOGP(DMAIN, LOGL_NOTICE, "stopped cleanly\n");
-	return 0;
+	if (g->exit_code)
+		LOGP(DMAIN, LOGL_ERROR, "stopped after a failure (exit %d)\n", g->exit_code);
+	else
+		LOGP(DMAIN, LOGL_NOTICE, "stopped cleanly\n");
+	return g->exit_code;
 }
