@@ -21,7 +21,7 @@ check() {	# check NAME CONDITION-TEXT: print PASS/FAIL for a shell check
 	if eval "$2"; then echo "PASS $1"; else echo "FAIL $1 ($2)"; FAILS=$((FAILS + 1)); fi
 }
 
-write_config "" "enquire-link-interval 5"
+write_config "" "enquire-link-interval 2"
 $PY "$TOP/tests/integration/hostile_smsc.py" --port "$SMSC_PORT" \
 	--vectors "$TOP/tests/vectors/vectors.json" --results "$WORK/results" \
 	${HOSTILE_SEED:+--seed "$HOSTILE_SEED"} ${HOSTILE_ONLY:+--only "$HOSTILE_ONLY"} > "$WORK/smsc.log" 2>&1 &
@@ -39,8 +39,8 @@ cat "$WORK/smsc.log"
 if [ ! -e "$WORK/results" ]; then
 	echo "FAIL the hostile SMSC did not finish its cases"; tail -30 "$WORK/txgw.log"; exit 1
 fi
-read -r _ passed failed good receipts binds nacks _ < "$WORK/results"
-for v in passed failed good receipts binds nacks; do eval "$v=\${$v#*=}"; done
+read -r _ passed failed frames receipts binds nacks good _ < "$WORK/results"
+for v in passed failed frames receipts binds nacks good; do eval "$v=\${$v#*=}"; done
 
 check txgw_alive 'kill -0 $TXGW_PID 2>/dev/null'
 subscribe 1 10 > "$WORK/sub.log" 2>&1 || true
@@ -54,7 +54,8 @@ stats "show stats" > "$WORK/stats.json"
 ctr() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/stats.json" "$1"; }
 check bus_published_1 '[ "$(ctr bus.published)" = 1 ]'
 check records_1 '[ "$(ctr txlog.records)" = 1 ]'
-check duplicates "[ \"\$(ctr txlog.duplicates)\" = $((good - 1)) ]"
+check frames "[ \"\$(ctr txlog.frames)\" = $frames ]"
+check duplicates "[ \"\$(ctr txlog.duplicates)\" = $((frames - 1)) ]"
 check no_rejects_or_alerts '[ "$(ctr txlog.rejects)" = 0 ] && [ "$(ctr txlog.alerts)" = 0 ]'
 check generic_nack_tx '[ "$(ctr smpp.generic_nack_tx)" -gt 0 ] && [ "$(ctr smpp.generic_nack_tx)" = "$nacks" ]'
 check receipts "[ \"\$(ctr smpp.delivery_receipts)\" = $receipts ]"
@@ -64,8 +65,8 @@ check sigterm_exit_0 stop_txgw
 rc=0; wait "$SMSC_PID" || rc=$?
 check unbound_on_sigterm '[ "$rc" = 0 ] && grep -q "UNBOUND by txgw" "$WORK/smsc.log"'
 
-echo "hostile_smpp: $passed cases passed, $failed failed; good=$good receipts=$receipts" \
-	"binds=$binds nacks=$nacks; $FAILS shell checks failed"
+echo "hostile_smpp: $passed cases passed, $failed failed; frames=$frames (good=$good)" \
+	"receipts=$receipts binds=$binds nacks=$nacks; $FAILS shell checks failed"
 if [ "$failed" != 0 ] || [ "$FAILS" != 0 ]; then
 	echo "--- stats"; cat "$WORK/stats.json"; echo "--- txgw log (tail)"; tail -40 "$WORK/txgw.log"
 	exit 1

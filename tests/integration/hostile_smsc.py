@@ -16,7 +16,9 @@ ESME_ROK: traffic still flows.  Where the stream cannot be resynchronised
 generic_nack ESME_RINVCMDLEN and close; we then accept its new bind.
 
 Prints "PASS name" or "FAIL name: why" per case, then one line
-  DONE passed=P failed=F good=G receipts=R binds=B nacks=N
+  DONE passed=P failed=F frames=N receipts=R binds=B nacks=K good=G seconds=S
+(frames: good frames txgw took, G of them answered ESME_ROK; receipts
+answered ESME_ROK; binds answered; generic_nack received)
 and keeps serving the last bind (enquire_link) until txgw unbinds (SIGTERM
 of txgw), printing "UNBOUND by txgw".  The same line goes to --results.
 Exit status 0 only when every case passed and txgw unbound cleanly.
@@ -31,6 +33,7 @@ import random
 import socket
 import struct
 import sys
+import threading
 import time
 
 # Command ids, §5.1.2 table 5-1.
@@ -68,6 +71,7 @@ ESME_RINVSRCADR = 0x0A
 ESME_RINVDSTADR = 0x0B
 ESME_RINVMSGID = 0x0C
 ESME_RBINDFAIL = 0x0D
+ESME_RINVSYSID = 0x0F
 ESME_RINVSERTYP = 0x15
 ESME_RINVSCHED = 0x61
 ESME_RINVEXPIRY = 0x62
@@ -283,6 +287,7 @@ class Smsc:
         self.peer = None
         self.binds = 0
         self.good = 0               # good frames answered ESME_ROK
+        self.unacked = 0            # good frames txgw took but could not answer
         self.receipts = 0           # delivery receipts answered ESME_ROK
         self.nacks = 0              # generic_nack received
         self.links_answered = 0
@@ -679,6 +684,32 @@ def c_pdu_of_max_size(m):
     m.good_ok(DELIVER_SM, seq)
 
 
+def c_slow_reader(m):
+    """40000 enquire_link (640 kB) while we read nothing for a second: txgw
+    must hold back (it stops reading when its answers queue up) and lose
+    nothing once we read.  A thread writes, so neither side deadlocks."""
+    seqs = [m.next_seq() for _ in range(40000)]
+    data = b"".join(pdu(ENQUIRE_LINK, s) for s in seqs)
+    err = []
+
+    def writer():
+        try:
+            m.peer.s.sendall(data)
+        except OSError as e:
+            err.append(e)
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(1)
+    try:
+        for s in seqs:
+            m.peer.expect(ENQUIRE_LINK | RESP, s, ESME_ROK)
+    finally:
+        t.join(STEP_S)
+    if err:
+        raise Fail("write: %s" % err[0])
+    m.traffic()
+
+
 def c_pipelined_mix(m):
     """Good and bad PDUs in one write: each answered by its sequence_number."""
     want, data = {}, b""
@@ -807,6 +838,46 @@ def c_close_mid_pdu(m):
     m.traffic()
 
 
+def c_unbind_with_message_pending(m):
+    """A good deliver_sm and an unbind in one write: txgw answers the unbind
+    and closes whether or not its deliver_sm_resp made it out first; the
+    SMSC sends the message again on the new bind (a duplicate then)."""
+    seq, useq = m.next_seq(), m.next_seq()
+    m.peer.send(m.good_pdu(seq) + pdu(UNBIND, useq))
+    p = m.peer.read()
+    if p and (p[0], p[2], p[1]) == (DELIVER_SM | RESP, seq, ESME_ROK):
+        m.good += 1
+        p = m.peer.read()
+    else:
+        m.unacked += 1      # read and judged by txgw all the same
+    if not p or (p[0], p[2], p[1]) != (UNBIND | RESP, useq, ESME_ROK):
+        raise Fail("want unbind_resp seq %d, got %s" % (useq, show(p) if p else "nothing"))
+    m.peer.wait_close()
+    m.bind()
+    m.traffic()
+
+
+def c_silent_smsc(m):
+    """We stop answering txgw's enquire_link: it must give up on the link
+    (enquire-link-interval 2 in the test configuration) and bind again."""
+    links = 0
+    deadline = time.monotonic() + 8
+    try:
+        while time.monotonic() < deadline:
+            p = m.peer.read_raw(deadline - time.monotonic())
+            if p and p[0] == ENQUIRE_LINK:
+                links += 1
+            elif p:
+                raise Fail("unexpected %s" % show(p))
+    except Closed:
+        if not links:
+            raise Fail("closed without trying enquire_link")
+        m.bind()
+        m.traffic()
+        return
+    raise Fail("still connected 8 s after we went silent (%d enquire_link)" % links)
+
+
 def c_unbind_from_smsc(m):
     """§4.2: unbind_resp, then txgw closes and binds again."""
     seq = m.next_seq()
@@ -841,6 +912,20 @@ def c_oversize_before_bind(m):
     m.peer.close()
     m.accept()
     m.dropped(hdr(ESME_PDU_MAX_UNBOUND + 1, DELIVER_SM, m.next_seq()) + b"\0" * 100)
+
+
+def c_bind_resp_malformed(m):
+    """A bind_resp whose system_id has no NUL within 16 octets: txgw cannot
+    read the answer to its bind, says so with generic_nack ESME_RINVSYSID
+    and closes; the next bind succeeds."""
+    m.peer.close()
+    b = m.accept()
+    m.peer.send(pdu(b[0] | RESP, b[2], cstr("s" * 20)))
+    m.peer.expect(GENERIC_NACK, b[2], ESME_RINVSYSID)
+    m.nacks += 1
+    m.peer.wait_close()
+    m.bind()
+    m.traffic()
 
 
 def c_bind_refused(m):
@@ -895,6 +980,7 @@ CASES = [
     ("split_100_writes", c_split_100_writes),
     ("message_payload_64k", c_payload_64k),
     ("pdu_of_max_size", c_pdu_of_max_size),
+    ("slow_reader", c_slow_reader),
     ("pipelined_mix", c_pipelined_mix),
     ("random_framed_pdus", c_random_framed_pdus),
     ("random_raw_bytes", c_random_raw_bytes),
@@ -904,8 +990,11 @@ CASES = [
     ("pdu_one_over_max", c_pdu_one_over_max),
     ("close_mid_pdu", c_close_mid_pdu),
     ("unbind_from_smsc", c_unbind_from_smsc),
+    ("unbind_with_message_pending", c_unbind_with_message_pending),
+    ("silent_smsc", c_silent_smsc),
     ("bind_phase", c_bind_phase),
     ("oversize_before_bind", c_oversize_before_bind),
+    ("bind_resp_malformed", c_bind_resp_malformed),
     ("bind_refused", c_bind_refused),
 ]
 
@@ -932,9 +1021,9 @@ def main():
         return 1
     t0 = time.monotonic()
     m.run(cases)
-    done = ("DONE passed=%d failed=%d good=%d receipts=%d binds=%d nacks=%d seconds=%.1f" %
-            (len(m.passed), len(m.failed), m.good, m.receipts, m.binds, m.nacks,
-             time.monotonic() - t0))
+    done = ("DONE passed=%d failed=%d frames=%d receipts=%d binds=%d nacks=%d good=%d "
+            "seconds=%.1f" % (len(m.passed), len(m.failed), m.good + m.unacked, m.receipts,
+                              m.binds, m.nacks, m.good, time.monotonic() - t0))
     print(done, flush=True)
     if a.results:
         with open(a.results + ".tmp", "w") as f:
