@@ -33,9 +33,13 @@ start_txgw
 for _ in $(seq 500); do
 	[ -e "$WORK/results" ] && break
 	kill -0 "$SMSC_PID" 2>/dev/null || break
+	kill -0 "$TXGW_PID" 2>/dev/null || break
 	sleep 0.1
 done
 cat "$WORK/smsc.log"
+if ! kill -0 "$TXGW_PID" 2>/dev/null; then
+	echo "FAIL txgw died"; tail -60 "$WORK/txgw.log"; exit 1
+fi
 if [ ! -e "$WORK/results" ]; then
 	echo "FAIL the hostile SMSC did not finish its cases"; tail -30 "$WORK/txgw.log"; exit 1
 fi

@@ -300,7 +300,7 @@ class Smsc:
 
     # ---- binds -------------------------------------------------------------
 
-    def accept(self, timeout=15):
+    def accept(self, timeout=10):
         """txgw's next connection and its bind request (§4.1)."""
         if self.peer:
             self.peer.close()
@@ -377,19 +377,24 @@ class Smsc:
     # ---- running -------------------------------------------------------------
 
     def run(self, cases):
-        for cname, fn in cases:
+        for i, (cname, fn) in enumerate(cases):
             try:
                 fn(self)
             except (Fail, Closed) as e:
                 self.failed.append(cname)
                 print("FAIL %s: %s" % (cname, e), flush=True)
-                self.recover()
+                if not self.recover():
+                    for rest, _ in cases[i + 1:]:
+                        self.failed.append(rest)
+                        print("FAIL %s: not run, txgw is gone" % rest, flush=True)
+                    return
                 continue
             self.passed.append(cname)
             print("PASS %s" % cname, flush=True)
 
     def recover(self):
-        """After a failure: start over on a fresh connection."""
+        """After a failure: start over on a fresh connection.  False when
+        txgw does not come back."""
         if self.peer:
             self.peer.close()
             self.peer = None
@@ -397,9 +402,13 @@ class Smsc:
             self.bind()
         except (Fail, Closed) as e:
             print("recover: %s" % e, flush=True)
+            return False
+        return True
 
     def serve_until_unbind(self, timeout):
         """The last bind stays up until txgw unbinds (§4.2): answer it."""
+        if not self.peer:
+            return False
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
