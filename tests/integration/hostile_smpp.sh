@@ -67,6 +67,7 @@ check reconnects "[ \"\$(ctr smpp.reconnects)\" = $((binds - 1)) ]"
 check bound "stats 'show binds' | grep -q '\"state\": *\"bound\"'"
 check sigterm_exit_0 stop_txgw
 rc=0; wait "$SMSC_PID" || rc=$?
+sed -n '/^DONE/,$p' "$WORK/smsc.log" | tail -n +2
 check unbound_on_sigterm '[ "$rc" = 0 ] && grep -q "UNBOUND by txgw" "$WORK/smsc.log"'
 
 echo "hostile_smpp: $passed cases passed, $failed failed; frames=$frames (good=$good)" \

@@ -73,6 +73,7 @@ ESME_RINVMSGID = 0x0C
 ESME_RBINDFAIL = 0x0D
 ESME_RINVSYSID = 0x0F
 ESME_RINVSERTYP = 0x15
+ESME_RX_T_APPN = 0x64
 ESME_RINVSCHED = 0x61
 ESME_RINVEXPIRY = 0x62
 ESME_RINVOPTPARSTREAM = 0xC0
@@ -405,6 +406,20 @@ class Smsc:
             return False
         return True
 
+    def unbind_answer(self, useq):
+        """txgw unbinds (SIGTERM): a deliver_sm sent before our unbind_resp
+        must be refused ESME_RX_T_APPN (the SMSC keeps it and retries)."""
+        seq = self.next_seq()
+        self.peer.send(self.good_pdu(seq))
+        try:
+            self.peer.expect(DELIVER_SM | RESP, seq, ESME_RX_T_APPN)
+        except Fail as e:
+            print("FAIL deliver_sm while unbinding: %s" % e, flush=True)
+            return False
+        self.peer.send(pdu(UNBIND | RESP, useq))
+        print("UNBOUND by txgw (a deliver_sm meanwhile: ESME_RX_T_APPN)", flush=True)
+        return True
+
     def serve_until_unbind(self, timeout):
         """The last bind stays up until txgw unbinds (§4.2): answer it."""
         if not self.peer:
@@ -414,9 +429,7 @@ class Smsc:
             while time.monotonic() < deadline:
                 p = self.peer.read(1)
                 if p and p[0] == UNBIND:
-                    self.peer.send(pdu(UNBIND | RESP, p[2]))
-                    print("UNBOUND by txgw", flush=True)
-                    return True
+                    return self.unbind_answer(p[2])
                 if p:
                     print("unexpected %s" % show(p), flush=True)
         except (Fail, Closed) as e:
@@ -719,6 +732,23 @@ def c_slow_reader(m):
     m.traffic()
 
 
+def c_deliver_sm_burst(m):
+    """300 good deliver_sm in one write, more than txgw keeps unanswered
+    (4 x window): it stops reading until the journal catches up, and
+    answers every one ESME_ROK."""
+    seqs = [m.next_seq() for _ in range(300)]
+    m.peer.send(b"".join(m.good_pdu(s) for s in seqs))
+    left = set(seqs)
+    while left:
+        p = m.peer.read()
+        if p is None:
+            raise Fail("%d deliver_sm unanswered" % len(left))
+        if p[0] != DELIVER_SM | RESP or p[2] not in left or p[1] != ESME_ROK:
+            raise Fail("unexpected %s" % show(p))
+        left.discard(p[2])
+        m.good += 1
+
+
 def c_pipelined_mix(m):
     """Good and bad PDUs in one write: each answered by its sequence_number."""
     want, data = {}, b""
@@ -887,6 +917,24 @@ def c_silent_smsc(m):
     raise Fail("still connected 8 s after we went silent (%d enquire_link)" % links)
 
 
+def c_stalled_pdu(m):
+    """A header announcing 1000 octets, 10 of them, then nothing: txgw's
+    enquire_link cannot be answered inside a PDU, so it gives up the link
+    as silent instead of holding the buffer for ever."""
+    m.peer.send(hdr(1000, DELIVER_SM, m.next_seq()) + b"\0" * 10)
+    deadline = time.monotonic() + 8
+    try:
+        while time.monotonic() < deadline:
+            p = m.peer.read_raw(deadline - time.monotonic())
+            if p and p[0] != ENQUIRE_LINK:
+                raise Fail("unexpected %s" % show(p))
+    except Closed:
+        m.bind()
+        m.traffic()
+        return
+    raise Fail("still connected 8 s into a stalled PDU")
+
+
 def c_unbind_from_smsc(m):
     """§4.2: unbind_resp, then txgw closes and binds again."""
     seq = m.next_seq()
@@ -917,10 +965,20 @@ def c_bind_phase(m):
 
 
 def c_oversize_before_bind(m):
-    """A PDU over ESME_PDU_MAX_UNBOUND before the bind_resp: dropped."""
+    """A PDU over ESME_PDU_MAX_UNBOUND before the bind_resp: dropped.  The
+    next bind_resp is exactly ESME_PDU_MAX_UNBOUND octets (padded with a
+    vendor TLV, §3.2.4): taken."""
     m.peer.close()
     m.accept()
-    m.dropped(hdr(ESME_PDU_MAX_UNBOUND + 1, DELIVER_SM, m.next_seq()) + b"\0" * 100)
+    m.peer.send(hdr(ESME_PDU_MAX_UNBOUND + 1, DELIVER_SM, m.next_seq()) + b"\0" * 100)
+    m.peer.expect_drop()
+    m.nacks += 1
+    b = m.accept()
+    body = cstr("hostile")
+    body += tlv(TLV_VENDOR, b"p" * (ESME_PDU_MAX_UNBOUND - 16 - len(body) - 4))
+    m.peer.send(pdu(b[0] | RESP, b[2], body))
+    m.binds += 1
+    m.traffic()
 
 
 def c_bind_resp_malformed(m):
@@ -990,6 +1048,7 @@ CASES = [
     ("message_payload_64k", c_payload_64k),
     ("pdu_of_max_size", c_pdu_of_max_size),
     ("slow_reader", c_slow_reader),
+    ("deliver_sm_burst_300", c_deliver_sm_burst),
     ("pipelined_mix", c_pipelined_mix),
     ("random_framed_pdus", c_random_framed_pdus),
     ("random_raw_bytes", c_random_raw_bytes),
@@ -1001,6 +1060,7 @@ CASES = [
     ("unbind_from_smsc", c_unbind_from_smsc),
     ("unbind_with_message_pending", c_unbind_with_message_pending),
     ("silent_smsc", c_silent_smsc),
+    ("stalled_pdu", c_stalled_pdu),
     ("bind_phase", c_bind_phase),
     ("oversize_before_bind", c_oversize_before_bind),
     ("bind_resp_malformed", c_bind_resp_malformed),
