@@ -367,10 +367,13 @@ static void esme_done_cb(void *data)
  * a generic_nack or unbind_resp that should go out before the close), then
  * reconnect after the back-off, or, when stopping, report done.
  */
-static void esme_drop(struct esme *es, const char *why)
+static void esme_drop(struct esme *es, const char *why_in)
 {
 	struct esme_conn *c = es->conn;
+	char why[sizeof(c->why)];
 
+	/* why_in is often c->why: keep a copy, c is freed below */
+	OSMO_STRLCPY_ARRAY(why, why_in);
 	if (c) {
 		conn_flush(c);
 		talloc_free(c);
