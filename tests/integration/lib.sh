@@ -3,7 +3,7 @@
 # Everything listens on 127.0.0.1 only; every wait is bounded.
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PY=/usr/bin/python3
-TXGW=$TOP/gateway/txgw
+TXGW=${TXGW:-$TOP/gateway/txgw}
 
 free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
