@@ -163,10 +163,22 @@ static const struct stats_ops stats_ops = {
 
 /* ---- start and stop ------------------------------------------------------------ */
 
+/* The bus tallies replay requests itself; the counter follows once a tick. */
+static void sync_bus_ctrs(struct gw *g)
+{
+	struct rate_ctr *c = rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_BUS_REPLAY_REQUESTS);
+	struct bus_stats st;
+
+	bus_get_stats(g->bus, &st);
+	if (st.requests > c->current)
+		rate_ctr_add(c, (int)(st.requests - c->current));
+}
+
 static void tick_cb(void *data)
 {
 	struct gw *g = data;
 	engine_tick(g->engine, now_ms());
+	sync_bus_ctrs(g);
 	osmo_timer_schedule(&g->tick, GW_TICK_MS / 1000, (GW_TICK_MS % 1000) * 1000);
 }
 
