@@ -448,7 +448,7 @@ static void table_header(void)
 
 static void table_row(const char *topic, const struct row *r)
 {
-	char what[24], amount[40] = "", balance[24] = "";
+	char what[24], amount[40] = "", balance[24] = "", line[256];
 	const char *shown = strncmp(topic, TOPIC_PREFIX, strlen(TOPIC_PREFIX)) ? topic :
 			    topic + strlen(TOPIC_PREFIX);
 
@@ -464,9 +464,12 @@ static void table_row(const char *topic, const struct row *r)
 		snprintf(amount, sizeof(amount), "%" PRId64 " %-3s", r->amount, r->currency);
 	if (r->has_balance)
 		snprintf(balance, sizeof(balance), "%" PRId64, r->balance);
-	printf("%8" PRId64 "  %-24s  %-6.6s  %-16s  %-20s  %-12s  %16s  %12s  %s\n", r->seq,
-	       r->time[0] ? r->time : r->rx, shown, r->device, what, r->type, amount, balance,
-	       r->late ? "late" : "");
+	int n = snprintf(line, sizeof(line), "%8" PRId64 "  %-24s  %-6.6s  %-16s  %-20s  %-12s  %16s  %12s  %s",
+			 r->seq, r->time[0] ? r->time : r->rx, shown, r->device, what, r->type, amount,
+			 balance, r->late ? "late" : "");
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	printf("%.*s\n", n, line);
 }
 
 static bool topic_selected(const struct opts *o, const char *topic)
