@@ -36,15 +36,17 @@ enum txgw_vty_node {
 /*
  * libosmovty calls a node's config_write function with a vty of its own
  * ("write file" makes one without priv), so the configuration the daemon
- * runs with is also kept here, set once by txgw_vty_init().  A vty that
- * carries a priv (the file loader, telnet sessions) uses that instead, so
- * a file can be loaded into a fresh struct for "txgw -V" or a check.
+ * runs with is also kept here, set once by txgw_vty_init().  The file
+ * loader's VTY_FILE vty carries its struct in priv instead, so a file can be
+ * loaded into a fresh struct for "txgw -V" or a check.  A telnet session's
+ * priv is libosmovty's struct telnet_connection, never ours: only a
+ * VTY_FILE priv is taken.
  */
 static struct txgw_cfg *vty_cfg;
 
 static struct txgw_cfg *cfg_of(struct vty *vty)
 {
-	return vty->priv ? vty->priv : vty_cfg;
+	return vty->type == VTY_FILE && vty->priv ? vty->priv : vty_cfg;
 }
 
 #define CFG(vty) cfg_of(vty)
