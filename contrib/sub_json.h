@@ -6,6 +6,7 @@
  * content).  It takes (buf, len), does no I/O and allocates nothing.
  */
 #pragma once
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
