@@ -367,10 +367,13 @@ static void esme_done_cb(void *data)
  * a generic_nack or unbind_resp that should go out before the close), then
  * reconnect after the back-off, or, when stopping, report done.
  */
-static void esme_drop(struct esme *es, const char *why)
+static void esme_drop(struct esme *es, const char *why_in)
 {
 	struct esme_conn *c = es->conn;
+	char why[128];
 
+	/* why may live in the connection (c->why), freed below */
+	snprintf(why, sizeof(why), "%s", why_in);
 	if (c) {
 		conn_flush(c);
 		talloc_free(c);
