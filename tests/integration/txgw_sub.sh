@@ -38,11 +38,9 @@ write_config
 "$SUB" --json --until-seq 5 --timeout 30 "${EPS[@]}" > "$WORK/early.jsonl" 2> "$WORK/early.err" &
 EARLY_PID=$!; PIDS+=("$EARLY_PID")
 start_txgw
-for _ in $(seq 50); do
-	[ "$(stats "show stats" | $PY -c 'import json,sys; print(json.load(sys.stdin)["bus.replay_requests"])')" -ge 1 ] && break
-	sleep 0.1
-done
-sleep 0.3	# the SUB connection was made with the DEALER's; let it subscribe
+"$PY" "$TOP/tests/integration/stats_check.py" "$WORK/stats.sock" wait bus.replay_requests 1 5 ||
+	{ echo "FAIL: txgw-sub never asked for replay"; cat "$WORK/early.err"; exit 1; }
+sleep 0.3	# the SUB connected with the DEALER; its subscription cannot be observed
 start_smsc "$WORK/deliver.txt"
 wait_smsc || exit 1
 rc=0; wait "$EARLY_PID" || rc=$?
