@@ -95,6 +95,19 @@ static void check_said(struct line_feed *lf)
 	talloc_free(said);	/* buffer_getstr() allocates with talloc */
 }
 
+/* The header libosmovty's "show running-config" prints before the
+ * configuration: read as a comment, so that the output, saved as a file,
+ * loads again (config.md). */
+static bool is_show_header(const char *line)
+{
+	static const char hdr[] = "Current configuration:";
+	const char *rest = line + sizeof(hdr) - 1;
+
+	if (strncmp(line, hdr, sizeof(hdr) - 1))
+		return false;
+	return rest[strspn(rest, " \r\n")] == '\0';
+}
+
 static ssize_t feed_read(void *cookie, char *buf, size_t size)
 {
 	struct line_feed *lf = cookie;
@@ -111,6 +124,8 @@ static ssize_t feed_read(void *cookie, char *buf, size_t size)
 		feed_error(lf, "line too long");
 		return 0;
 	}
+	if (is_show_header(lf->line))
+		return snprintf(buf, size, "!\n");
 	memcpy(buf, lf->line, lf->linelen);
 	return lf->linelen;
 }

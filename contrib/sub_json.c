@@ -1,0 +1,307 @@
+/*
+ * sub_json.c — the JSON object reader of sub_json.h (RFC 8259 grammar).
+ *
+ * Recursive descent over the bounds-checked cursor; every value is checked
+ * even where it is skipped, so a payload accepted here is strict JSON and
+ * may be printed again verbatim.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "sub_json.h"
+
+/* The next byte without taking it, or -1 at the end of the input. */
+static int peek(const struct rd *r)
+{
+	return rd_left(r) ? r->buf[r->off] : -1;
+}
+
+static int next(struct rd *r)
+{
+	uint8_t c;
+	return rd_u8(r, &c) < 0 ? -1 : c;
+}
+
+/* RFC 8259 §2: ws = *( %x20 / %x09 / %x0A / %x0D ) */
+static void skip_ws(struct rd *r)
+{
+	int c;
+	while ((c = peek(r)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+		next(r);
+}
+
+/* Take the byte c, or fail: -EIO at the end, -EINVAL for another byte. */
+static int expect(struct rd *r, int c)
+{
+	int got = next(r);
+	if (got < 0)
+		return -EIO;
+	return got == c ? 0 : -EINVAL;
+}
+
+static int expect_word(struct rd *r, const char *w)
+{
+	for (; *w; w++) {
+		int rc = expect(r, *w);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Append a byte to the decoded string; past SJ_STR_MAX it is counted only. */
+static void put(struct sj_val *v, uint8_t c)
+{
+	if (v->s_len < SJ_STR_MAX)
+		v->s[v->s_len++] = (char)c;
+	else
+		v->truncated = true;
+}
+
+static void put_utf8(struct sj_val *v, uint32_t cp)
+{
+	if (cp < 0x80) {
+		put(v, (uint8_t)cp);
+	} else if (cp < 0x800) {
+		put(v, (uint8_t)(0xc0 | cp >> 6));
+		put(v, (uint8_t)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		put(v, (uint8_t)(0xe0 | cp >> 12));
+		put(v, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
+		put(v, (uint8_t)(0x80 | (cp & 0x3f)));
+	} else {
+		put(v, (uint8_t)(0xf0 | cp >> 18));
+		put(v, (uint8_t)(0x80 | ((cp >> 12) & 0x3f)));
+		put(v, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
+		put(v, (uint8_t)(0x80 | (cp & 0x3f)));
+	}
+}
+
+static int hex4(struct rd *r, uint32_t *out)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		int c = next(r);
+		if (c < 0)
+			return -EIO;
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint32_t)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v = v << 4 | (uint32_t)((c | 0x20) - 'a' + 10);
+		else
+			return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* RFC 8259 §7: \uXXXX, with a UTF-16 surrogate pair as one code point; a
+ * lone surrogate is valid JSON and decodes to U+FFFD. */
+static int unicode_escape(struct rd *r, struct sj_val *v)
+{
+	uint32_t hi, lo;
+	int rc = hex4(r, &hi);
+
+	if (rc < 0)
+		return rc;
+	if (hi >= 0xd800 && hi < 0xdc00 && peek(r) == '\\' && rd_left(r) >= 2 &&
+	    r->buf[r->off + 1] == 'u') {
+		rd_skip(r, 2);
+		rc = hex4(r, &lo);
+		if (rc < 0)
+			return rc;
+		if (lo >= 0xdc00 && lo < 0xe000) {
+			put_utf8(v, 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00));
+			return 0;
+		}
+		put_utf8(v, 0xfffd);
+		hi = lo;
+	}
+	put_utf8(v, hi >= 0xd800 && hi < 0xe000 ? 0xfffd : hi);
+	return 0;
+}
+
+static int escape(struct rd *r, struct sj_val *v)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	int c = next(r);
+	const char *p;
+
+	if (c < 0)
+		return -EIO;
+	if (c == 'u')
+		return unicode_escape(r, v);
+	p = c ? strchr(from, c) : NULL;
+	if (!p)
+		return -EINVAL;
+	put(v, (uint8_t)to[p - from]);
+	return 0;
+}
+
+/* RFC 8259 §7: a string, the opening quote already taken.  Raw bytes from
+ * 0x80 up are kept as they are (not checked as UTF-8). */
+static int string(struct rd *r, struct sj_val *v)
+{
+	v->type = SJ_STR;
+	v->s_len = 0;
+	v->truncated = false;
+	for (;;) {
+		int c = next(r), rc;
+		if (c < 0)
+			return -EIO;
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return -EINVAL;
+		if (c == '\\') {
+			rc = escape(r, v);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		put(v, (uint8_t)c);
+	}
+	v->s[v->s_len] = '\0';
+	return 0;
+}
+
+static int digits(struct rd *r)
+{
+	int n = 0;
+	while (peek(r) >= '0' && peek(r) <= '9') {
+		next(r);
+		n++;
+	}
+	return n;
+}
+
+/* Accumulate an integer's digits, refusing what overflows int64. */
+static bool int_value(const uint8_t *p, size_t n, int64_t *out)
+{
+	bool neg = p[0] == '-';
+	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+
+	for (size_t i = neg; i < n; i++) {
+		unsigned d = (unsigned)(p[i] - '0');
+		if (v > (lim - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+/* RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static int number(struct rd *r, struct sj_val *v)
+{
+	size_t start = r->off;
+	bool integer = true;
+
+	if (peek(r) == '-')
+		next(r);
+	if (peek(r) == '0')
+		next(r);
+	else if (!digits(r))
+		return peek(r) < 0 ? -EIO : -EINVAL;
+	if (peek(r) == '.') {
+		next(r);
+		integer = false;
+		if (!digits(r))
+			return peek(r) < 0 ? -EIO : -EINVAL;
+	}
+	if (peek(r) == 'e' || peek(r) == 'E') {
+		next(r);
+		integer = false;
+		if (peek(r) == '+' || peek(r) == '-')
+			next(r);
+		if (!digits(r))
+			return peek(r) < 0 ? -EIO : -EINVAL;
+	}
+	v->type = integer && int_value(r->buf + start, r->off - start, &v->i) ? SJ_INT : SJ_NUM;
+	return 0;
+}
+
+static int value(struct rd *r, struct sj_val *v, unsigned depth);
+
+/* Members of an object or elements of an array, the opening bracket taken:
+ * a comma-separated list ending at close, empty allowed, no trailing comma. */
+static int list(struct rd *r, int close, unsigned depth, sj_member_cb cb, void *data)
+{
+	struct sj_val v, key = { .type = SJ_NULL };
+	int rc;
+
+	skip_ws(r);
+	if (peek(r) == close)
+		return expect(r, close);
+	for (;;) {
+		skip_ws(r);
+		if (close == '}') {
+			if ((rc = expect(r, '"')) < 0 || (rc = string(r, &key)) < 0)
+				return rc;
+			skip_ws(r);
+			if ((rc = expect(r, ':')) < 0)
+				return rc;
+		}
+		if ((rc = value(r, &v, depth)) < 0)
+			return rc;
+		if (cb && !key.truncated && key.s_len <= SJ_KEY_MAX && !memchr(key.s, 0, key.s_len))
+			cb(data, key.s, &v);
+		skip_ws(r);
+		int c = next(r);
+		if (c < 0)
+			return -EIO;
+		if (c == close)
+			return 0;
+		if (c != ',')
+			return -EINVAL;
+	}
+}
+
+static int value(struct rd *r, struct sj_val *v, unsigned depth)
+{
+	skip_ws(r);
+	int c = peek(r);
+
+	switch (c) {
+	case -1:
+		return -EIO;
+	case '{':
+	case '[':
+		if (depth >= SJ_MAX_DEPTH)
+			return -EINVAL;
+		next(r);
+		v->type = c == '{' ? SJ_OBJ : SJ_ARR;
+		return list(r, c == '{' ? '}' : ']', depth + 1, NULL, NULL);
+	case '"':
+		next(r);
+		return string(r, v);
+	case 't':
+	case 'f':
+		v->type = SJ_BOOL;
+		v->b = c == 't';
+		return expect_word(r, c == 't' ? "true" : "false");
+	case 'n':
+		v->type = SJ_NULL;
+		return expect_word(r, "null");
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return number(r, v);
+		return -EINVAL;
+	}
+}
+
+int sj_object(const char *buf, size_t len, sj_member_cb cb, void *data)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, (const uint8_t *)buf, buf ? len : 0);
+	skip_ws(&r);
+	if ((rc = expect(&r, '{')) < 0)
+		return rc;
+	if ((rc = list(&r, '}', 1, cb, data)) < 0)
+		return rc;
+	skip_ws(&r);
+	return rd_left(&r) ? -EINVAL : 0;
+}
