@@ -19,6 +19,7 @@ done
 
 echo "== tools and integration"
 for s in tests/tools/*.sh tests/integration/*.sh; do
+	[ "${s##*/}" = lib.sh ] && continue
 	[ -e "$s" ] || continue
 	n=${s#tests/}
 	run "${n%.sh}" bash "$s"
@@ -32,6 +33,7 @@ if [ -x "$SAN/tests/unit/test_json" ]; then
 	done
 	# the daemon itself under the sanitizers, through the integration tests
 	for s in tests/integration/*.sh; do
+		[ "${s##*/}" = lib.sh ] && continue
 		[ -e "$s" ] || continue
 		n=${s#tests/integration/}
 		run "asan/integration/${n%.sh}" env TXGW="$SAN/gateway/txgw" bash "$s"
