@@ -16,7 +16,8 @@ As a module:
     frames = s.frames(specs, jobs=8)    # many at once, signed in parallel
 As a command:
     mail_frames.py --key KEY --out FILE --upload-seq N --counter C
-        writes one mail (RFC 5322, CRLF) with one frame attachment.
+        writes one mail (RFC 5322, CRLF) with one frame attachment
+        (--frame-only: the bare frame).
 """
 import argparse
 import concurrent.futures
@@ -119,6 +120,7 @@ def main():
     p.add_argument("--counter", type=int, default=1)
     p.add_argument("--from", dest="mail_from", default="bench@handset.example")
     p.add_argument("--to", default="upload@txlog.example")
+    p.add_argument("--frame-only", action="store_true", help="write the bare frame, no mail")
     a = p.parse_args()
     if a.self_test:
         return self_test(*a.self_test)
@@ -126,7 +128,8 @@ def main():
         p.error("--key and --out are needed (or --self-test)")
     f = Signer(a.key).frame(a.upload_seq, [record(a.counter)])
     with open(a.out, "wb") as out:
-        out.write(mail_with_frame(f, a.mail_from, a.to, "log %d" % a.upload_seq))
+        out.write(f if a.frame_only else
+                  mail_with_frame(f, a.mail_from, a.to, "log %d" % a.upload_seq))
     return 0
 
 
