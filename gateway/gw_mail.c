@@ -2,19 +2,19 @@
  * gw_mail.c — the SMTP service wired to the engine: a mail's MIME is
  * walked for frames (mime_extract.h), the frames go through the same
  * checks and journal as SMS (bearer "smtp"), and the 250 is sent only
- * once the mail's whole journal group is synced.
+ * once the mail's whole journal group is synced.  The counters
+ * smtp.messages and smtp.rejected are kept by the SMTP service, from the
+ * reply it actually sends (smtp_deliver_done()).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
 #include "config.h"
-#include "counters.h"
 #include "engine.h"
 #include "gw.h"
 #include "logging.h"
@@ -51,7 +51,6 @@ static void refuse(struct gw *g, struct smtp_deliver *d, int code, const char *e
 	snprintf(r->text, sizeof(r->text), "%s", text);
 	osmo_timer_setup(&r->t, refusal_cb, r);
 	osmo_timer_schedule(&r->t, 0, 0);
-	rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_SMTP_REJECTED));
 }
 
 static void on_mail_journaled(void *data, int status)
@@ -98,7 +97,6 @@ static void on_mail(void *data, const char *mail_from, const char *const *rcpts,
 		refuse(g, d, 451, "4.3.0", "cannot store the mail now, try again later");
 	} else {
 		LOGP(DSMTP, LOGL_INFO, "mail from <%s>: %u item(s) found\n", mail_from, r->n);
-		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_SMTP_MESSAGES));
 	}
 	talloc_free(r);
 }
