@@ -15,6 +15,9 @@ start_txgw
 wait_smtp
 rc=0
 
+# the frame builder itself: frame-ed25519-1 rebuilt byte for byte
+$PY "$TOP/tests/integration/mail_frames.py" --self-test "$TOP/tests/vectors/vectors.json" "$KEY" || rc=1
+
 # mails 1..6 from Python
 PYTHONPATH=$TOP/tests/integration $PY "$TOP/tests/integration/mail_clients.py" \
 	--port "$SMTP_PORT" --ca "$WORK/ca.pem" --key "$KEY" --first 1 || rc=1
