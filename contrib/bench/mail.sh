@@ -14,7 +14,9 @@
 #     smtp-sink and txgw give the same-tool reference.
 #  3. p99 of end of DATA -> reply, from mail_load.py at moderate load
 #     (10 sessions, distinct frames), plain and with STARTTLS.
-#  4. Peak RSS of txgw: VmHWM from /proc/PID/status.
+#  4. Peak RSS of txgw: VmHWM from /proc/PID/status; txgw's CPU time per
+#     mail in pass 1 (/proc/PID/stat), which does not depend on what else
+#     the host runs, unlike the rates.
 # MAILS (default 3000) and SESSIONS (50) can be set in the environment.
 set -euo pipefail
 . "$(dirname "$0")/../../tests/integration/lib.sh"
@@ -49,6 +51,8 @@ $PY "$TOP/tests/integration/mail_frames.py" --key "$KEY" --upload-seq 1 --counte
 tr -d '\r' <"$WORK/one.crlf" >"$WORK/one.eml"
 
 now() { date +%s.%N; }
+# cpu: txgw's user+system CPU seconds so far (/proc/PID/stat fields 14, 15)
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$TXGW_PID/stat"; }
 hwm() { awk '/VmHWM/ { printf "%.1f MiB\n", $2 / 1024 }' "/proc/$TXGW_PID/status"; }
 
 # source PORT: mails per second from smtp-source
@@ -65,11 +69,13 @@ field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' 
 
 echo "mail.sh: $MAILS mails, $SESSIONS sessions, one frame each; $(nproc) CPUs"
 sink=$(source_rate "$SINK_PORT")
+c0=$(cpu)
 gw=$(source_rate "$SMTP_PORT")
+c1=$(cpu)
 ratio=$($PY -c "print(round($gw / $sink, 3))")
 echo "smtp-source  smtp-sink:        $sink mails/s"
 echo "smtp-source  txgw plain:       $gw mails/s   ratio to smtp-sink $ratio (target >= 0.5)  [same frame: duplicates after the first]"
-echo "             txgw peak RSS after it: $(hwm)"
+echo "             txgw CPU $($PY -c "print(round(($c1 - $c0) * 1e6 / $MAILS))") us per mail (a figure that other load on the host does not change); peak RSS $(hwm)"
 
 j=$($LOAD --port "$SINK_PORT" --sessions "$SESSIONS" --count "$MAILS" --mail "$WORK/one.crlf")
 lsink=$(field "$j" rate)
