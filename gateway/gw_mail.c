@@ -2,19 +2,19 @@
  * gw_mail.c — the SMTP service wired to the engine: a mail's MIME is
  * walked for frames (mime_extract.h), the frames go through the same
  * checks and journal as SMS (bearer "smtp"), and the 250 is sent only
- * once the mail's whole journal group is synced.
+ * once the mail's whole journal group is synced.  The counters
+ * smtp.messages and smtp.rejected are kept by the SMTP service, from the
+ * reply it actually sends (smtp_deliver_done()).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
 #include "config.h"
-#include "counters.h"
 #include "engine.h"
 #include "gw.h"
 #include "logging.h"

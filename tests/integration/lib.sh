@@ -167,3 +167,34 @@ wait_smsc() {
 	cat "$WORK/smsc.log"; tail -30 "$WORK/txgw.log"
 	return 1
 }
+
+# ---- helpers for the mail tests (tests/integration/mail_*.sh) ----
+
+# wait_smtp: until the SMTP port accepts a connection (5 s at most)
+wait_smtp() {
+	for _ in $(seq 50); do
+		$PY -c "import socket; socket.create_connection(('127.0.0.1', $SMTP_PORT), 1).close()" \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "SMTP port $SMTP_PORT not open"; tail -20 "$WORK/txgw.log"; return 1
+}
+
+# make_test_ca: a test CA ($WORK/ca.pem) and a server certificate for
+# localhost and 127.0.0.1 signed by it; sets SMTP_TLS_CERT/SMTP_TLS_KEY.
+make_test_ca() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=txgw test CA" \
+		-keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+		-keyout "$WORK/srv.key" -out "$WORK/srv.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$WORK/srv.ext"
+	openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+		-CAcreateserial -days 2 -extfile "$WORK/srv.ext" -out "$WORK/srv.pem" 2>/dev/null
+	SMTP_TLS_CERT=$WORK/srv.pem
+	SMTP_TLS_KEY=$WORK/srv.key
+}
+
+# journal_seq: the last seq written to the journal (stats.md "show info")
+journal_seq() {
+	stats "show info" | $PY -c 'import json, sys; print(json.load(sys.stdin)["journal_seq"])'
+}
