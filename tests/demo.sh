@@ -1,7 +1,79 @@
 #!/usr/bin/env bash
-# tests/demo.sh — ./quickstart demo: the test vectors through txgw's tools.
+# tests/demo.sh — ./quickstart demo: the embedded demo, under a minute.
+#
+#   1. the test vectors through the tools (txgw-tpdu, txgw-frame);
+#   2. the SMS path live: txgw-smsc-sim (an SMSC with a fleet of simulated
+#      handsets, a few anomalies among honest uploads) -> txgw (SMPP ESME,
+#      verification, ledger, journal) -> the bus -> txgw-sub (subscriber);
+#   3. a few mailed uploads (txgw-mail-sim -> txgw's SMTP service), when
+#      the mail simulator is built;
+#   4. a summary: sent, acknowledged, records, alerts and rejects by kind,
+#      whether the subscriber got exactly what the simulator sent; then
+#      `show stats` from the stats socket.
+# Everything runs in a temporary directory on 127.0.0.1 ports.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-echo "== txgw demo: the test vectors (tests/vectors/) decoded by txgw-tpdu and txgw-frame"
-exec /usr/bin/python3 tests/demo_vectors.py
+. tests/integration/lib.sh
+
+COUNT=${TXGW_DEMO_UPLOADS:-1500}
+RATE=${TXGW_DEMO_RATE:-300}
+
+echo "== 1. the test vectors (tests/vectors/) through txgw-tpdu and txgw-frame"
+/usr/bin/python3 tests/demo_vectors.py
+echo
+
+it_setup
+echo "== 2. SMS: txgw-smsc-sim -> txgw -> bus -> txgw-sub   (work dir $WORK)"
+mkdir -p "$WORK/keys"
+"$TOP/smpp/txgw-smsc-sim" --port "$SMSC_PORT" --ready "$WORK/sim.port" \
+	--devices 200 --alg mix --registry "$WORK/devices.txt" --keys-dir "$WORK/keys" \
+	--count "$COUNT" --rate "$RATE" --form mix --smpp-form mix --concat-ref mix \
+	--records-per-upload 3 --seed 2026 \
+	--anomaly bad_signature:0.004 --anomaly replay:0.004 --anomaly counter_gap:0.004 \
+	--anomaly balance_mismatch:0.004 --anomaly unknown_device:0.004 --anomaly text:0.004 \
+	--summary "$WORK/sim.json" --wait-bind 20 --drain 20 2> "$WORK/sim.err" > "$WORK/sim.out" &
+SIM_PID=$!; PIDS+=("$SIM_PID")
+for _ in $(seq 100); do [ -s "$WORK/sim.port" ] && break; sleep 0.1; done
+WITH_MAIL=1 write_config "$WORK/devices.txt"
+start_txgw
+"$TOP/contrib/txgw-sub" --pub "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
+	--json --timeout 90 > "$WORK/sub.jsonl" 2> "$WORK/sub.err" &
+SUB_PID=$!; PIDS+=("$SUB_PID")
+
+# the simulator's progress line, once a second, until it is done
+while kill -0 "$SIM_PID" 2>/dev/null; do
+	line=$(tr '\r' '\n' < "$WORK/sim.err" | grep -a 'uploads' | tail -1 || true)
+	bus=$(wc -l < "$WORK/sub.jsonl")
+	printf '\r  %s | bus: %s messages   ' "${line#txgw-smsc-sim: }" "$bus"
+	sleep 1
+done
+echo
+wait "$SIM_PID" || echo "  (the simulator reports unacknowledged uploads)"
+
+if [ -x "$TOP/contrib/txgw-mail-sim" ]; then
+	echo "== 3. mail: txgw-mail-sim -> txgw's SMTP service"
+	"$TOP/contrib/txgw-mail-sim" --host 127.0.0.1 --port "$SMTP_PORT" --domain txlog.example \
+		--load-registry "$WORK/devices.txt" --keys-dir "$WORK/keys" --count 10 --shape mix \
+		--summary "$WORK/mail.json" -q 2>&1 | sed 's/^/  /' || true
+fi
+
+last=$(journal_seq)
+"$TOP/contrib/txgw-sub" --pub "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
+	--json --from 1 --until-seq "$last" --timeout 30 > "$WORK/bus.jsonl" 2>/dev/null
+kill -INT "$SUB_PID" 2>/dev/null || true
+wait "$SUB_PID" 2>/dev/null || true
+
+echo
+echo "== 4. summary"
+/usr/bin/python3 tests/demo_summary.py "$WORK/sim.json" "$WORK/bus.jsonl" "$WORK/sub.jsonl" \
+	"$WORK/mail.json"
+echo
+echo "== show stats (stats socket $WORK/stats.sock)"
+stats "show stats" | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+for k in sorted(s):
+    if s[k]:
+        print("  %-28s %d" % (k, s[k]))'
+stop_txgw
