@@ -217,8 +217,9 @@ static void mb_head(struct mb *b, const struct mail_head *h, const char *subject
 	mb_fmt(b, "To: <%s>\r\n", h->to);
 	mb_fmt(b, "Subject: %s%s\r\n", subject_prefix, h->subject);
 	mb_date(b, h->date);
-	mb_fmt(b, "Message-ID: <%016" PRIx64 ".%u.%08" PRIx32 "@%s>\r\n", h->unique, salt, h->variant,
-	       at ? at + 1 : "handset.invalid");
+	/* the date too, so that two runs with one seed differ */
+	mb_fmt(b, "Message-ID: <%" PRId64 ".%016" PRIx64 ".%u.%08" PRIx32 "@%s>\r\n", h->date, h->unique,
+	       salt, h->variant, at ? at + 1 : "handset.invalid");
 	mb_str(b, "MIME-Version: 1.0\r\n");
 }
 

@@ -19,13 +19,12 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <osmocom/core/linuxlist.h>
 #include <talloc.h>
 
-#include "bus_msg.h"
 #include "fleet.h"
-#include "json.h"
+#include "mail_book.h"
 #include "mail_form.h"
-#include "outcome.h"
 
 #define PROG		"txgw-mail-sim"
 #define MIX		-1		/* --shape mix */
@@ -45,39 +44,18 @@ struct opts {
 	double anomaly[FA_COUNT];
 };
 
-enum mail_state { M_FLIGHT, M_WAIT, M_ACCEPTED, M_FAILED };
-
-/* One mail: its bytes while it may still be sent, and how it went. */
+/* One mail while it may still be sent: its bytes and its transfer.  What
+ * it carried and how it went are in the book, at idx. */
 struct mail {
-	enum mail_state state;
-	uint8_t shape;			/* enum mail_shape; MAIL_SHAPE_COUNT: a person's text */
+	struct llist_head list;		/* in sim.flight while in flight */
+	size_t idx;
 	int hold;			/* the fleet device it keeps busy, or -1 */
-	size_t first_up;		/* its uploads in the book */
-	unsigned n_up, tries;
-	char from[MAIL_ADDR_MAX + 1];
+	unsigned tries;
 	char *msg;
 	size_t len, pos;
-	uint64_t due_ms;		/* M_WAIT: when to try again */
-	char status[128];		/* the last failure */
+	uint64_t due_ms;		/* waiting: when to try again */
 	CURL *easy;
 	struct curl_slist *rcpt;
-};
-
-/* One upload, booked with the events it must produce. */
-struct book_up {
-	uint64_t device_id;
-	uint32_t upload_seq;
-	unsigned dev;
-	size_t mail;
-	uint8_t anomaly;
-	bool has_device, text;
-	uint8_t digest[32];
-	unsigned n_ev;
-	struct fleet_ev *ev;
-};
-
-struct smtp_stats {
-	uint64_t transfers, accepted, refused, temp_errors, conn_errors, retries, gave_up;
 };
 
 struct sim {
@@ -86,14 +64,12 @@ struct sim {
 	struct fleet *fl;
 	struct fleet_upload *fu;	/* scratch: one mail's uploads */
 	CURLM *multi;
-	struct mail **mail;
-	size_t n_mail, cap_mail, in_flight, waiting;
-	struct book_up *up;
-	size_t n_up, cap_up;
-	uint32_t *lat_us;		/* total transfer time of each accepted mail */
-	size_t n_lat, cap_lat;
-	struct smtp_stats st;
-	uint64_t anomaly_skipped, by_shape[MAIL_SHAPE_COUNT + 1];
+	struct mail_book book;
+	struct mail_stats st;
+	struct llist_head flight;	/* mails in flight */
+	struct mail **wait;		/* mails waiting to be sent again */
+	size_t in_flight, n_wait;
+	uint64_t anomaly_skipped;
 	uint64_t t0_ms, gen_end_ms, last_tick_ms;
 	double tokens;
 	unsigned next_dev;
@@ -428,54 +404,6 @@ static int fleet_setup(struct sim *s)
 	return 0;
 }
 
-/* ---- the book ---- */
-
-/* Grow *arr (talloc, elements of size) to hold one more than *n. */
-static int grow(void *ctx, void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? 2 * *cap : 256;
-	p = talloc_realloc_size(ctx, *arr, c * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
-static int book_add(struct sim *s, const struct fleet_upload *u, size_t mail)
-{
-	struct book_up *e;
-
-	if (grow(s->ctx, (void **)&s->up, &s->cap_up, s->n_up, sizeof(*s->up)) < 0)
-		return -ENOMEM;
-	e = &s->up[s->n_up];
-	memset(e, 0, sizeof(*e));
-	e->ev = talloc_memdup(s->ctx, u->ev, u->n_ev * sizeof(u->ev[0]) + 1);
-	if (!e->ev)
-		return -ENOMEM;
-	e->n_ev = u->n_ev;
-	e->device_id = u->device_id;
-	e->upload_seq = u->upload_seq;
-	e->dev = u->dev;
-	e->mail = mail;
-	e->anomaly = (uint8_t)u->anomaly;
-	e->has_device = u->has_device;
-	e->text = u->text;
-	memcpy(e->digest, u->digest, sizeof(e->digest));
-	s->n_up++;
-	return 0;
-}
-
-static enum mail_state up_state(const struct sim *s, const struct book_up *u)
-{
-	return s->mail[u->mail]->state;
-}
-
 /* ---- making mails ---- */
 
 static enum fleet_anomaly pick_anomaly(struct sim *s)
@@ -556,19 +484,19 @@ static int make_uploads(struct sim *s, unsigned dev, enum mail_shape *shape)
 }
 
 /* The mail's bytes from its uploads in s->fu. */
-static int form(struct sim *s, struct mail *m, enum mail_shape shape, unsigned n)
+static int form(struct sim *s, struct mail *m, const char *from, enum mail_shape shape, unsigned n)
 {
 	struct mail_frame fr[MAX_PER_MAIL];
 	char subject[256];
 	struct mail_head h = {
-		.from = m->from, .to = s->to, .subject = subject, .date = (int64_t)time(NULL),
-		.unique = (uint64_t)fleet_rand(s->fl, UINT32_MAX) << 32 | (uint32_t)s->n_mail,
+		.from = from, .to = s->to, .subject = subject, .date = (int64_t)time(NULL),
+		.unique = (uint64_t)fleet_rand(s->fl, UINT32_MAX) << 32 | (uint32_t)s->book.n_mail,
 		.variant = fleet_rand(s->fl, UINT32_MAX),
 	};
 
 	if (s->fu[0].text) {
 		snprintf(subject, sizeof(subject), "%sA question", s->o.subject);
-		return mail_form_text(s->ctx, &h, (const char *)s->fu[0].data, s->fu[0].len, &m->msg, &m->len);
+		return mail_form_text(m, &h, (const char *)s->fu[0].data, s->fu[0].len, &m->msg, &m->len);
 	}
 	snprintf(subject, sizeof(subject), "%sTXLOG upload %" PRIu32 "%s", s->o.subject,
 		 s->fu[0].upload_seq, n > 1 ? " and more" : "");
@@ -576,21 +504,20 @@ static int form(struct sim *s, struct mail *m, enum mail_shape shape, unsigned n
 		fr[i] = (struct mail_frame){ .data = s->fu[i].data, .len = s->fu[i].len,
 					     .device_id = s->fu[i].device_id,
 					     .upload_seq = s->fu[i].upload_seq };
-	return mail_form(s->ctx, shape, &h, fr, n, &m->msg, &m->len);
+	return mail_form(m, shape, &h, fr, n, &m->msg, &m->len);
 }
 
-/* Make the next mail and book its uploads: *out, or -EAGAIN when every
- * device is busy, or a negative errno. */
+/* Make the next mail and book it with its uploads: *out, or -EAGAIN
+ * when every device is busy, or a negative errno. */
 static int make_mail(struct sim *s, struct mail **out)
 {
-	int dev = idle_device(s), n;
+	int dev = idle_device(s), n, rc;
 	enum mail_shape shape;
+	char from[MAIL_ADDR_MAX + 1];
 	struct mail *m;
 
 	if (dev < 0)
 		return -EAGAIN;
-	if (grow(s->ctx, (void **)&s->mail, &s->cap_mail, s->n_mail, sizeof(*s->mail)) < 0)
-		return -ENOMEM;
 	shape = s->o.shape == MIX ? (enum mail_shape)fleet_rand(s->fl, MAIL_SHAPE_COUNT) :
 				    (enum mail_shape)s->o.shape;
 	n = make_uploads(s, (unsigned)dev, &shape);
@@ -599,25 +526,22 @@ static int make_mail(struct sim *s, struct mail **out)
 	m = talloc_zero(s->ctx, struct mail);
 	if (!m)
 		return -ENOMEM;
-	m->shape = (uint8_t)(s->fu[0].text ? MAIL_SHAPE_COUNT : shape);
-	snprintf(m->from, sizeof(m->from), "%s@%s", s->fu[0].src, s->o.from_domain);
-	int rc = form(s, m, shape, (unsigned)n);
+	*out = m;
+	snprintf(from, sizeof(from), "%s@%s", s->fu[0].src, s->o.from_domain);
+	rc = form(s, m, from, shape, (unsigned)n);
 	if (rc < 0) {
 		fprintf(stderr, PROG ": cannot form a mail: %s\n", strerror(-rc));
 		return rc;
 	}
-	m->first_up = s->n_up;
-	m->n_up = (unsigned)n;
-	for (int i = 0; i < n; i++)
-		if (book_add(s, &s->fu[i], s->n_mail) < 0)
-			return -ENOMEM;
+	rc = mail_book_mail(&s->book, (uint8_t)(s->fu[0].text ? MAIL_BOOK_TEXT : shape), from, &m->idx);
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = mail_book_upload(&s->book, &s->fu[i], m->idx);
+	if (rc < 0)
+		return rc;
 	/* An upload from an active device holds it until the mail is answered. */
 	m->hold = s->fu[0].dev < s->fl->n_active ? (int)s->fu[0].dev : -1;
 	if (m->hold >= 0)
 		s->fl->dev[m->hold].busy = true;
-	s->by_shape[m->shape]++;
-	s->mail[s->n_mail++] = m;
-	*out = m;
 	return 0;
 }
 
@@ -648,11 +572,13 @@ static int setup_easy(struct sim *s, struct mail *m)
 	char from[MAIL_ADDR_MAX + 3], to[MAIL_ADDR_MAX + 3];
 	CURL *e = curl_easy_init();
 
-	snprintf(from, sizeof(from), "<%s>", m->from);
+	snprintf(from, sizeof(from), "<%s>", s->book.mail[m->idx].from);
 	snprintf(to, sizeof(to), "<%s>", s->to);
 	m->rcpt = curl_slist_append(NULL, to);
 	if (!e || !m->rcpt) {
 		curl_easy_cleanup(e);
+		curl_slist_free_all(m->rcpt);
+		m->rcpt = NULL;
 		return -ENOMEM;
 	}
 	m->easy = e;
@@ -687,9 +613,9 @@ static int start(struct sim *s, struct mail *m)
 		return rc;
 	if (curl_multi_add_handle(s->multi, m->easy) != CURLM_OK)
 		return -ENOMEM;
+	llist_add_tail(&m->list, &s->flight);
 	m->pos = 0;
 	m->tries++;
-	m->state = M_FLIGHT;
 	s->in_flight++;
 	s->st.transfers++;
 	s->tokens -= 1;
@@ -698,6 +624,7 @@ static int start(struct sim *s, struct mail *m)
 
 static void release(struct sim *s, struct mail *m)
 {
+	llist_del(&m->list);
 	curl_multi_remove_handle(s->multi, m->easy);
 	curl_easy_cleanup(m->easy);
 	curl_slist_free_all(m->rcpt);
@@ -705,13 +632,12 @@ static void release(struct sim *s, struct mail *m)
 	m->rcpt = NULL;
 }
 
-/* A mail's end, accepted or failed: it frees its device and its bytes. */
-static void settle(struct sim *s, struct mail *m, enum mail_state st)
+/* A mail's end, accepted or failed (already booked): its device is free. */
+static void settle(struct sim *s, struct mail *m)
 {
-	m->state = st;
 	if (m->hold >= 0)
 		s->fl->dev[m->hold].busy = false;
-	TALLOC_FREE(m->msg);
+	talloc_free(m);
 }
 
 /* libcurl errors that another try will not mend. */
@@ -732,9 +658,33 @@ static bool permanent(CURLcode rc)
 	}
 }
 
-/* A transfer ended: 250, a refusal, or a temporary failure to retry. */
-static void on_done(struct sim *s, struct mail *m, CURLcode rc)
+/* Send m again after 0.5 s, 1 s, 2 s, ... (RFC 5321 §4.5.4.1: a 4xx
+ * asks the client to retry later), unless its tries are spent. */
+static int retry_later(struct sim *s, struct mail *m, const char *why)
 {
+	unsigned shift = m->tries - 1 < 6 ? m->tries - 1 : 6;
+	uint64_t wait = (uint64_t)BACKOFF_MS << shift;
+	struct mail **w;
+
+	if (m->tries > s->o.retries) {
+		s->st.gave_up++;
+		mail_book_failed(&s->book, m->idx, why);
+		settle(s, m);
+		return 0;
+	}
+	w = talloc_realloc(s->ctx, s->wait, struct mail *, s->n_wait + 1);
+	if (!w)
+		return -ENOMEM;
+	s->wait = w;
+	m->due_ms = mono_ms() + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
+	s->wait[s->n_wait++] = m;
+	return 0;
+}
+
+/* A transfer ended: 250, a refusal, or a temporary failure to retry. */
+static int on_done(struct sim *s, struct mail *m, CURLcode rc)
+{
+	char why[128];
 	long code = 0;
 	curl_off_t us = 0;
 
@@ -744,54 +694,47 @@ static void on_done(struct sim *s, struct mail *m, CURLcode rc)
 	s->in_flight--;
 	if (rc == CURLE_OK) {
 		s->st.accepted++;
-		if (grow(s->ctx, (void **)&s->lat_us, &s->cap_lat, s->n_lat, sizeof(*s->lat_us)) == 0)
-			s->lat_us[s->n_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-		settle(s, m, M_ACCEPTED);
-		return;
+		mail_book_accepted(&s->book, m->idx, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us);
+		settle(s, m);
+		return 0;
 	}
+	snprintf(why, sizeof(why), "%03ld %s (try %u)", code, curl_easy_strerror(rc), m->tries);
 	if (code >= 500 || permanent(rc)) {
 		s->st.refused += code >= 500;
-		snprintf(m->status, sizeof(m->status), "%03ld %s", code, curl_easy_strerror(rc));
-		settle(s, m, M_FAILED);
-		return;
+		mail_book_failed(&s->book, m->idx, why);
+		settle(s, m);
+		return 0;
 	}
 	if (code >= 400)
 		s->st.temp_errors++;
 	else
 		s->st.conn_errors++;
-	snprintf(m->status, sizeof(m->status), "%03ld %s (after %u tries)", code, curl_easy_strerror(rc),
-		 m->tries);
-	if (m->tries > s->o.retries) {
-		s->st.gave_up++;
-		settle(s, m, M_FAILED);
-		return;
-	}
-	unsigned shift = m->tries - 1 < 6 ? m->tries - 1 : 6;
-	uint64_t wait = (uint64_t)BACKOFF_MS << shift;
-	m->due_ms = mono_ms() + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
-	m->state = M_WAIT;
-	s->waiting++;
+	return retry_later(s, m, why);
 }
 
-static void collect(struct sim *s)
+/* Finished transfers: how many, or -ENOMEM. */
+static int collect(struct sim *s)
 {
 	CURLMsg *msg;
-	int left;
+	int left, rc = 0, n = 0;
 
 	while ((msg = curl_multi_info_read(s->multi, &left))) {
 		struct mail *m = NULL;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&m);
-		on_done(s, m, msg->data.result);
+		if (on_done(s, m, msg->data.result) < 0)
+			rc = -ENOMEM;
+		n++;
 	}
+	return rc < 0 ? rc : n;
 }
 
 /* ---- the loop ---- */
 
 static bool generating(struct sim *s, uint64_t now)
 {
-	if (s->o.count && s->n_mail >= s->o.count)
+	if (s->o.count && s->book.n_mail >= s->o.count)
 		return false;
 	return !s->o.duration || now < s->t0_ms + (uint64_t)(s->o.duration * 1000);
 }
@@ -814,31 +757,35 @@ static void refill(struct sim *s, uint64_t now)
 	s->last_tick_ms = now;
 }
 
-/* Retries that are due first (the oldest mails first), then new mails. */
+/* Retries that are due first, then new mails. */
 static int feed(struct sim *s, uint64_t now)
 {
 	int rc;
 
-	for (size_t i = 0; i < s->n_mail && s->waiting && may_start(s); i++) {
-		struct mail *m = s->mail[i];
-		if (m->state != M_WAIT || m->due_ms > now)
+	for (size_t i = 0; i < s->n_wait && may_start(s);) {
+		struct mail *m = s->wait[i];
+		if (m->due_ms > now) {
+			i++;
 			continue;
-		s->waiting--;
+		}
+		memmove(&s->wait[i], &s->wait[i + 1], (s->n_wait - i - 1) * sizeof(*s->wait));
+		s->n_wait--;
 		s->st.retries++;
 		rc = start(s, m);
 		if (rc < 0)
 			return rc;
 	}
 	while (generating(s, now) && may_start(s)) {
-		struct mail *m;
+		struct mail *m = NULL;
 		rc = make_mail(s, &m);
 		if (rc == -EAGAIN)
 			break;
-		if (rc < 0)
+		if (rc == 0)
+			rc = start(s, m);
+		if (rc < 0) {
+			talloc_free(m);
 			return rc;
-		rc = start(s, m);
-		if (rc < 0)
-			return rc;
+		}
 	}
 	return 0;
 }
@@ -852,7 +799,7 @@ static void progress(struct sim *s, uint64_t now, uint64_t *last_ms, uint64_t *l
 	if (!s->o.quiet)
 		fprintf(stderr, "t=%.0fs mails %zu accepted %" PRIu64 " refused %" PRIu64 " in flight %zu"
 			" waiting %zu rate %.0f/s retries %" PRIu64 "\n", (double)(now - s->t0_ms) / 1000,
-			s->n_mail, s->st.accepted, s->st.refused, s->in_flight, s->waiting,
+			s->book.n_mail, s->st.accepted, s->st.refused, s->in_flight, s->n_wait,
 			(double)(done - *last_done) * 1000 / (double)(now - *last_ms), s->st.retries);
 	*last_ms = now;
 	*last_done = done;
@@ -870,14 +817,23 @@ static bool finished(struct sim *s, uint64_t now, const sigset_t *sigs)
 		return false;
 	if (!s->gen_end_ms)
 		s->gen_end_ms = now;
-	if (!s->in_flight && !s->waiting)
+	if (!s->in_flight && !s->n_wait)
 		return true;
 	if (now - s->gen_end_ms > (uint64_t)(s->o.drain * 1000)) {
 		fprintf(stderr, PROG ": drain time over: %zu in flight, %zu waiting\n", s->in_flight,
-			s->waiting);
+			s->n_wait);
 		return true;
 	}
 	return false;
+}
+
+/* Stopped early: drop the transfers in flight (their mails stay pending). */
+static void drop_all(struct sim *s)
+{
+	struct mail *m, *tmp;
+
+	llist_for_each_entry_safe(m, tmp, &s->flight, list)
+		release(s, m);
 }
 
 static int run(struct sim *s)
@@ -901,336 +857,17 @@ static int run(struct sim *s)
 		if (rc < 0)
 			break;
 		curl_multi_perform(s->multi, &running);
-		collect(s);
-		curl_multi_poll(s->multi, NULL, 0, s->o.rate ? 10 : 50, NULL);
+		rc = collect(s);
+		if (rc < 0)
+			break;
+		/* a slot just freed is filled at once, not after the next wake-up */
+		if (rc == 0)
+			curl_multi_poll(s->multi, NULL, 0, s->o.rate ? 10 : 50, NULL);
+		rc = 0;
 		progress(s, mono_ms(), &last_ms, &last_done);
 	}
-	for (size_t i = 0; i < s->n_mail; i++)	/* stopped early: drop what is in flight */
-		if (s->mail[i]->easy)
-			release(s, s->mail[i]);
+	drop_all(s);
 	return rc;
-}
-
-/* ---- the summary (txgw-smsc-sim's shape, bearer smtp) ---- */
-
-static void write_detail(struct jw *w, const struct fleet_ev *e)
-{
-	jw_key(w, "detail");
-	jw_obj_open(w);
-	if (e->kind == TXL_AL_COUNTER_GAP || e->kind == TXL_AL_BALANCE_MISMATCH) {
-		jw_kint(w, "expected", e->expected);
-		jw_kint(w, "got", e->got);
-	} else if (e->kind == TXL_AL_REPLAY) {
-		jw_kint(w, "last_upload", e->expected);
-		jw_kint(w, "got", e->got);
-	}
-	jw_obj_close(w);
-}
-
-static void write_event(struct jw *w, const struct sim *s, const struct book_up *u,
-			const struct fleet_ev *e)
-{
-	char cur[8];
-
-	jw_obj_open(w);
-	if (e->type == TXL_EV_RECORD) {
-		bus_currency_str(cur, sizeof(cur), FLEET_CURRENCY);
-		jw_kuint(w, "counter", e->counter);
-		jw_kstr(w, "type", bus_type_name(e->rec_type));
-		jw_kstr(w, "currency", cur);
-		jw_kuint(w, "amount", e->amount);
-		jw_kuint(w, "balance", e->balance);
-	} else if (e->type == TXL_EV_ALERT) {
-		jw_kstr(w, "kind", txl_alert_name((enum txl_alert)e->kind));
-		if (e->has_counter)
-			jw_kuint(w, "counter", e->counter);
-		write_detail(w, e);
-	} else {
-		jw_kstr(w, "reason", txl_reject_name((enum txl_reject)e->kind));
-	}
-	if (u->text) {
-		jw_kstr(w, "src", s->mail[u->mail]->from);
-	} else {
-		jw_kuint(w, "upload", u->upload_seq);
-		jw_khex(w, "frame", u->digest, sizeof(u->digest));
-	}
-	jw_obj_close(w);
-}
-
-/* "name": [the events of type of the uploads list[0..n-1]] */
-static void write_events(struct jw *w, const struct sim *s, const char *name, const size_t *list, size_t n,
-			 enum txl_ev_type type)
-{
-	jw_key(w, name);
-	jw_arr_open(w);
-	for (size_t k = 0; k < n; k++) {
-		const struct book_up *u = &s->up[list[k]];
-		for (unsigned i = 0; i < u->n_ev; i++)
-			if (u->ev[i].type == type)
-				write_event(w, s, u, &u->ev[i]);
-	}
-	jw_arr_close(w);
-}
-
-static void write_all_events(struct jw *w, const struct sim *s, const size_t *list, size_t n)
-{
-	write_events(w, s, "records", list, n, TXL_EV_RECORD);
-	write_events(w, s, "alerts", list, n, TXL_EV_ALERT);
-	write_events(w, s, "rejects", list, n, TXL_EV_REJECT);
-}
-
-static int by_device(const void *pa, const void *pb, void *arg)
-{
-	const struct sim *s = arg;
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-	uint64_t x = s->up[a].device_id, y = s->up[b].device_id;
-
-	if (x != y)
-		return x < y ? -1 : 1;
-	return a < b ? -1 : a > b;
-}
-
-/* One device: its accepted uploads' events; uncertain when a mail of it
- * failed (the gateway never took it, so later claims may not hold). */
-static void write_device(struct jw *w, const struct sim *s, const size_t *list, size_t n, size_t *acc)
-{
-	const struct book_up *u0 = &s->up[list[0]];
-	bool uncertain = false;
-	char id[17];
-	size_t m = 0;
-
-	for (size_t k = 0; k < n; k++) {
-		enum mail_state st = up_state(s, &s->up[list[k]]);
-		if (st == M_ACCEPTED)
-			acc[m++] = list[k];
-		uncertain |= st == M_FAILED;
-	}
-	snprintf(id, sizeof(id), "%016" PRIx64, u0->device_id);
-	jw_key(w, id);
-	jw_obj_open(w);
-	jw_kstr(w, "msisdn", s->fl->dev[u0->dev].msisdn);
-	jw_kstr(w, "src", s->mail[u0->mail]->from);
-	if (uncertain)
-		jw_kbool(w, "uncertain", true);
-	write_all_events(w, s, acc, m);
-	jw_obj_close(w);
-}
-
-static int write_devices(struct jw *w, const struct sim *s)
-{
-	size_t *idx = talloc_array(s->ctx, size_t, s->n_up + 1), n = 0;
-	size_t *acc = talloc_array(s->ctx, size_t, s->n_up + 1);
-
-	if (!idx || !acc) {
-		talloc_free(idx);
-		talloc_free(acc);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->n_up; i++)
-		if (s->up[i].has_device && up_state(s, &s->up[i]) >= M_ACCEPTED)
-			idx[n++] = i;
-	qsort_r(idx, n, sizeof(size_t), by_device, (void *)s);
-	jw_key(w, "devices");
-	jw_obj_open(w);
-	for (size_t k = 0, end; k < n; k = end) {
-		for (end = k + 1; end < n && s->up[idx[end]].device_id == s->up[idx[k]].device_id;)
-			end++;
-		write_device(w, s, idx + k, end - k, acc);
-	}
-	jw_obj_close(w);
-	talloc_free(idx);
-	talloc_free(acc);
-	return 0;
-}
-
-/* The uploads whose mail is in flight or waiting (unacked), or failed. */
-static void write_leftovers(struct jw *w, const struct sim *s, const char *name, bool failed)
-{
-	jw_key(w, name);
-	jw_arr_open(w);
-	for (size_t i = 0; i < s->n_up; i++) {
-		const struct book_up *u = &s->up[i];
-		enum mail_state st = up_state(s, u);
-		if (st == M_ACCEPTED || (st == M_FAILED) != failed)
-			continue;
-		jw_obj_open(w);
-		if (u->has_device) {
-			char id[17];
-			snprintf(id, sizeof(id), "%016" PRIx64, u->device_id);
-			jw_kstr(w, "device", id);
-		}
-		jw_kstr(w, "anomaly", fleet_anomaly_name((enum fleet_anomaly)u->anomaly));
-		jw_kstr(w, "src", s->mail[u->mail]->from);
-		if (failed)
-			jw_kstr(w, "status", s->mail[u->mail]->status);
-		write_all_events(w, s, &i, 1);
-		jw_obj_close(w);
-	}
-	jw_arr_close(w);
-}
-
-struct totals {
-	uint64_t acked, failed, records, alerts, rejects, mails_failed;
-	uint64_t by_anomaly[FA_COUNT];
-};
-
-static void count(const struct sim *s, struct totals *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < s->n_mail; i++)
-		t->mails_failed += s->mail[i]->state == M_FAILED;
-	for (size_t i = 0; i < s->n_up; i++) {
-		const struct book_up *u = &s->up[i];
-		enum mail_state st = up_state(s, u);
-		t->failed += st == M_FAILED;
-		if (st != M_ACCEPTED)
-			continue;
-		t->acked++;
-		t->by_anomaly[u->anomaly]++;
-		for (unsigned k = 0; k < u->n_ev; k++) {
-			t->records += u->ev[k].type == TXL_EV_RECORD;
-			t->alerts += u->ev[k].type == TXL_EV_ALERT;
-			t->rejects += u->ev[k].type == TXL_EV_REJECT;
-		}
-	}
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile (nearest rank) of the sorted latencies, in ms. */
-static double quantile_ms(const struct sim *s, double q)
-{
-	size_t r;
-
-	if (!s->n_lat)
-		return 0;
-	r = (size_t)(q * (double)s->n_lat + 0.999999);
-	r = r ? r - 1 : 0;
-	return (double)s->lat_us[r < s->n_lat ? r : s->n_lat - 1] / 1000;
-}
-
-/* "k": ms with microseconds, a JSON number */
-static void kms(struct jw *w, const char *k, double ms)
-{
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%.3f", ms);
-
-	jw_key(w, k);
-	jw_raw(w, b, (size_t)n);
-}
-
-static void write_smtp(struct jw *w, const struct sim *s, const struct totals *t)
-{
-	jw_key(w, "smtp");
-	jw_obj_open(w);
-	jw_kuint(w, "mails", s->n_mail);
-	jw_kuint(w, "accepted", s->st.accepted);
-	jw_kuint(w, "failed", t->mails_failed);
-	jw_kuint(w, "refused", s->st.refused);
-	jw_kuint(w, "transfers", s->st.transfers);
-	jw_kuint(w, "retries", s->st.retries);
-	jw_kuint(w, "temp_errors", s->st.temp_errors);
-	jw_kuint(w, "conn_errors", s->st.conn_errors);
-	jw_kuint(w, "gave_up", s->st.gave_up);
-	jw_kbool(w, "starttls", s->o.starttls);
-	jw_key(w, "shapes");
-	jw_obj_open(w);
-	for (unsigned i = 0; i <= MAIL_SHAPE_COUNT; i++)
-		jw_kuint(w, i < MAIL_SHAPE_COUNT ? mail_shape_name((enum mail_shape)i) : "text", s->by_shape[i]);
-	jw_obj_close(w);
-	jw_obj_close(w);
-	jw_key(w, "latency_ms");	/* "mail latency": whole transfer to the 250 */
-	jw_obj_open(w);
-	jw_kuint(w, "n", s->n_lat);
-	kms(w, "p50", quantile_ms(s, 0.5));
-	kms(w, "p99", quantile_ms(s, 0.99));
-	kms(w, "max", quantile_ms(s, 1));
-	jw_obj_close(w);
-}
-
-static void write_head(struct jw *w, const struct sim *s, const struct totals *t, double secs)
-{
-	jw_kstr(w, "generator", PROG);
-	jw_kstr(w, "bearer", "smtp");
-	jw_kuint(w, "seed", s->o.seed);
-	jw_kint(w, "ms", (int64_t)(secs * 1000));
-	jw_key(w, "totals");
-	jw_obj_open(w);
-	jw_kuint(w, "uploads", s->n_up);
-	jw_kuint(w, "acked", t->acked);
-	jw_kuint(w, "unacked", s->n_up - t->acked - t->failed);
-	jw_kuint(w, "failed", t->failed);
-	jw_kuint(w, "mails", s->n_mail);
-	jw_kuint(w, "records", t->records);
-	jw_kuint(w, "alerts", t->alerts);
-	jw_kuint(w, "rejects", t->rejects);
-	jw_kuint(w, "anomalies_skipped", s->anomaly_skipped);
-	jw_obj_close(w);
-	write_smtp(w, s, t);
-	jw_key(w, "anomalies");
-	jw_obj_open(w);
-	for (unsigned a = FA_NONE + 1; a < FA_COUNT; a++)
-		if (a != FA_MSISDN)
-			jw_kuint(w, fleet_anomaly_name((enum fleet_anomaly)a), t->by_anomaly[a]);
-	jw_obj_close(w);
-}
-
-static int summary_write(const struct sim *s, const char *path, double secs)
-{
-	struct totals t;
-	struct jw w;
-	FILE *fp;
-	int rc;
-
-	count(s, &t);
-	jw_init(&w, 0);
-	jw_obj_open(&w);
-	write_head(&w, s, &t, secs);
-	rc = write_devices(&w, s);
-	jw_key(&w, "not_txlog");
-	jw_arr_open(&w);
-	for (size_t i = 0; i < s->n_up; i++)
-		if (s->up[i].text && up_state(s, &s->up[i]) == M_ACCEPTED)
-			write_event(&w, s, &s->up[i], &s->up[i].ev[0]);
-	jw_arr_close(&w);
-	write_leftovers(&w, s, "unacked", false);
-	write_leftovers(&w, s, "failed", true);
-	jw_obj_close(&w);
-	if (rc == 0)
-		rc = jw_finish(&w);
-	if (rc == 0) {
-		fp = fopen(path, "w");
-		if (!fp || fwrite(w.buf, 1, w.len, fp) != w.len || fputc('\n', fp) == EOF)
-			rc = -EIO;
-		if (fp && fclose(fp) != 0)
-			rc = -EIO;
-	}
-	jw_free(&w);
-	return rc;
-}
-
-static void summary_print(const struct sim *s, double secs)
-{
-	struct totals t;
-
-	count(s, &t);
-	fprintf(stderr, PROG ": %.1f s, mails %zu: accepted %" PRIu64 ", failed %" PRIu64
-		" (refused %" PRIu64 ", gave up %" PRIu64 "), unanswered %" PRIu64 "\n", secs, s->n_mail,
-		s->st.accepted, t.mails_failed, s->st.refused, s->st.gave_up,
-		s->n_mail - s->st.accepted - t.mails_failed);
-	fprintf(stderr, PROG ": transfers %" PRIu64 ", retries %" PRIu64 " (4xx %" PRIu64
-		", connection %" PRIu64 ")%s\n", s->st.transfers, s->st.retries, s->st.temp_errors,
-		s->st.conn_errors, s->o.starttls ? ", STARTTLS" : "");
-	fprintf(stderr, PROG ": mail latency p50 %.1f ms, p99 %.1f ms, max %.1f ms over %zu mails\n",
-		quantile_ms(s, 0.5), quantile_ms(s, 0.99), quantile_ms(s, 1), s->n_lat);
-	fprintf(stderr, PROG ": uploads %zu: acked %" PRIu64 ", failed %" PRIu64 "; expected on the bus: %"
-		PRIu64 " records, %" PRIu64 " alerts, %" PRIu64 " rejects\n", s->n_up, t.acked, t.failed,
-		t.records, t.alerts, t.rejects);
 }
 
 /* ---- main ---- */
@@ -1238,6 +875,8 @@ static void summary_print(const struct sim *s, double secs)
 static int sim_setup(struct sim *s, int argc, char **argv)
 {
 	parse_args(&s->o, argc, argv);
+	mail_book_init(&s->book, s);
+	INIT_LLIST_HEAD(&s->flight);
 	s->fu = talloc_array(s, struct fleet_upload, MAX_PER_MAIL);
 	if (!s->fu)
 		return -ENOMEM;
@@ -1269,14 +908,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rc = run(s);
-	double secs = (double)(mono_ms() - s->t0_ms) / 1000;
-	qsort(s->lat_us, s->n_lat, sizeof(*s->lat_us), cmp_u32);
-	summary_print(s, secs);
-	if (s->o.summary && summary_write(s, s->o.summary, secs) < 0) {
+	struct mail_book_info info = {
+		.fl = s->fl, .st = &s->st, .seed = s->o.seed, .anomaly_skipped = s->anomaly_skipped,
+		.seconds = (double)(mono_ms() - s->t0_ms) / 1000, .starttls = s->o.starttls,
+	};
+	mail_book_print(stderr, &s->book, &info);
+	if (s->o.summary && mail_book_write(s->o.summary, &s->book, &info) < 0) {
 		fprintf(stderr, PROG ": cannot write %s\n", s->o.summary);
 		rc = -EIO;
 	}
-	all = rc == 0 && s->st.accepted == s->n_mail;
+	all = rc == 0 && s->st.accepted == s->book.n_mail;
 	curl_multi_cleanup(s->multi);
 	curl_global_cleanup();
 	talloc_free(s);
