@@ -300,6 +300,12 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void sort_latencies(struct mail_book *b)
+{
+	if (b->n_lat)
+		qsort(b->lat_us, b->n_lat, sizeof(*b->lat_us), cmp_u32);
+}
+
 /* The q-quantile (nearest rank) of the sorted latencies, in ms. */
 static double quantile_ms(const struct mail_book *b, double q)
 {
@@ -390,7 +396,7 @@ int mail_book_write(const char *path, struct mail_book *b, const struct mail_boo
 	FILE *fp;
 	int rc;
 
-	qsort(b->lat_us, b->n_lat, sizeof(*b->lat_us), cmp_u32);
+	sort_latencies(b);
 	count(b, &t);
 	jw_init(&o.w, 0);
 	jw_obj_open(&o.w);
@@ -423,7 +429,7 @@ void mail_book_print(FILE *out, struct mail_book *b, const struct mail_book_info
 	const struct mail_stats *st = i->st;
 	struct totals t;
 
-	qsort(b->lat_us, b->n_lat, sizeof(*b->lat_us), cmp_u32);
+	sort_latencies(b);
 	count(b, &t);
 	fprintf(out, PROG ": %.1f s, mails %zu: accepted %" PRIu64 ", failed %" PRIu64 " (refused %" PRIu64
 		", gave up %" PRIu64 "), unanswered %" PRIu64 "\n", i->seconds, b->n_mail, st->accepted,

@@ -872,9 +872,8 @@ static int run(struct sim *s)
 
 /* ---- main ---- */
 
-static int sim_setup(struct sim *s, int argc, char **argv)
+static int sim_setup(struct sim *s)
 {
-	parse_args(&s->o, argc, argv);
 	mail_book_init(&s->book, s);
 	INIT_LLIST_HEAD(&s->flight);
 	s->fu = talloc_array(s, struct fleet_upload, MAX_PER_MAIL);
@@ -896,14 +895,18 @@ static int sim_setup(struct sim *s, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct sim *s = talloc_zero(NULL, struct sim);
+	struct sim *s;
+	struct opts o;
 	bool all;
 	int rc;
 
+	parse_args(&o, argc, argv);	/* before any allocation: it may exit */
+	s = talloc_zero(NULL, struct sim);
 	if (!s)
 		return 2;
 	s->ctx = s;
-	if (sim_setup(s, argc, argv) < 0) {
+	s->o = o;
+	if (sim_setup(s) < 0) {
 		talloc_free(s);
 		return 2;
 	}

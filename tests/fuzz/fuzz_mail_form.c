@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t l = (size_t)data[off++] * 8;
 		if (l > size - off)
 			l = size - off;
-		fr[n++] = (struct mail_frame){ .data = data + off, .len = l, .upload_seq = n };
+		fr[n] = (struct mail_frame){ .data = data + off, .len = l, .upload_seq = n };
+		n++;
 		bad |= !text && l > TXL_MAX_LEN;
 		off += l;
 	}

@@ -261,7 +261,8 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 m = s["smtp"]
 assert m["transfers"] == 6 and m["retries"] == 4 and m["temp_errors"] == 6, m
-assert m["gave_up"] == 2 and m["accepted"] == 0 and s["totals"]["failed"] == 2, s["totals"]
+assert m["gave_up"] == 2 and m["failed"] == 2 and m["accepted"] == 0, m
+assert s["totals"]["failed"] == s["totals"]["uploads"] >= 2, s["totals"]
 assert all(f["status"].startswith("451") for f in s["failed"]), s["failed"]
 assert s["devices"] and all(d.get("uncertain") for d in s["devices"].values())
 EOF
@@ -287,8 +288,26 @@ EOF
 	fi
 fi
 
+# ---- nobody listening: temporary, retried, then given up ----
+rc=0
+timeout 30 "$SIM" --port "$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
+	--count 1 --retries 1 -q --seed "$SEED" --summary "$tmp/conn.json" 2>"$tmp/conn.log" || rc=$?
+if [ $rc = 1 ] && /usr/bin/python3 - "$tmp/conn.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["smtp"]
+assert m["conn_errors"] == 2 and m["retries"] == 1 and m["gave_up"] == 1, m
+PY
+then
+	ok "connection refused: retried once, then given up"
+else
+	bad "connection refused (exit status $rc)"; cat "$tmp/conn.log"
+fi
+
 # ---- usage ----
-if "$SIM" --help | grep -q -- "--concurrency N" && ! "$SIM" --shape nope 2>/dev/null; then
+help=$("$SIM" --help) || help=
+rc=0
+"$SIM" --shape nope 2>/dev/null || rc=$?
+if grep -q -- "--concurrency N" <<<"$help" && [ $rc = 2 ]; then
 	ok "--help, and a bad --shape refused"
 else
 	bad "--help / bad usage"

@@ -327,6 +327,8 @@ static void walk(const char *mail, size_t len, struct found *f)
 
 	memset(f, 0, sizeof(*f));
 	assert_int_equal(strlen(mail), len);
+	for (size_t i = 0; i < len; i++)	/* 7-bit: every body is base64, QP or ASCII */
+		assert_true((uint8_t)mail[i] < 0x80);
 	check_lines(mail, len, 998);
 	assert_true(len >= 2 && !memcmp(mail + len - 2, "\r\n", 2));
 	assert_non_null(sep);
