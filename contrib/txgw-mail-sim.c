@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -23,6 +22,7 @@
 #include <talloc.h>
 
 #include "fleet.h"
+#include "fleet_cli.h"
 #include "mail_book.h"
 #include "mail_form.h"
 
@@ -33,15 +33,13 @@
 #define BACKOFF_MAX_MS	30000
 
 struct opts {
-	const char *host, *domain, *helo, *from_domain, *cafile, *subject;
-	const char *registry, *keys_dir, *load_registry, *summary;
-	unsigned port, devices, revoked, records, per_mail, concurrency, retries;
-	enum fleet_alg_mix alg;
+	struct fleet_cli fleet;
+	const char *host, *domain, *helo, *from_domain, *cafile, *subject, *summary;
+	unsigned port, per_mail, concurrency, retries;
 	int shape;
 	bool starttls, insecure, quiet, verbose;
-	uint64_t seed, count;
+	uint64_t count;
 	double rate, duration, drain, timeout;
-	double anomaly[FA_COUNT];
 };
 
 /* One mail while it may still be sent: its bytes and its transfer.  What
@@ -109,17 +107,7 @@ static void usage(FILE *out)
 "  --timeout S         seconds a mail may take in all, reply included (60)\n"
 "  --retries N         sends again after temporary failures (5)\n"
 "\n"
-"Fleet:\n"
-"  --devices N         generate N devices with fresh keys (10)\n"
-"  --alg ecdsa|ed25519|mix   their algorithms (ed25519)\n"
-"  --registry FILE     write the gateway's registry there (keys as hex:)\n"
-"  --keys-dir DIR      write (with --devices) or read (with --load-registry)\n"
-"                      private keys as DIR/<device_id>-<key_id>.key (PEM)\n"
-"  --load-registry FILE   use the devices of an existing registry instead,\n"
-"                      with their private keys from --keys-dir (for example\n"
-"                      tests/vectors/devices.txt and tests/vectors/keys)\n"
-"  --records-per-upload K   1..K records per upload (3), K <= 32\n"
-"  --seed N            random seed for device ids and traffic (time)\n"
+FLEET_CLI_HELP
 "\n"
 "Traffic:\n"
 "  --count N           send N mails, then wait for their answers (no limit)\n"
@@ -183,9 +171,8 @@ static void usage(FILE *out)
 
 enum {
 	O_HOST = 256, O_PORT, O_DOMAIN, O_HELO, O_FROM_DOMAIN, O_STARTTLS, O_CAFILE, O_INSECURE,
-	O_TIMEOUT, O_RETRIES, O_DEVICES, O_ALG, O_REGISTRY, O_KEYS, O_LOAD, O_RECORDS, O_SEED,
-	O_COUNT, O_DURATION, O_DRAIN, O_RATE, O_CONC, O_SHAPE, O_PER_MAIL, O_SUBJECT, O_ANOMALY,
-	O_SUMMARY,
+	O_TIMEOUT, O_RETRIES, O_COUNT, O_DURATION, O_DRAIN, O_RATE, O_CONC, O_SHAPE, O_PER_MAIL,
+	O_SUBJECT, O_SUMMARY,
 };
 
 static const struct option long_opts[] = {
@@ -193,13 +180,11 @@ static const struct option long_opts[] = {
 	{ "helo", 1, NULL, O_HELO }, { "from-domain", 1, NULL, O_FROM_DOMAIN },
 	{ "starttls", 0, NULL, O_STARTTLS }, { "cafile", 1, NULL, O_CAFILE },
 	{ "insecure", 0, NULL, O_INSECURE }, { "timeout", 1, NULL, O_TIMEOUT },
-	{ "retries", 1, NULL, O_RETRIES }, { "devices", 1, NULL, O_DEVICES }, { "alg", 1, NULL, O_ALG },
-	{ "registry", 1, NULL, O_REGISTRY }, { "keys-dir", 1, NULL, O_KEYS },
-	{ "load-registry", 1, NULL, O_LOAD }, { "records-per-upload", 1, NULL, O_RECORDS },
-	{ "seed", 1, NULL, O_SEED }, { "count", 1, NULL, O_COUNT }, { "duration", 1, NULL, O_DURATION },
+	{ "retries", 1, NULL, O_RETRIES }, FLEET_CLI_OPTIONS,
+	{ "count", 1, NULL, O_COUNT }, { "duration", 1, NULL, O_DURATION },
 	{ "drain", 1, NULL, O_DRAIN }, { "rate", 1, NULL, O_RATE }, { "concurrency", 1, NULL, O_CONC },
 	{ "shape", 1, NULL, O_SHAPE }, { "uploads-per-mail", 1, NULL, O_PER_MAIL },
-	{ "subject", 1, NULL, O_SUBJECT }, { "anomaly", 1, NULL, O_ANOMALY },
+	{ "subject", 1, NULL, O_SUBJECT },
 	{ "summary", 1, NULL, O_SUMMARY }, { "quiet", 0, NULL, 'q' }, { "verbose", 0, NULL, 'v' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
@@ -210,27 +195,14 @@ static void die_usage(const char *opt, const char *what, const char *arg)
 	exit(2);
 }
 
-/* A whole number in [lo, hi], or exit 2. */
 static uint64_t num(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || !*s || s[0] == '-' || v < lo || v > hi)
-		die_usage(opt, "not a whole number in range", s);
-	return v;
+	return fleet_cli_num(PROG, opt, s, lo, hi);
 }
 
 static double real(const char *opt, const char *s, double lo, double hi)
 {
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end || !*s || !(v >= lo && v <= hi))
-		die_usage(opt, "not a number in range", s);
-	return v;
+	return fleet_cli_real(PROG, opt, s, lo, hi);
 }
 
 /* A value for a header or an SMTP path: printable ASCII, no <>, or exit 2. */
@@ -244,26 +216,6 @@ static const char *word(const char *opt, const char *s)
 	return s;
 }
 
-static void parse_anomaly(struct opts *o, const char *arg)
-{
-	const char *colon = strchr(arg, ':');
-	char kind[32];
-	enum fleet_anomaly a = FA_COUNT;
-
-	if (colon && (size_t)(colon - arg) < sizeof(kind)) {
-		memcpy(kind, arg, (size_t)(colon - arg));
-		kind[colon - arg] = 0;
-		a = fleet_anomaly_parse(kind);
-	}
-	if (a == FA_COUNT || a == FA_NONE)
-		die_usage("anomaly", "want KIND:RATE", arg);
-	o->anomaly[a] = real("anomaly", colon + 1, 0, 1);
-	if (a == FA_MSISDN) {
-		fprintf(stderr, PROG ": --anomaly msisdn ignored: mail has no MSISDN check\n");
-		o->anomaly[a] = 0;
-	}
-}
-
 static void opts_default(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -272,12 +224,9 @@ static void opts_default(struct opts *o)
 	o->domain = "txlog.example";
 	o->helo = "handset.example";
 	o->from_domain = "handset.example";
+	fleet_cli_default(&o->fleet);
 	o->timeout = 60;
 	o->retries = 5;
-	o->devices = 10;
-	o->records = 3;
-	o->alg = FLEET_ED25519;
-	o->seed = (uint64_t)time(NULL);
 	o->drain = 30;
 	o->concurrency = 4;
 	o->shape = MIX;
@@ -304,7 +253,6 @@ static void parse_opt2(struct opts *o, int c, const char *a)
 			die_usage("subject", "one line of at most 200 characters", a);
 		o->subject = a;
 		break;
-	case O_ANOMALY: parse_anomaly(o, a); break;
 	case O_SUMMARY: o->summary = a; break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose = true; break;
@@ -326,23 +274,9 @@ static void parse_opt(struct opts *o, int c, const char *a)
 	case O_INSECURE: o->insecure = true; break;
 	case O_TIMEOUT: o->timeout = real("timeout", a, 0.1, 86400); break;
 	case O_RETRIES: o->retries = (unsigned)num("retries", a, 0, 1000); break;
-	case O_DEVICES: o->devices = (unsigned)num("devices", a, 1, 10000000); break;
-	case O_ALG:
-		if (!strcmp(a, "ed25519"))
-			o->alg = FLEET_ED25519;
-		else if (!strcmp(a, "ecdsa"))
-			o->alg = FLEET_ECDSA;
-		else if (!strcmp(a, "mix"))
-			o->alg = FLEET_MIX;
-		else
-			die_usage("alg", "not ecdsa, ed25519 or mix", a);
-		break;
-	case O_REGISTRY: o->registry = a; break;
-	case O_KEYS: o->keys_dir = a; break;
-	case O_LOAD: o->load_registry = a; break;
-	case O_RECORDS: o->records = (unsigned)num("records-per-upload", a, 1, TXL_MAX_RECORDS); break;
-	case O_SEED: o->seed = num("seed", a, 0, UINT64_MAX); break;
-	default: parse_opt2(o, c, a);
+	default:
+		if (!fleet_cli_option(&o->fleet, PROG, c, a))
+			parse_opt2(o, c, a);
 	}
 }
 
@@ -357,86 +291,16 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		fprintf(stderr, PROG ": unexpected argument %s\n", argv[optind]);
 		exit(2);
 	}
-	if (o->load_registry && !o->keys_dir) {
-		fprintf(stderr, PROG ": --load-registry needs --keys-dir\n");
-		exit(2);
+	fleet_cli_check(&o->fleet, PROG);
+	if (o->fleet.anomaly[FA_MSISDN] > 0) {
+		fprintf(stderr, PROG ": --anomaly msisdn ignored: mail has no MSISDN check\n");
+		o->fleet.anomaly[FA_MSISDN] = 0;
 	}
 	if ((o->cafile || o->insecure) && !o->starttls)
 		fprintf(stderr, PROG ": --cafile and --insecure mean nothing without --starttls\n");
-	if (o->anomaly[FA_REVOKED] > 0)
-		o->revoked = o->devices / 50 + 1;
-}
-
-/* ---- the fleet ---- */
-
-static int fleet_setup(struct sim *s)
-{
-	struct opts *o = &s->o;
-	unsigned phantoms = o->anomaly[FA_UNKNOWN_DEVICE] > 0 ? 3 : 0;
-	char err[512];
-	int rc;
-
-	if (o->load_registry) {
-		rc = fleet_load(s->ctx, o->load_registry, o->keys_dir, phantoms, o->seed, &s->fl, err,
-				sizeof(err));
-		if (rc < 0) {
-			fprintf(stderr, PROG ": %s\n", err);
-			return rc;
-		}
-	} else {
-		rc = fleet_generate(s->ctx, o->devices, o->revoked, phantoms, o->alg, o->seed, &s->fl);
-		if (rc < 0) {
-			fprintf(stderr, PROG ": cannot make the fleet: %s\n", strerror(-rc));
-			return rc;
-		}
-		if (o->keys_dir && mkdir(o->keys_dir, 0700) < 0 && errno != EEXIST) {
-			fprintf(stderr, PROG ": %s: %s\n", o->keys_dir, strerror(errno));
-			return -EIO;
-		}
-		if (o->registry && fleet_write_registry(s->fl, o->registry, o->keys_dir) < 0) {
-			fprintf(stderr, PROG ": cannot write %s\n", o->registry);
-			return -EIO;
-		}
-	}
-	if (o->anomaly[FA_REVOKED] > 0 && !s->fl->n_revoked)
-		fprintf(stderr, PROG ": the registry has no revoked device: --anomaly revoked skipped\n");
-	s->fl->max_records = o->records;
-	return 0;
 }
 
 /* ---- making mails ---- */
-
-static enum fleet_anomaly pick_anomaly(struct sim *s)
-{
-	double u = (double)fleet_rand(s->fl, 1000000) / 1e6, acc = 0;
-
-	for (unsigned a = FA_NONE + 1; a < FA_COUNT; a++) {
-		acc += s->o.anomaly[a];
-		if (u < acc)
-			return (enum fleet_anomaly)a;
-	}
-	return FA_NONE;
-}
-
-/* An active device with no mail in flight, or -1. */
-static int idle_device(struct sim *s)
-{
-	unsigned n = s->fl->n_active;
-
-	for (unsigned tries = 0; tries < 8; tries++) {
-		unsigned d = fleet_rand(s->fl, n);
-		if (!s->fl->dev[d].busy)
-			return (int)d;
-	}
-	for (unsigned k = 0; k < n; k++) {
-		unsigned d = (s->next_dev + k) % n;
-		if (!s->fl->dev[d].busy) {
-			s->next_dev = d + 1;
-			return (int)d;
-		}
-	}
-	return -1;
-}
 
 /* Upload u of dev with anomaly a; an anomaly that does not apply gives
  * an honest upload instead (counted). */
@@ -459,7 +323,7 @@ static int one_upload(struct sim *s, unsigned dev, enum fleet_anomaly a, struct 
 static int make_uploads(struct sim *s, unsigned dev, enum mail_shape *shape)
 {
 	unsigned n = 1, k;
-	int rc = one_upload(s, dev, pick_anomaly(s), &s->fu[0]);
+	int rc = one_upload(s, dev, fleet_cli_pick_anomaly(s->fl, &s->o.fleet), &s->fu[0]);
 
 	if (rc < 0)
 		return rc;
@@ -471,7 +335,7 @@ static int make_uploads(struct sim *s, unsigned dev, enum mail_shape *shape)
 	}
 	k = 2 + fleet_rand(s->fl, s->o.per_mail - 1);
 	for (; n < k; n++) {
-		enum fleet_anomaly a = pick_anomaly(s);
+		enum fleet_anomaly a = fleet_cli_pick_anomaly(s->fl, &s->o.fleet);
 		if (a == FA_TEXT || a == FA_UNKNOWN_DEVICE || a == FA_REVOKED) {
 			s->anomaly_skipped++;
 			a = FA_NONE;
@@ -511,7 +375,7 @@ static int form(struct sim *s, struct mail *m, const char *from, enum mail_shape
  * when every device is busy, or a negative errno. */
 static int make_mail(struct sim *s, struct mail **out)
 {
-	int dev = idle_device(s), n, rc;
+	int dev = fleet_cli_idle_device(s->fl, &s->next_dev), n, rc;
 	enum mail_shape shape;
 	char from[MAIL_ADDR_MAX + 1];
 	struct mail *m;
@@ -881,7 +745,7 @@ static int sim_setup(struct sim *s)
 		return -ENOMEM;
 	snprintf(s->to, sizeof(s->to), "upload@%s", s->o.domain);
 	snprintf(s->url, sizeof(s->url), "smtp://%s:%u/%s", s->o.host, s->o.port, s->o.helo);
-	if (fleet_setup(s) < 0)
+	if (fleet_cli_setup(s, &s->o.fleet, PROG, &s->fl) < 0)
 		return -EINVAL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
@@ -912,7 +776,7 @@ int main(int argc, char **argv)
 	}
 	rc = run(s);
 	struct mail_book_info info = {
-		.fl = s->fl, .st = &s->st, .seed = s->o.seed, .anomaly_skipped = s->anomaly_skipped,
+		.fl = s->fl, .st = &s->st, .seed = s->o.fleet.seed, .anomaly_skipped = s->anomaly_skipped,
 		.seconds = (double)(mono_ms() - s->t0_ms) / 1000, .starttls = s->o.starttls,
 	};
 	mail_book_print(stderr, &s->book, &info);
