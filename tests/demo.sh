@@ -25,9 +25,13 @@ echo
 
 it_setup
 echo "== 2. SMS: txgw-smsc-sim -> txgw -> bus -> txgw-sub   (work dir $WORK)"
-mkdir -p "$WORK/keys"
+mkdir -p "$WORK/keys" "$WORK/mailkeys"
+# the handsets that will mail have keys of their own (a simulator run that
+# nobody binds to only writes its fleet's registry and keys)
+"$TOP/smpp/txgw-smsc-sim" --port 0 --devices 10 --alg mix --registry "$WORK/mail-devices.txt" \
+	--keys-dir "$WORK/mailkeys" --count 1 --wait-bind 0.1 --seed 7 -q >/dev/null 2>&1 || true
 "$TOP/smpp/txgw-smsc-sim" --port "$SMSC_PORT" --ready "$WORK/sim.port" \
-	--devices 200 --alg mix --registry "$WORK/devices.txt" --keys-dir "$WORK/keys" \
+	--devices 200 --alg mix --registry "$WORK/sms-devices.txt" --keys-dir "$WORK/keys" \
 	--count "$COUNT" --rate "$RATE" --form mix --smpp-form mix --concat-ref mix \
 	--records-per-upload 3 --seed 2026 \
 	--anomaly bad_signature:0.004 --anomaly replay:0.004 --anomaly counter_gap:0.004 \
@@ -35,6 +39,7 @@ mkdir -p "$WORK/keys"
 	--summary "$WORK/sim.json" --wait-bind 20 --drain 20 2> "$WORK/sim.err" > "$WORK/sim.out" &
 SIM_PID=$!; PIDS+=("$SIM_PID")
 for _ in $(seq 100); do [ -s "$WORK/sim.port" ] && break; sleep 0.1; done
+cat "$WORK/sms-devices.txt" "$WORK/mail-devices.txt" > "$WORK/devices.txt"
 WITH_MAIL=1 write_config "$WORK/devices.txt"
 start_txgw
 "$TOP/contrib/txgw-sub" --pub "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
@@ -54,7 +59,7 @@ wait "$SIM_PID" || echo "  (the simulator reports unacknowledged uploads)"
 if [ -x "$TOP/contrib/txgw-mail-sim" ]; then
 	echo "== 3. mail: txgw-mail-sim -> txgw's SMTP service"
 	"$TOP/contrib/txgw-mail-sim" --host 127.0.0.1 --port "$SMTP_PORT" --domain txlog.example \
-		--load-registry "$WORK/devices.txt" --keys-dir "$WORK/keys" --count 10 --shape mix \
+		--load-registry "$WORK/mail-devices.txt" --keys-dir "$WORK/mailkeys" --count 10 --shape mix \
 		--summary "$WORK/mail.json" -q 2>&1 | sed 's/^/  /' || true
 fi
 

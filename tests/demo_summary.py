@@ -30,8 +30,8 @@ def main():
     print("  simulator expects: %d records, %d alerts, %d rejects" % (t["records"], t["alerts"], t["rejects"]))
     if mail:
         mt = mail.get("totals", {})
-        print("  mail simulator: %s mails, %s accepted with 250" % (mt.get("mails", mt.get("uploads", "?")),
-                                                               mt.get("acked", "?")))
+        print("  mail simulator: %s uploads, %s accepted with 250; expects %s records"
+              % (mt.get("uploads", "?"), mt.get("acked", "?"), mt.get("records", "?")))
 
     by_topic = collections.Counter(m["topic"] for m in bus)
     alerts = collections.Counter(m["payload"]["kind"] for m in bus if m["topic"] == "txlog.alert")
@@ -53,6 +53,13 @@ def main():
     missing = want - on_bus
     print("  seq gap-free: %s; records acknowledged to the SMSC and on the bus: %d of %d"
           % ("yes" if gapfree else "NO", len(want) - len(missing), len(want)))
+    if mail:
+        mwant = {(d, r["counter"]) for d, dev in mail["devices"].items() for r in dev.get("records", [])}
+        mgot = {(m["payload"]["device"], m["payload"]["counter"]) for m in bus
+                if m["topic"] == "txlog.record" and m["payload"]["bearer"] == "smtp"}
+        print("  mailed records accepted with 250 and on the bus: %d of %d"
+              % (len(mwant & mgot), len(mwant)))
+        missing |= mwant - mgot
     same = [m["payload"]["seq"] for m in live] == seqs[:len(live)] and len(live) == len(bus)
     print("  the live subscriber (txgw-sub) got exactly the bus: %s (%d messages)"
           % ("yes" if same else "no", len(live)))
