@@ -24,6 +24,7 @@ cat >"$tmp/esme.py" <<'PY'
 # A minimal ESME: bind_transceiver, ack deliver_sm, reconnect after drops.
 import json, socket, struct, sys, time
 port, out, temp_every, bad_pw = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+ignore_every = int(sys.argv[5])         # leave every Nth deliver_sm unanswered
 ROK, RX_T_APPN = 0, 0x64
 seen = {"deliver_sm": 0, "generic_nack_sent": 0, "temp_sent": 0, "binds": 0,
         "bind_status": [], "enquire": 0, "uploads": 0, "records": 0, "parts": {}}
@@ -98,6 +99,8 @@ def session(s):
                 seen["generic_nack_sent"] += 1
                 s.sendall(pdu(0x80000000, 0x01, sq)); continue
             seen["deliver_sm"] += 1
+            if ignore_every and seen["deliver_sm"] % ignore_every == 0:
+                seen["ignored"] = seen.get("ignored", 0) + 1; continue
             st = RX_T_APPN if temp_every and seen["deliver_sm"] % temp_every == 0 else ROK
             seen["temp_sent"] += st != ROK
             s.sendall(pdu(0x80000005, st, sq, b"" if st else b"\0"))
@@ -138,7 +141,7 @@ seen["incomplete"] = len(seen.pop("parts"))
 json.dump(seen, open(out, "w"))
 PY
 
-# run NAME SIM-OPTIONS... ; ESME settings in TEMP_EVERY, BAD_PW
+# run NAME SIM-OPTIONS... ; ESME settings in TEMP_EVERY, BAD_PW, IGNORE_EVERY
 run_sim() {
 	local name=$1
 	shift
@@ -152,7 +155,7 @@ run_sim() {
 		sleep 0.1
 	done
 	/usr/bin/python3 "$tmp/esme.py" "$(cat "$tmp/ready")" "$tmp/$name.esme" \
-		"${TEMP_EVERY:-0}" "${BAD_PW:-0}"
+		"${TEMP_EVERY:-0}" "${BAD_PW:-0}" "${IGNORE_EVERY:-0}"
 	set +e
 	wait "$pid"
 	rc=$?
@@ -192,6 +195,7 @@ if what == "plain":
 if what == "faults":
     need(m["drops"] > 0 and e["binds"] >= 2, "dropped and rebound")
     need(m["temp_errors"] > 0 and m["retries"] > 0, "temporary errors retried")
+    need(m["timeouts"] + m["requeued"] > 0, "unanswered deliver_sm sent again")
     need(m["dup_sent"] > 0 and m["corrupt_sent"] > 0, "duplicates and corrupt PDUs sent")
     need(m["generic_nacks"] > 0, "corrupt PDUs answered with generic_nack")
     need(0x58 in e["bind_status"] and 0x0e in e["bind_status"], "throttled and refused binds")
@@ -215,8 +219,9 @@ run_sim plain --devices 5 --count 40 --records-per-upload 6 --form binary \
 check plain plain
 
 # 2. every form, fault and anomaly; the ESME answers ESME_RX_T_APPN to
-#    every 7th deliver_sm and first binds with a wrong password
-TEMP_EVERY=7 BAD_PW=1 run_sim faults --devices 8 --alg mix --count 150 \
+#    every 7th deliver_sm, leaves every 13th unanswered, and first binds
+#    with a wrong password
+TEMP_EVERY=7 BAD_PW=1 IGNORE_EVERY=13 run_sim faults --devices 8 --alg mix --count 150 \
 	--registry "$tmp/reg.txt" --keys-dir "$tmp/keys" \
 	--form mix --smpp-form mix --concat-ref mix --reorder \
 	--drop-every 25 --duplicate-every 9 --corrupt-every 11 --throttle-every 3 \
