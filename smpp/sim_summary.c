@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <talloc.h>
@@ -310,6 +311,21 @@ static void write_stats(struct jw *w, const struct smsc_stats *st)
 		jw_kuint(w, smsc_fields[i].name, v);
 	}
 	jw_obj_close(w);
+	/* deliver_sm -> deliver_sm_resp, as the SMSC measured it */
+	jw_key(w, "latency_ms");
+	jw_obj_open(w);
+	jw_kuint(w, "n", st->lat_n);
+	char num[32];
+	snprintf(num, sizeof(num), "%.3f", (double)smsc_latency_us(st, 50) / 1000);
+	jw_key(w, "p50");
+	jw_raw(w, num, strlen(num));
+	snprintf(num, sizeof(num), "%.3f", (double)smsc_latency_us(st, 99) / 1000);
+	jw_key(w, "p99");
+	jw_raw(w, num, strlen(num));
+	snprintf(num, sizeof(num), "%.3f", (double)st->lat_max_us / 1000);
+	jw_key(w, "max");
+	jw_raw(w, num, strlen(num));
+	jw_obj_close(w);
 }
 
 static void write_head(struct jw *w, const struct sim_book *b, const struct sim_summary_info *info,
@@ -386,6 +402,9 @@ void sim_summary_print(FILE *out, const struct sim_book *b, const struct sim_sum
 		", throttled %" PRIu64 "; generic_nack %" PRIu64 "; binds %" PRIu64 " (refused %" PRIu64 ")\n",
 		st->drops, st->dup_sent, st->corrupt_sent, st->throttled, st->generic_nacks, st->binds,
 		st->bind_refused);
+	fprintf(out, "txgw-smsc-sim: deliver_sm -> resp: p50 %.2f ms, p99 %.2f ms, max %.2f ms over %" PRIu64
+		"\n", (double)smsc_latency_us(st, 50) / 1000, (double)smsc_latency_us(st, 99) / 1000,
+		(double)st->lat_max_us / 1000, st->lat_n);
 	fprintf(out, "txgw-smsc-sim: expected on the bus: %" PRIu64 " records, %" PRIu64 " alerts, %" PRIu64
 		" rejects\n", t.records, t.alerts, t.rejects);
 }

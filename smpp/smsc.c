@@ -41,6 +41,7 @@ struct smsc_msg {
 	size_t len;
 	enum smsc_msg_where where;
 	uint64_t due_ms;		/* M_WAIT: retry time; M_FLIGHT: sent time */
+	uint64_t sent_us;		/* M_FLIGHT: sent time, for the latency figures */
 	unsigned tries;
 };
 
@@ -106,6 +107,38 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void note_latency(struct smsc_stats *st, uint64_t us)
+{
+	uint64_t b = us / SMSC_LAT_STEP_US;
+	st->lat_hist[b < SMSC_LAT_BUCKETS ? b : SMSC_LAT_BUCKETS - 1]++;
+	st->lat_n++;
+	if (us > st->lat_max_us)
+		st->lat_max_us = us;
+}
+
+uint64_t smsc_latency_us(const struct smsc_stats *st, double p)
+{
+	uint64_t want = (uint64_t)((double)st->lat_n * p / 100.0 + 0.5), acc = 0;
+
+	if (!st->lat_n)
+		return 0;
+	if (!want)
+		want = 1;
+	for (unsigned b = 0; b < SMSC_LAT_BUCKETS; b++) {
+		acc += st->lat_hist[b];
+		if (acc >= want)
+			return (uint64_t)(b + 1) * SMSC_LAT_STEP_US;
+	}
+	return st->lat_max_us;
 }
 
 static void smsc_logf(struct smsc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -408,6 +441,7 @@ static void deliver_resp(struct smsc_conn *c, const struct smpp_pdu *p)
 	}
 	c->slot[i] = NULL;
 	c->n_flight--;
+	note_latency(&c->s->st, now_us() - m->sent_us);
 	msg_answered(c->s, m, p->command_status);
 }
 
@@ -585,6 +619,7 @@ static void send_msg(struct smsc_conn *c, struct smsc_msg *m, uint32_t seq)
 	c->n_flight++;
 	m->where = M_FLIGHT;
 	m->due_ms = now_ms();
+	m->sent_us = now_us();
 	if (m->tries++)
 		s->st.retries++;
 	s->st.sent++;

@@ -81,6 +81,9 @@ struct smsc_ops {
 	void (*log)(void *data, const char *line);
 };
 
+#define SMSC_LAT_STEP_US	50		/* histogram bucket: 50 µs */
+#define SMSC_LAT_BUCKETS	40000		/* up to 2 s; slower in the last bucket */
+
 struct smsc_stats {
 	uint64_t queued;		/* messages given to smsc_queue() */
 	uint64_t sent;			/* deliver_sm sent, retries included */
@@ -99,7 +102,15 @@ struct smsc_stats {
 	unsigned bound_rx;		/* binds that take deliver_sm now */
 	size_t in_flight;		/* sent, unanswered */
 	size_t waiting;			/* queued, not sent (or waiting to retry) */
+	/* deliver_sm -> deliver_sm_resp times, in SMSC_LAT_STEP_US buckets */
+	uint64_t lat_n;
+	uint64_t lat_max_us;
+	uint32_t lat_hist[SMSC_LAT_BUCKETS];
 };
+
+/* The time from sending a deliver_sm to its response below which p% of
+ * the responses came, in microseconds (bucket resolution). */
+uint64_t smsc_latency_us(const struct smsc_stats *st, double p);
 
 struct smsc;
 
