@@ -252,7 +252,7 @@ sim_check() {
 		--bus "$WORK/bus.jsonl" "$@"
 }
 
-# sim_case NAME [--esme LINE]... [--need EXPR]... -- SIM-OPTIONS...
+# sim_case NAME [--esme LINE]... [--need EXPR]... [--repeats-ok] -- SIM-OPTIONS...
 # One named sub-test in its own directory $WORK/NAME with fresh ports: the
 # simulator with SIM-OPTIONS (it must end with every upload acknowledged),
 # txgw bound to it (each LINE added to its esme node), the bus checked
@@ -269,6 +269,7 @@ sim_case() {
 		case $1 in
 		--esme) esme+=("$2"); shift 2 ;;
 		--need) cmp+=(--need "$2"); shift 2 ;;
+		--repeats-ok) cmp+=(--repeats-ok); shift ;;
 		*) echo "sim_case $name: unknown option $1"; return 2 ;;
 		esac
 	done

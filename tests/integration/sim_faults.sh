@@ -48,8 +48,9 @@ sim_case duplicate --need 'smsc.dup_sent>=5' --need 'gw.smpp.deliver_sm>smsc.ack
 sim_case reorder --need 'totals.sms>totals.uploads' --need 'gw.sms.messages==totals.uploads' \
 	-- "${COMMON[@]}" --count 60 --reorder --records-per-upload 12 --form mix
 
-# all of them at once, with every anomaly
-sim_case all --esme "enquire-link-interval 1" --need 'smsc.drops>=1' --need 'smsc.dup_sent>=1' \
+# all of them at once, with every anomaly: a rejected frame delivered
+# twice is rejected twice (nothing remembers a rejected frame)
+sim_case all --repeats-ok --esme "enquire-link-interval 1" --need 'smsc.drops>=1' --need 'smsc.dup_sent>=1' \
 	--need 'smsc.corrupt_sent>=1' --need 'bus.alerts>0' --need 'bus.rejects>0' \
 	-- "${COMMON[@]}" --count 80 --reorder --drop-every 40 --duplicate-every 7 \
 	--corrupt-every 9 --throttle-every 2 --delay-ms 50 --form mix --smpp-form mix \
