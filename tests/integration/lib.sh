@@ -18,10 +18,22 @@ it_setup() {
 	trap it_cleanup EXIT
 }
 
+# ours PID...: those of PID... that are children of this shell not yet
+# waited for.  A PID already reaped may belong to someone else by now (a
+# test that restarts txgw many times leaves many), so only these are killed.
+ours() {
+	local p j
+	for p in "$@"; do
+		for j in $(jobs -p); do [ "$p" != "$j" ] || echo "$p"; done
+	done
+	return 0
+}
+
 it_cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	local p
+	for p in $(ours "${PIDS[@]}"); do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	for p in $(ours "${PIDS[@]}"); do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 	return 0
 }
@@ -262,7 +274,7 @@ sim_check() {
 SIM_FAILS=0
 SIM_CASES=0
 sim_case() {
-	local name=$1 base=$WORK t0=$SECONDS ok=1
+	local name=$1 base=$WORK t0=$SECONDS ok=1 p
 	local esme=() cmp=()
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
@@ -291,14 +303,15 @@ sim_case() {
 		stop_txgw
 	} >"$WORK/case.log" 2>&1 || ok=0
 	if [ $ok = 1 ]; then
-		echo "PASS $name ($((SECONDS - t0)) s): $(grep -m1 '^sim_compare: bus' "$WORK/case.log" | cut -c14-)"
+		echo "PASS $name ($((SECONDS - t0)) s): $(grep -m1 '^sim_compare: bus' "$WORK/case.log" |
+			sed 's/^sim_compare: bus //; s/; summary.*//'), as the summary says"
 	else
 		SIM_FAILS=$((SIM_FAILS + 1))
 		echo "FAIL $name ($((SECONDS - t0)) s): txgw-smsc-sim $*"
 		sed 's/^/    /' "$WORK/case.log" | tail -40
 		echo "    --- simulator:"; tail -8 "$WORK/sim.log" | sed 's/^/    /'
 		echo "    --- txgw:"; grep -E "ERROR|FATAL|runtime error|Sanitizer" "$WORK/txgw.log" | tail -10 | sed 's/^/    /' || true
-		kill -9 "$SIM_PID" "$TXGW_PID" 2>/dev/null || true
+		for p in $(ours "$SIM_PID" "$TXGW_PID"); do kill -9 "$p"; { wait "$p"; } 2>/dev/null || true; done
 		KEEP_WORK=1
 	fi
 	WORK=$base

@@ -52,7 +52,7 @@ sim_case reorder --need 'totals.sms>totals.uploads' --need 'gw.sms.messages==tot
 # twice is rejected twice (nothing remembers a rejected frame)
 sim_case all --repeats-ok --esme "enquire-link-interval 1" --need 'smsc.drops>=1' --need 'smsc.dup_sent>=1' \
 	--need 'smsc.corrupt_sent>=1' --need 'bus.alerts>0' --need 'bus.rejects>0' \
-	-- "${COMMON[@]}" --count 80 --reorder --drop-every 40 --duplicate-every 7 \
+	-- "${COMMON[@]}" --count 80 --reorder --drop-every 60 --duplicate-every 7 \
 	--corrupt-every 9 --throttle-every 2 --delay-ms 50 --form mix --smpp-form mix \
 	--concat-ref mix --alg mix --anomaly bad_signature:0.03 --anomaly replay:0.03 \
 	--anomaly counter_gap:0.03 --anomaly balance_mismatch:0.03 --anomaly msisdn:0.03 \
