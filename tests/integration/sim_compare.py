@@ -89,11 +89,10 @@ def short(h):
 class Exp:
     """One bus message the summary expects (or allows, when optional)."""
 
-    def __init__(self, topic, key, fields, src=None, optional=False, late=None, order=0):
+    def __init__(self, topic, key, fields, src=None, optional=False, late=None):
         self.topic, self.key, self.fields = topic, key, fields
         self.src, self.optional, self.late = src, optional, late
-        self.order = order
-        self.seqs = []
+        self.seqs = []          # where it was found on the bus
 
     def name(self):
         k = self.key
@@ -125,7 +124,6 @@ class Expected:
         self.by_key = collections.defaultdict(list)     # (topic, key) -> [Exp]
         self.uncertain = set()
         self.msisdn = {}
-        self.n = 0
         for dev, d in summary.get("devices", {}).items():
             self.msisdn[dev] = d.get("msisdn", "")
             if d.get("uncertain"):
@@ -138,8 +136,6 @@ class Expected:
                 self.add_events(u.get("device"), u, optional=True, relaxed=True)
 
     def add(self, e):
-        e.order = self.n
-        self.n += 1
         self.by_key[(e.topic, e.key)].append(e)
 
     def add_events(self, dev, d, optional, relaxed):
