@@ -53,6 +53,7 @@ enum conn_state { CS_OPEN, CS_BOUND_RX, CS_BOUND_TX, CS_BOUND_TRX, CS_CLOSING };
 struct delayed {
 	struct llist_head list;
 	uint64_t due_ms;
+	bool bind_resp;			/* the answer that makes the bind */
 	size_t len;
 	uint8_t pdu[];
 };
@@ -83,6 +84,7 @@ struct smsc_conn {
 	bool enquire_out;
 	uint32_t enquire_seq;
 	struct llist_head delayed;
+	unsigned bind_resp_held;	/* delayed bind_resp not yet written */
 };
 
 struct smsc {
@@ -291,6 +293,10 @@ static void conn_send_pdu(struct smsc_conn *c, const struct smpp_pdu *p, bool re
 		if (!d)
 			return;
 		d->due_ms = now_ms() + c->s->cfg.delay_ms;
+		d->bind_resp = p->command_id == SMPP_BIND_RECEIVER_RESP ||
+			       p->command_id == SMPP_BIND_TRANSMITTER_RESP ||
+			       p->command_id == SMPP_BIND_TRANSCEIVER_RESP;
+		c->bind_resp_held += d->bind_resp;
 		d->len = (size_t)n;
 		memcpy(d->pdu, buf, (size_t)n);
 		llist_add_tail(&d->list, &c->delayed);
@@ -643,6 +649,11 @@ static bool conn_can_send(const struct smsc_conn *c)
 		return false;
 	if (c->n_flight >= c->s->cfg.window || c->out_len > SMSC_OUT_MAX / 2)
 		return false;
+	/* an SMSC sends nothing on a bind before its bind_resp (held back by
+	 * delay_ms): the ESME is not bound until it reads it, and would
+	 * refuse the deliver_sm with ESME_RINVBNDSTS (SMPP 3.4 §2.3) */
+	if (c->bind_resp_held)
+		return false;
 	return c->slot[c->next_seq & (c->n_slots - 1)] == NULL;
 }
 
@@ -694,6 +705,7 @@ static void conn_timers(struct smsc_conn *c, uint64_t now)
 		if (d->due_ms > now)
 			break;
 		llist_del(&d->list);
+		c->bind_resp_held -= d->bind_resp;
 		conn_write(c, d->pdu, d->len);
 		talloc_free(d);
 	}

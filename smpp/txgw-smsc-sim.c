@@ -613,9 +613,11 @@ static bool finished(struct sim *s, uint64_t now, const sigset_t *sigs)
 {
 	struct timespec zero = { 0, 0 };
 	const struct smsc_stats *st = smsc_get_stats(s->smsc);
+	siginfo_t si;
 
-	if (sigtimedwait(sigs, NULL, &zero) > 0) {
-		fprintf(stderr, "txgw-smsc-sim: signal: stopping\n");
+	if (sigtimedwait(sigs, &si, &zero) > 0) {
+		/* who stopped us: a test that ends early says so */
+		fprintf(stderr, "txgw-smsc-sim: signal %d from pid %d: stopping\n", si.si_signo, (int)si.si_pid);
 		return true;
 	}
 	if (!s->first_bind_ms) {

@@ -18,10 +18,22 @@ it_setup() {
 	trap it_cleanup EXIT
 }
 
+# ours PID...: those of PID... that are children of this shell not yet
+# waited for.  A PID already reaped may belong to someone else by now (a
+# test that restarts txgw many times leaves many), so only these are killed.
+ours() {
+	local p j
+	for p in "$@"; do
+		for j in $(jobs -p); do [ "$p" != "$j" ] || echo "$p"; done
+	done
+	return 0
+}
+
 it_cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	local p
+	for p in $(ours "${PIDS[@]}"); do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	for p in $(ours "${PIDS[@]}"); do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 	return 0
 }
@@ -197,4 +209,118 @@ make_test_ca() {
 # journal_seq: the last seq written to the journal (stats.md "show info")
 journal_seq() {
 	stats "show info" | $PY -c 'import json, sys; print(json.load(sys.stdin)["journal_seq"])'
+}
+
+# ---- helpers for the simulator tests (tests/integration/sim_*.sh, crash.sh) ----
+SIM=${SIM:-$TOP/smpp/txgw-smsc-sim}
+
+# new_ports: fresh free ports for the next txgw (one per sub-test)
+new_ports() {
+	SMSC_PORT=$(free_port); PUB_PORT=$(free_port); REPLAY_PORT=$(free_port)
+	VTY_PORT=$(free_port); SMTP_PORT=$(free_port)
+}
+
+# start_sim SIM-OPTIONS...: txgw-smsc-sim on $SMSC_PORT with a fresh fleet:
+# registry $WORK/reg.txt (for write_config), keys in $WORK/keys, summary
+# $WORK/sim.json, log $WORK/sim.log; SIM_PID.  Waits for it to listen (10 s).
+start_sim() {
+	rm -f "$WORK/sim.ready"
+	"$SIM" --port "$SMSC_PORT" --ready "$WORK/sim.ready" --registry "$WORK/reg.txt" \
+		--keys-dir "$WORK/keys" --summary "$WORK/sim.json" -q "$@" \
+		>"$WORK/sim.out" 2>"$WORK/sim.log" &
+	SIM_PID=$!; PIDS+=("$SIM_PID")
+	for _ in $(seq 100); do
+		[ -s "$WORK/sim.ready" ] && return 0
+		kill -0 "$SIM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "txgw-smsc-sim did not start: $*"; cat "$WORK/sim.log"; return 1
+}
+
+# wait_sim [SECONDS]: until the simulator ends (SIGTERM after SECONDS,
+# default 60: it still writes its summary then); its status in SIM_RC.
+wait_sim() {
+	local i
+	for ((i = 0; i < ${1:-60} * 10; i++)); do
+		kill -0 "$SIM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$SIM_PID" 2>/dev/null && { echo "txgw-smsc-sim still running after ${1:-60} s: SIGTERM"; kill -TERM "$SIM_PID"; }
+	SIM_RC=0
+	wait "$SIM_PID" || SIM_RC=$?
+}
+
+# sim_check [sim_compare.py options]: the bus seq 1..journal_seq, read by
+# bus-sub.py, against the simulator's summary ($WORK/sim.json).
+sim_check() {
+	local n
+	n=$(journal_seq) || { echo "show info failed"; return 1; }
+	if [ "$n" -gt 0 ]; then
+		subscribe "$n" || { echo "bus-sub.py could not read seq 1..$n"; return 1; }
+	else
+		: >"$WORK/bus.jsonl"
+	fi
+	$PY "$TOP/tests/integration/sim_compare.py" --summary "$WORK/sim.json" \
+		--bus "$WORK/bus.jsonl" "$@"
+}
+
+# sim_case NAME [--esme LINE]... [--need EXPR]... [--repeats-ok] -- SIM-OPTIONS...
+# One named sub-test in its own directory $WORK/NAME with fresh ports: the
+# simulator with SIM-OPTIONS (it must end with every upload acknowledged),
+# txgw bound to it (each LINE added to its esme node), the bus checked
+# against the summary by sim_compare.py (--need: sim_compare.py's, with
+# the daemon's "show stats" as gw.*), txgw stopped cleanly.  Prints
+# "PASS NAME" or "FAIL NAME" with the evidence; failures counted in SIM_FAILS.
+SIM_FAILS=0
+SIM_CASES=0
+sim_case() {
+	local name=$1 base=$WORK t0=$SECONDS ok=1 p
+	local esme=() cmp=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		case $1 in
+		--esme) esme+=("$2"); shift 2 ;;
+		--need) cmp+=(--need "$2"); shift 2 ;;
+		--repeats-ok) cmp+=(--repeats-ok); shift ;;
+		*) echo "sim_case $name: unknown option $1"; return 2 ;;
+		esac
+	done
+	[ "${1:-}" = -- ] && shift
+	SIM_CASES=$((SIM_CASES + 1))
+	WORK=$base/$name
+	mkdir -p "$WORK"
+	new_ports
+	{
+		start_sim --wait-bind 15 --drain 20 "$@" &&
+		write_config "$WORK/reg.txt" "${esme[@]}" &&
+		start_txgw &&
+		wait_sim 60 &&
+		if [ "$SIM_RC" != 0 ]; then
+			echo "txgw-smsc-sim exit $SIM_RC: not every upload acknowledged"; false
+		fi &&
+		stats "show stats" >"$WORK/stats.json" &&
+		sim_check --stats "$WORK/stats.json" "${cmp[@]}" &&
+		stop_txgw
+	} >"$WORK/case.log" 2>&1 || ok=0
+	if [ $ok = 1 ]; then
+		echo "PASS $name ($((SECONDS - t0)) s): $(grep -m1 '^sim_compare: bus' "$WORK/case.log" |
+			sed 's/^sim_compare: bus //; s/; summary.*//'), as the summary says"
+	else
+		SIM_FAILS=$((SIM_FAILS + 1))
+		echo "FAIL $name ($((SECONDS - t0)) s): txgw-smsc-sim $*"
+		sed 's/^/    /' "$WORK/case.log" | tail -40
+		echo "    --- simulator:"; tail -8 "$WORK/sim.log" | sed 's/^/    /'
+		echo "    --- txgw:"; grep -E "ERROR|FATAL|runtime error|Sanitizer" "$WORK/txgw.log" | tail -10 | sed 's/^/    /' || true
+		for p in $(ours "$SIM_PID" "$TXGW_PID"); do kill -9 "$p"; { wait "$p"; } 2>/dev/null || true; done
+		KEEP_WORK=1
+	fi
+	WORK=$base
+	return 0
+}
+
+# sim_done SCRIPT: the last line of a table of sim_case sub-tests; exit 1
+# when one failed (the work directory is then kept).
+sim_done() {
+	echo "$1: $((SIM_CASES - SIM_FAILS)) of $SIM_CASES cases passed"
+	[ "$SIM_FAILS" = 0 ] || { echo "$1: FAIL (work directory kept: $WORK)"; exit 1; }
 }
