@@ -59,6 +59,9 @@ struct txgw_cfg {
 	char *smtp_tls_cert;
 	char *smtp_tls_key;
 	unsigned smtp_max_sessions;
+	unsigned smtp_timeout_cmd;	/* s, waiting for a command (RFC 5321 §4.5.3.2.7) */
+	unsigned smtp_timeout_data;	/* s, between blocks of DATA (§4.5.3.2.5) */
+	unsigned smtp_timeout_final;	/* s, after the final dot (§4.5.3.2.6) */
 	/* bus */
 	char *bus_publish;
 	char *bus_replay;
@@ -76,6 +79,9 @@ struct txgw_cfg {
 #define TXGW_DEFAULT_RECONNECT		5
 #define TXGW_DEFAULT_SMTP_MAX_SIZE	1048576
 #define TXGW_DEFAULT_SMTP_MAX_SESS	100
+#define TXGW_DEFAULT_SMTP_T_CMD		300
+#define TXGW_DEFAULT_SMTP_T_DATA	180
+#define TXGW_DEFAULT_SMTP_T_FINAL	600
 #define TXGW_DEFAULT_BUS_PUBLISH	"tcp://127.0.0.1:5560"
 #define TXGW_DEFAULT_BUS_REPLAY		"tcp://127.0.0.1:5561"
 #define TXGW_DEFAULT_VTY_PORT		4290

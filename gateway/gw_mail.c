@@ -117,6 +117,12 @@ int gw_mail_start(struct gw *g)
 		     g->cfg->smtp_port, strerror(errno));
 		return -EIO;
 	}
+	const struct smtp_timeouts t = {
+		.cmd_ms = g->cfg->smtp_timeout_cmd * 1000,
+		.data_ms = g->cfg->smtp_timeout_data * 1000,
+		.final_ms = g->cfg->smtp_timeout_final * 1000,
+	};
+	smtp_srv_set_timeouts(g->smtp, &t);
 	LOGP(DSMTP, LOGL_NOTICE, "SMTP service for %s on %s:%u%s\n", g->cfg->smtp_domain,
 	     g->cfg->smtp_addr, g->cfg->smtp_port, g->cfg->smtp_tls_cert ? " (STARTTLS)" : "");
 	return 0;

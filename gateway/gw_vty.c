@@ -75,6 +75,9 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	gethostname(host, sizeof(host) - 1);
 	c->smtp_domain = talloc_strdup(c, host);	/* config.md: the host name */
 	c->smtp_max_sessions = TXGW_DEFAULT_SMTP_MAX_SESS;
+	c->smtp_timeout_cmd = TXGW_DEFAULT_SMTP_T_CMD;
+	c->smtp_timeout_data = TXGW_DEFAULT_SMTP_T_DATA;
+	c->smtp_timeout_final = TXGW_DEFAULT_SMTP_T_FINAL;
 	c->bus_publish = talloc_strdup(c, TXGW_DEFAULT_BUS_PUBLISH);
 	c->bus_replay = talloc_strdup(c, TXGW_DEFAULT_BUS_REPLAY);
 	return c;
@@ -433,6 +436,22 @@ DEFUN(cfg_mail_max_sessions, cfg_mail_max_sessions_cmd, "smtp-max-sessions <1-10
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_mail_timeout, cfg_mail_timeout_cmd, "smtp-timeout (command|data|final) <1-86400>",
+      "How long an SMTP session may stay silent (RFC 5321 section 4.5.3.2)\n"
+      "Waiting for a command (default 300)\n"
+      "Between blocks of DATA or BDAT (default 180)\n"
+      "After the final dot, for the gateway's answer (default 600)\n" "Seconds\n")
+{
+	unsigned v = (unsigned)atoi(argv[1]);
+	if (argv[0][0] == 'c')
+		CFG(vty)->smtp_timeout_cmd = v;
+	else if (argv[0][0] == 'd')
+		CFG(vty)->smtp_timeout_data = v;
+	else
+		CFG(vty)->smtp_timeout_final = v;
+	return CMD_SUCCESS;
+}
+
 static int config_write_mail(struct vty *vty)
 {
 	struct txgw_cfg *c = CFG(vty);
@@ -446,6 +465,12 @@ static int config_write_mail(struct vty *vty)
 		vty_out(vty, " smtp-tls certificate %s key %s%s", c->smtp_tls_cert, c->smtp_tls_key,
 			VTY_NEWLINE);
 	vty_out(vty, " smtp-max-sessions %u%s", c->smtp_max_sessions, VTY_NEWLINE);
+	if (c->smtp_timeout_cmd != TXGW_DEFAULT_SMTP_T_CMD)
+		vty_out(vty, " smtp-timeout command %u%s", c->smtp_timeout_cmd, VTY_NEWLINE);
+	if (c->smtp_timeout_data != TXGW_DEFAULT_SMTP_T_DATA)
+		vty_out(vty, " smtp-timeout data %u%s", c->smtp_timeout_data, VTY_NEWLINE);
+	if (c->smtp_timeout_final != TXGW_DEFAULT_SMTP_T_FINAL)
+		vty_out(vty, " smtp-timeout final %u%s", c->smtp_timeout_final, VTY_NEWLINE);
 	return CMD_SUCCESS;
 }
 
@@ -562,6 +587,7 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_element(MAIL_NODE, &cfg_mail_tls_cmd);
 	install_element(MAIL_NODE, &cfg_mail_no_tls_cmd);
 	install_element(MAIL_NODE, &cfg_mail_max_sessions_cmd);
+	install_element(MAIL_NODE, &cfg_mail_timeout_cmd);
 
 	install_element(CONFIG_NODE, &cfg_bus_cmd);
 	install_node(&bus_node, config_write_bus);

@@ -129,6 +129,8 @@ static const char full_cfg[] =
 	" smtp-max-size 4096\n"
 	" smtp-tls certificate /tmp/c.pem key /tmp/k.pem\n"
 	" smtp-max-sessions 7\n"
+	" smtp-timeout command 30\n"
+	" smtp-timeout final 45\n"
 	"bus\n"
 	" publish tcp://127.0.0.1:6000\n"
 	" replay tcp://127.0.0.1:6001\n"
@@ -161,6 +163,9 @@ static void round_trip(void **state)
 	assert_int_equal(a->data_coding_1, ESME_DC1_GSM7);
 	assert_int_equal(txgw_cfg_esme_find(again, "b")->remote_port, 2777);
 	assert_int_equal(again->smtp_max_sessions, 7);
+	assert_int_equal(again->smtp_timeout_cmd, 30);
+	assert_int_equal(again->smtp_timeout_data, TXGW_DEFAULT_SMTP_T_DATA);
+	assert_int_equal(again->smtp_timeout_final, 45);
 	assert_string_equal(again->smtp_tls_key, "/tmp/k.pem");
 
 	/* Swap the reloaded struct in as the live one and write it again. */
