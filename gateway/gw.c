@@ -284,7 +284,9 @@ void gw_stop(struct gw *g)
 		return;
 	g->stopping = true;
 	osmo_timer_del(&g->tick);
-	gw_mail_stop(g);
+	/* the SMTP service stays until the engine has settled, so that a mail
+	 * waiting for its journal sync still gets its 250; new mails get 451
+	 * meanwhile (gw_mail.c) */
 	osmo_timer_setup(&g->stop_timeout, stop_timeout_cb, g);
 	osmo_timer_schedule(&g->stop_timeout, GW_STOP_TIMEOUT_S, 0);
 	g->esmes_up = g->n_esmes;

@@ -254,6 +254,10 @@ int main(int argc, char **argv)
 	     o.config);
 	while (!g->stopped)
 		osmo_select_main(0);
+	/* the last answers (deliver_sm_resp, 250) may still sit in our write
+	 * queues: a few non-blocking turns of the loop let them go out */
+	for (int i = 0; i < 50; i++)
+		osmo_select_main(1);
 	gw_close(g);
 	if (g->exit_code)
 		LOGP(DMAIN, LOGL_ERROR, "stopped after a failure (exit %d)\n", g->exit_code);
