@@ -35,6 +35,7 @@ struct vpool {
 	struct llist_head done;
 	unsigned inflight;		/* submitted, not yet delivered back */
 	unsigned running;		/* taken by a worker, not yet in done */
+	unsigned idle;			/* workers waiting for a task */
 	bool stop;
 	unsigned n;
 	struct worker *w;
@@ -51,8 +52,11 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->stop && llist_empty(&p->todo))
+		while (!p->stop && llist_empty(&p->todo)) {
+			p->idle++;
 			pthread_cond_wait(&p->todo_cv, &p->mu);
+			p->idle--;
+		}
 		if (p->stop)
 			break;
 		struct vtask *t = llist_first_entry(&p->todo, struct vtask, list);
@@ -64,13 +68,17 @@ static void *worker_main(void *arg)
 
 		pthread_mutex_lock(&p->mu);
 		p->running--;
+		/* wake the loop only for the first of a batch: it takes the whole
+		 * done list at once, so later ones ride along (fewer syscalls
+		 * under load) */
+		bool first = llist_empty(&p->done);
 		llist_add_tail(&t->list, &p->done);
 		uint64_t one = 1;
-		if (write(p->efd.fd, &one, sizeof(one)) < 0) {
-			/* the counter cannot overflow in practice; the loop drains
-			 * the done list on any wake-up anyway */
+		if (first && write(p->efd.fd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow in practice */
 		}
-		pthread_cond_broadcast(&p->idle_cv);
+		if (p->running == 0 && llist_empty(&p->todo))
+			pthread_cond_broadcast(&p->idle_cv);	/* vpool_drain() waits for this */
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -170,7 +178,8 @@ void vpool_submit(struct vpool *p, struct vtask *t)
 	}
 	pthread_mutex_lock(&p->mu);
 	llist_add_tail(&t->list, &p->todo);
-	pthread_cond_signal(&p->todo_cv);
+	if (p->idle)		/* a busy worker takes it from the list anyway */
+		pthread_cond_signal(&p->todo_cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
