@@ -184,7 +184,7 @@ int engine_settle(struct engine *e)
 		if (!e->n_inputs || (e->n_inputs == before && !vpool_inflight(e->pool)))
 			break;
 	}
-	return engine_flush(e);
+	return engine_flush_wait(e);
 }
 
 void engine_tick(struct engine *e, int64_t now_ms)
@@ -247,6 +247,8 @@ struct engine *engine_open(void *ctx, const struct engine_cfg *cfg, const struct
 	e->reg = reg;
 	e->ctrs = ctrs;
 	INIT_LLIST_HEAD(&e->pending);
+	INIT_LLIST_HEAD(&e->syncing);
+	e->sync_ofd.fd = -1;
 	INIT_LLIST_HEAD(&e->inputs);
 	osmo_timer_setup(&e->flush_timer, flush_cb, e);
 	copy_cfg(e, cfg);
@@ -298,7 +300,8 @@ void engine_close(struct engine *e)
 	vpool_stop(e->pool);
 	e->pool = NULL;
 	engine_pump(e);
-	engine_flush(e);
+	engine_flush_wait(e);
+	engine_sync_stop(e);
 	if (!journal_failed(e->j) && !e->broken)
 		engine_checkpoint(e);
 	if (e->rit)

@@ -81,9 +81,14 @@ int engine_sms(struct engine *e, const struct sms_in *in, int64_t rx_ms, engine_
 int engine_mail(struct engine *e, const char *mail_from, const struct extract_result *r,
 		const uint8_t *raw, size_t raw_len, int64_t rx_ms, engine_ack_cb cb, void *cb_data);
 
-/* Sync now, then answer and publish everything pending.  Returns 0 or the
- * sync's negative errno. */
+/* Start syncing what is journaled (in the background once
+ * engine_async_sync() was called, else now), then answer and publish it.
+ * Returns 0 or the sync's negative errno. */
 int engine_flush(struct engine *e);
+
+/* Sync in the background (the loop never waits for the disk); the daemon
+ * calls this, tests may not.  Returns 0 or a negative errno. */
+int engine_async_sync(struct engine *e);
 
 /* Wait for every signature check in flight, journal what is ready, sync,
  * answer and publish: nothing is left pending (shutdown, tests). */

@@ -114,21 +114,12 @@ static void publish(struct engine *e, const struct pending *p)
 	}
 }
 
-int engine_flush(struct engine *e)
+/* Answer and publish every input of list, once its sync ended with rc. */
+static void answer(struct engine *e, struct llist_head *list, int rc)
 {
 	struct pending *p, *tmp;
-	int rc;
 
-	osmo_timer_del(&e->flush_timer);
-	if (llist_empty(&e->pending))
-		return 0;
-	rc = journal_sync(e->j);
-	if (rc < 0)
-		LOGP(DJOURNAL, LOGL_ERROR, "journal sync failed: %s; %u inputs get a temporary error\n",
-		     strerror(-rc), e->n_pending);
-	else
-		engine_ctr(e, TXGW_CTR_JOURNAL_SYNCS, 1);
-	llist_for_each_entry_safe(p, tmp, &e->pending, list) {
+	llist_for_each_entry_safe(p, tmp, list, list) {
 		int status = p->err ? p->err : rc;
 		llist_del(&p->list);
 		e->n_pending--;
@@ -138,7 +129,96 @@ int engine_flush(struct engine *e)
 			publish(e, p);
 		talloc_free(p);
 	}
+}
+
+static void sync_done(struct engine *e, struct llist_head *list, int rc)
+{
+	if (rc < 0)
+		LOGP(DJOURNAL, LOGL_ERROR, "journal sync failed: %s; inputs get a temporary error\n",
+		     strerror(-rc));
+	else
+		engine_ctr(e, TXGW_CTR_JOURNAL_SYNCS, 1);
+	answer(e, list, rc);
 	if (rc == 0 && journal_last_entry(e->j) - e->ckpt_entry >= e->cfg.checkpoint_every)
 		engine_retain(e);
+}
+
+/*
+ * Group commit without blocking the loop: the inputs journaled so far move
+ * to the syncing list and a background fdatasync starts; the loop goes on
+ * reading, verifying and journaling while the disk works.  When the sync
+ * ends (sync_fd_cb) they are answered, and the inputs journaled meanwhile
+ * get the next sync.
+ */
+int engine_flush(struct engine *e)
+{
+	int rc;
+
+	osmo_timer_del(&e->flush_timer);
+	if (llist_empty(&e->pending) || !llist_empty(&e->syncing))
+		return 0;
+	if (e->sync_ofd.fd < 0)
+		return engine_flush_wait(e);
+	llist_splice_init(&e->pending, &e->syncing);
+	rc = journal_sync_async(e->j);
+	if (rc == 0)
+		return 0;
+	/* nothing appended (every group failed before its first entry), or an
+	 * error: answer now */
+	LLIST_HEAD(now);
+	llist_splice_init(&e->syncing, &now);
+	sync_done(e, &now, rc == 1 ? 0 : rc);
+	return rc == 1 ? 0 : rc;
+}
+
+int engine_flush_wait(struct engine *e)
+{
+	LLIST_HEAD(all);
+	int rc;
+
+	osmo_timer_del(&e->flush_timer);
+	if (llist_empty(&e->pending) && llist_empty(&e->syncing))
+		return 0;
+	rc = journal_sync(e->j);	/* waits for a background one in flight */
+	/* each splice goes to the front: syncing first, then pending */
+	llist_splice_init(&e->pending, &all);
+	llist_splice_init(&e->syncing, &all);
+	sync_done(e, &all, rc);
 	return rc;
+}
+
+static int sync_fd_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct engine *e = ofd->data;
+	int rc = journal_sync_complete(e->j);
+
+	if (rc == 0 || llist_empty(&e->syncing))
+		return 0;	/* not ours, or already collected by a blocking sync */
+	LLIST_HEAD(done);
+	llist_splice_init(&e->syncing, &done);
+	sync_done(e, &done, rc < 0 ? rc : 0);
+	if (!llist_empty(&e->pending))
+		engine_flush(e);
+	return 0;
+}
+
+int engine_sync_start(struct engine *e)
+{
+	int fd = journal_sync_fd(e->j);
+	if (fd < 0)
+		return fd;
+	osmo_fd_setup(&e->sync_ofd, fd, OSMO_FD_READ, sync_fd_cb, e, 0);
+	return osmo_fd_register(&e->sync_ofd);
+}
+
+void engine_sync_stop(struct engine *e)
+{
+	if (e->sync_ofd.fd >= 0)
+		osmo_fd_unregister(&e->sync_ofd);
+	e->sync_ofd.fd = -1;
+}
+
+int engine_async_sync(struct engine *e)
+{
+	return e->sync_ofd.fd >= 0 ? 0 : engine_sync_start(e);
 }

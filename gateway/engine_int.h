@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <osmocom/core/linuxlist.h>
+#include <osmocom/core/select.h>
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/timer.h>
 
@@ -54,6 +55,8 @@ struct engine {
 	struct bus *bus;
 	struct rate_ctr_group *ctrs;
 	struct llist_head pending;	/* inputs journaled, waiting for the sync */
+	struct llist_head syncing;	/* inputs covered by the background sync in flight */
+	struct osmo_fd sync_ofd;	/* the journal's sync-done eventfd; fd -1: syncs block */
 	unsigned n_pending;
 	struct llist_head inputs;	/* inputs arrived, not yet journaled, in order */
 	unsigned n_inputs;
@@ -104,6 +107,10 @@ void group_append(struct group *g, uint8_t type, const void *buf, size_t len, ui
 uint64_t group_next_seq(const struct group *g);
 void group_msg(struct group *g, const char *topic, const char *json, size_t len);
 void group_commit(struct group *g);
+
+int engine_flush_wait(struct engine *e);
+int engine_sync_start(struct engine *e);
+void engine_sync_stop(struct engine *e);
 
 /* engine_recover.c */
 int engine_recover(struct engine *e, char *err, size_t cap);

@@ -212,6 +212,8 @@ static int open_engine(struct gw *g)
 		LOGP(DJOURNAL, LOGL_ERROR, "%s\n", err);
 		return -EIO;
 	}
+	if (engine_async_sync(g->engine) < 0)
+		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
 	g->bus = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine);
 	if (!g->bus) {
 		LOGP(DBUS, LOGL_ERROR, "cannot bind the bus to %s / %s: %s\n", g->cfg->bus_publish,
