@@ -36,8 +36,29 @@ struct partial {
 	struct slot slot[];		/* key.total slots, slot[seq - 1] */
 };
 
+/*
+ * A message completed within the last concat-timeout: its key and a hash
+ * of each part.  An SMSC re-sends a part whose answer it did not get (the
+ * gateway may have stopped right after journaling it): that part must be
+ * a duplicate, not the start of a new partial message, which a later
+ * message reusing the reference (8 bits wrap quickly) would then complete
+ * with the old part.  A part with the same key and seq but other bytes is
+ * a new message reusing the reference, and goes on as usual.
+ */
+struct recent {
+	struct hlist_node hnode;	/* in concat.rbucket[hash & mask] */
+	struct llist_head lnode;	/* in concat.rage, oldest first */
+	uint64_t hash;
+	uint64_t done_ms;
+	struct concat_key key;
+	uint64_t part[];		/* key.total part hashes, part[seq - 1] */
+};
+
 struct concat {
 	struct concat_cfg cfg;
+	struct hlist_head *rbucket;	/* recently completed messages */
+	struct llist_head rage;
+	size_t n_recent;
 	uint64_t timeout_ms;
 	concat_drop_cb cb;
 	void *cb_data;
@@ -139,7 +160,8 @@ struct concat *concat_new(void *ctx, const struct concat_cfg *cfg, concat_drop_c
 	while (nb < cfg->max_partial && nb < BUCKETS_MAX)
 		nb <<= 1;
 	c->bucket = talloc_zero_array(c, struct hlist_head, nb);
-	if (!c->bucket) {
+	c->rbucket = talloc_zero_array(c, struct hlist_head, nb);
+	if (!c->bucket || !c->rbucket) {
 		talloc_free(c);
 		return NULL;
 	}
@@ -149,6 +171,7 @@ struct concat *concat_new(void *ctx, const struct concat_cfg *cfg, concat_drop_c
 	c->cb = cb;
 	c->cb_data = cb_data;
 	INIT_LLIST_HEAD(&c->age);
+	INIT_LLIST_HEAD(&c->rage);
 	return c;
 }
 
@@ -220,11 +243,75 @@ static void drop(struct concat *c, struct partial *m, enum concat_drop_reason wh
 	partial_free(c, m);
 }
 
+static uint64_t part_hash(uint8_t coding, const uint8_t *data, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ coding ^ ((uint64_t)len << 8);	/* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ data[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void recent_free(struct concat *c, struct recent *r)
+{
+	hlist_del(&r->hnode);
+	llist_del(&r->lnode);
+	c->n_recent--;
+	talloc_free(r);
+}
+
+static void recent_expire(struct concat *c, uint64_t now_ms)
+{
+	while (!llist_empty(&c->rage)) {
+		struct recent *r = llist_first_entry(&c->rage, struct recent, lnode);
+		if (now_ms < r->done_ms || now_ms - r->done_ms < c->timeout_ms)
+			break;
+		recent_free(c, r);
+	}
+}
+
+static struct recent *recent_lookup(const struct concat *c, const struct concat_key *k, uint64_t h)
+{
+	struct recent *r;
+
+	hlist_for_each_entry(r, &c->rbucket[h & c->mask], hnode) {
+		if (r->hash == h && key_eq(&r->key, k))
+			return r;
+	}
+	return NULL;
+}
+
+/* Remember m, completed by p, as recent (best effort: no memory, no memory of it). */
+static void recent_add(struct concat *c, const struct partial *m, const struct concat_part *p,
+		       uint64_t now_ms)
+{
+	struct recent *r, *old = recent_lookup(c, &m->key, m->hash);
+
+	if (old)
+		recent_free(c, old);
+	if (c->n_recent >= c->cfg.max_partial)
+		recent_free(c, llist_first_entry(&c->rage, struct recent, lnode));
+	r = talloc_size(c, sizeof(*r) + m->key.total * sizeof(r->part[0]));
+	if (!r)
+		return;
+	r->hash = m->hash;
+	r->done_ms = now_ms;
+	r->key = m->key;
+	for (unsigned i = 0; i < m->key.total; i++) {
+		const struct slot *s = &m->slot[i];
+		r->part[i] = i + 1 == p->seq ? part_hash(p->coding, p->data, p->len) :
+			     part_hash(s->coding, s->data, s->len);
+	}
+	hlist_add_head(&r->hnode, &c->rbucket[r->hash & c->mask]);
+	llist_add_tail(&r->lnode, &c->rage);
+	c->n_recent++;
+}
+
 unsigned concat_expire(struct concat *c, uint64_t now_ms)
 {
 	struct partial *m;
 	unsigned n = 0;
 
+	recent_expire(c, now_ms);
 	while (!llist_empty(&c->age)) {
 		m = llist_first_entry(&c->age, struct partial, lnode);
 		if (now_ms < m->first_ms || now_ms - m->first_ms < c->timeout_ms)
@@ -371,6 +458,13 @@ int concat_add(struct concat *c, const struct concat_key *key, const struct conc
 	if (rc)
 		return rc;
 	h = key_hash(c, key);
+	struct recent *r = recent_lookup(c, key, h);
+	if (r && r->part[p->seq - 1] == part_hash(p->coding, p->data, p->len)) {
+		/* a part of a message completed a moment ago, sent again */
+		c->st.parts++;
+		c->st.duplicates++;
+		return CONCAT_DUPLICATE;
+	}
 	m = lookup(c, key, h);
 	if (m && m->slot[p->seq - 1].held)
 		return duplicate(c, &m->slot[p->seq - 1], p);
@@ -381,6 +475,7 @@ int concat_add(struct concat *c, const struct concat_key *key, const struct conc
 			return -ENOMEM;
 		c->st.parts++;
 		c->st.completed++;
+		recent_add(c, m, p, now_ms);
 		partial_free(c, m);
 		return CONCAT_COMPLETE;
 	}

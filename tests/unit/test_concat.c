@@ -118,6 +118,9 @@ static void test_all_orders(void **state)
 	for (;;) {
 		struct concat_msg *m = NULL;
 
+		/* one reference per order: the same message again within the
+		 * timeout would be a duplicate (see test_duplicates_conflicts) */
+		k = key("1", CONCAT_REF16, (uint16_t)(0xBEEF + count), 5);
 		for (unsigned i = 0; i < 5; i++) {
 			int rc = add(c, &k, (uint8_t)(perm[i] + 1), piece[perm[i]], perm[i], 0, &m);
 			assert_int_equal(rc, i == 4 ? CONCAT_COMPLETE : CONCAT_STORED);
@@ -200,9 +203,19 @@ static void test_duplicates_conflicts(void **state)
 	assert_int_equal(m->cookies[0], 1);	/* the first copy was kept */
 	talloc_free(m);
 	assert_int_equal(st->parts, 5);
-	/* A late repeat after completion starts a new partial message. */
-	assert_int_equal(add(c, &k, 2, "!", 6, 4, &m), CONCAT_STORED);
-	assert_int_equal(st->partial_now, 1);
+	/* A late repeat of a part after completion (an SMSC re-sending what it
+	 * got no answer for) is a duplicate, not a new partial message ... */
+	assert_int_equal(add(c, &k, 2, "!", 6, 4, &m), CONCAT_DUPLICATE);
+	assert_int_equal(add(c, &k, 1, "first", 7, 4, &m), CONCAT_DUPLICATE);
+	assert_int_equal(st->partial_now, 0);
+	/* ... while other bytes under the same key are a new message reusing
+	 * the reference */
+	assert_int_equal(add(c, &k, 2, "?", 8, 4, &m), CONCAT_STORED);
+	assert_int_equal(add(c, &k, 1, "second", 9, 4, &m), CONCAT_COMPLETE);
+	assert_memory_equal(m->data, "second?", 7);
+	talloc_free(m);
+	/* after the timeout the memory of a completed message is gone */
+	assert_int_equal(add(c, &k, 2, "?", 10, 4 + 601000, &m), CONCAT_STORED);
 	concat_free(c);
 }
 
@@ -603,6 +616,11 @@ struct rpart {				/* a model partial message */
 struct model {
 	struct rpart p[R_MSGS * 2];	/* oldest first */
 	unsigned n;
+	/* messages completed within the timeout, oldest first: a part of one
+	 * sent again is a duplicate (messages with one key have one content) */
+	int rmsg[R_MSGS * 4];
+	uint64_t rdone[R_MSGS * 4];
+	unsigned rn;
 	size_t bytes;
 	uint64_t completed, dropped, dup;
 	uint64_t drop_sum;		/* sum of the dropped cookies */
@@ -620,6 +638,13 @@ static void model_drop(struct model *md, unsigned i)
 }
 
 /* The model's add: same rules as concat.h, written the slow, plain way. */
+static void model_recent_del(struct model *md, unsigned i)
+{
+	memmove(&md->rmsg[i], &md->rmsg[i + 1], (md->rn - i - 1) * sizeof(md->rmsg[0]));
+	memmove(&md->rdone[i], &md->rdone[i + 1], (md->rn - i - 1) * sizeof(md->rdone[0]));
+	md->rn--;
+}
+
 static int model_add(struct model *md, const struct rmsg *msgs, int mi, unsigned seq,
 		     uint64_t cookie, uint64_t now, size_t max_n, size_t max_b, uint64_t tmo)
 {
@@ -628,6 +653,13 @@ static int model_add(struct model *md, const struct rmsg *msgs, int mi, unsigned
 
 	while (md->n && now - md->p[0].first >= tmo)
 		model_drop(md, 0);
+	while (md->rn && now - md->rdone[0] >= tmo)
+		model_recent_del(md, 0);
+	for (i = 0; i < md->rn; i++)
+		if (md->rmsg[i] == mi) {
+			md->dup++;
+			return CONCAT_DUPLICATE;
+		}
 	for (i = 0; i < md->n && md->p[i].msg != mi; i++)
 		;
 	if (i < md->n && md->p[i].held[seq - 1]) {
@@ -639,6 +671,10 @@ static int model_add(struct model *md, const struct rmsg *msgs, int mi, unsigned
 		md->completed++;
 		memmove(&md->p[i], &md->p[i + 1], (md->n - i - 1) * sizeof(md->p[0]));
 		md->n--;
+		if (md->rn >= max_n)
+			model_recent_del(md, 0);
+		md->rmsg[md->rn] = mi;
+		md->rdone[md->rn++] = now;
 		return CONCAT_COMPLETE;
 	}
 	while (md->bytes + g->len[seq - 1] > max_b || (i == md->n && md->n >= max_n)) {
