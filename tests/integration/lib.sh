@@ -3,6 +3,7 @@
 # Everything listens on 127.0.0.1 only; every wait is bounded.
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PY=/usr/bin/python3
+. "$TOP/tests/tools/lib.sh"
 TXGW=${TXGW:-$TOP/gateway/txgw}
 
 free_port() {
@@ -194,14 +195,8 @@ wait_smtp() {
 
 # make_test_ca: a test CA ($WORK/ca.pem) and a server certificate for
 # localhost and 127.0.0.1 signed by it; sets SMTP_TLS_CERT/SMTP_TLS_KEY.
-make_test_ca() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=txgw test CA" \
-		-keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-		-keyout "$WORK/srv.key" -out "$WORK/srv.csr" 2>/dev/null
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$WORK/srv.ext"
-	openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
-		-CAcreateserial -days 2 -extfile "$WORK/srv.ext" -out "$WORK/srv.pem" 2>/dev/null
+make_test_ca_work() {
+	make_test_ca "$WORK"
 	SMTP_TLS_CERT=$WORK/srv.pem
 	SMTP_TLS_KEY=$WORK/srv.key
 }

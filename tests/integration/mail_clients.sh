@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 KEY=$TOP/tests/vectors/keys/00112233aabbccdd-1.key
 it_setup
-make_test_ca
+make_test_ca_work
 NO_ESME=1 WITH_MAIL=1 write_config
 start_txgw
 wait_smtp

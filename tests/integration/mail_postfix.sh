@@ -40,7 +40,7 @@ for t in postfix postconf postqueue /usr/sbin/sendmail; do
 	command -v "$t" >/dev/null || fail "Postfix is not installed ($t missing; Debian package postfix)"
 done
 
-make_test_ca
+make_test_ca_work
 NO_ESME=1 WITH_MAIL=1 write_config
 start_txgw
 wait_smtp

@@ -7,14 +7,8 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TXGW_BUILD:-$TOP}
 N=${BUS_TEST_N:-3000}
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	[ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$TOP/tests/tools/lib.sh"
+tools_tmp
 
 "$BUILD/tests/tools/bus_pub" --ready "$tmp/ready" -n "$N" --skip 7 --rate 3 --seconds 60 \
 	2>"$tmp/pub.log" &

@@ -18,6 +18,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TXGW_BUILD:-$TOP}
 SIM="$BUILD/contrib/txgw-mail-sim"
+. "$TOP/tests/tools/lib.sh"	# make_test_ca
 SEED=${TXGW_SEED:-$(date +%s)}
 echo "mailsim.sh: seed $SEED (set TXGW_SEED to repeat)"
 tmp=$(mktemp -d)
@@ -225,13 +226,7 @@ fi
 if [ ! -x "$BUILD/tests/tools/smtp_srv" ]; then
 	echo "SKIP  smtp_srv not built"
 else
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=txgw test CA" \
-		-keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-		-keyout "$tmp/srv.key" -out "$tmp/srv.csr" 2>/dev/null
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$tmp/ext"
-	openssl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
-		-days 2 -extfile "$tmp/ext" -out "$tmp/srv.pem" 2>/dev/null
+	make_test_ca "$tmp"
 	mkdir "$tmp/srv"
 	"$BUILD/tests/tools/smtp_srv" --out "$tmp/srv" --ready "$tmp/srv.port" --port 0 \
 		--domain txlog.example --tls-cert "$tmp/srv.pem" --tls-key "$tmp/srv.key" \

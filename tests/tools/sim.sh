@@ -11,14 +11,8 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TXGW_BUILD:-$TOP}
 SIM=$BUILD/smpp/txgw-smsc-sim
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	[ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$TOP/tests/tools/lib.sh"
+tools_tmp
 
 cat >"$tmp/esme.py" <<'PY'
 # A minimal ESME: bind_transceiver, ack deliver_sm, reconnect after drops.

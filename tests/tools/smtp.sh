@@ -10,23 +10,11 @@ BUILD=${TXGW_BUILD:-$TOP}
 MAX_SIZE=100000
 MAX_SESSIONS=5
 CMD_TIMEOUT=2000
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	[ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$TOP/tests/tools/lib.sh"
+tools_tmp
 
 # the test CA and the server's certificate
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=txgw test CA" \
-	-keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-	-keyout "$tmp/srv.key" -out "$tmp/srv.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$tmp/ext"
-openssl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
-	-days 2 -extfile "$tmp/ext" -out "$tmp/srv.pem" 2>/dev/null
+make_test_ca "$tmp"
 
 mkdir "$tmp/out"
 "$BUILD/tests/tools/smtp_srv" --out "$tmp/out" --ready "$tmp/ready" --port 0 \
