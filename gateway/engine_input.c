@@ -81,7 +81,8 @@ static int dispatch(struct input *in)
 		struct extract_item *it = &in->r->item[i];
 		if (it->kind != EXTRACT_FRAME)
 			continue;
-		struct frame_task *ft = talloc_zero(in, struct frame_task);
+		/* not zeroed: t is set below, r by judge_check(), entry copied */
+		struct frame_task *ft = talloc(in, struct frame_task);
 		if (!ft) {
 			in->dispatching = false;
 			return -ENOMEM;

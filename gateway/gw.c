@@ -32,7 +32,7 @@
 #define GW_TICK_MS		1000
 #define GW_STOP_TIMEOUT_S	5
 
-static int64_t now_ms(void)
+int64_t gw_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -89,7 +89,7 @@ static int on_sms(void *data, const struct sms_in *in, struct esme_ack *ack)
 	struct gw *g = data;
 	if (g->stopping)
 		return -EAGAIN;
-	return engine_sms(g->engine, in, now_ms(), on_engine_ack, ack);
+	return engine_sms(g->engine, in, gw_now_ms(), on_engine_ack, ack);
 }
 
 static const struct esme_ops esme_ops = { .sms = on_sms };
@@ -179,7 +179,7 @@ static void tick_cb(void *data)
 	struct gw *g = data;
 	struct engine_info ei;
 
-	engine_tick(g->engine, now_ms());
+	engine_tick(g->engine, gw_now_ms());
 	sync_bus_counters(g);
 	engine_get_info(g->engine, &ei);
 	if (ei.failed && !g->stopping) {

@@ -46,6 +46,9 @@ int gw_start(struct gw *g);
 long gw_reload_registry(struct gw *g, char *msg, size_t cap);
 /* Unbind, finish what is in flight, sync; g->stopped becomes true. */
 void gw_stop(struct gw *g);
+/* The wall clock in Unix milliseconds: the "rx" of what arrives now. */
+int64_t gw_now_ms(void);
+
 /* gw_mail.c: the SMTP service, when the configuration has smtp-listen */
 int gw_mail_start(struct gw *g);
 void gw_mail_stop(struct gw *g);

@@ -62,13 +62,6 @@ static void on_mail_journaled(void *data, int status)
 		smtp_deliver_done(d, 451, "4.3.0", "cannot store the mail now, try again later");
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void on_mail(void *data, const char *mail_from, const char *const *rcpts, unsigned n_rcpts,
 		    const uint8_t *msg, size_t len, struct smtp_deliver *d)
 {
@@ -93,7 +86,7 @@ static void on_mail(void *data, const char *mail_from, const char *const *rcpts,
 		refuse(g, d, 554, "5.6.0", why);
 	} else if (rc < 0) {
 		refuse(g, d, 451, "4.3.0", "cannot process the mail now, try again later");
-	} else if ((rc = engine_mail(g->engine, mail_from, r, msg, len, now_ms(), on_mail_journaled, d)) < 0) {
+	} else if ((rc = engine_mail(g->engine, mail_from, r, msg, len, gw_now_ms(), on_mail_journaled, d)) < 0) {
 		LOGP(DSMTP, LOGL_ERROR, "mail from <%s> not taken: %s\n", mail_from, strerror(-rc));
 		refuse(g, d, 451, "4.3.0", "cannot store the mail now, try again later");
 	} else {

@@ -24,8 +24,12 @@ int judge_check(const struct registry *reg, struct verifier *v, const uint8_t *b
 	const struct reg_entry *e;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
+	/* reset what is read back: f is filled by the decoder (its header
+	 * whenever has_device), out by txl_outcome_init() and its adds; the
+	 * rest of the 11 KB result need not be cleared per frame */
 	r->entry = copy;
+	r->decoded = r->has_device = r->passed = false;
+	r->why[0] = '\0';
 	txl_outcome_init(&r->out);
 	SHA256(buf, len, r->digest);
 
