@@ -54,6 +54,29 @@ uint32_t fleet_rand(struct fleet *fl, uint32_t n)
 	return n ? (uint32_t)(fleet_next64(&fl->rng) % n) : 0;
 }
 
+enum fleet_anomaly fleet_pick_anomaly(struct fleet *fl, const double rate[FA_COUNT])
+{
+	double u = (double)(fleet_next64(&fl->pick_rng) % 1000000) / 1e6, acc = 0;
+
+	for (unsigned a = FA_NONE + 1; a < FA_COUNT; a++) {
+		acc += rate[a];
+		if (u < acc)
+			return (enum fleet_anomaly)a;
+	}
+	for (unsigned a = FA_NONE + 1; a < FA_COUNT; a++)
+		if (fl->owed[a]) {
+			fl->owed[a]--;
+			return (enum fleet_anomaly)a;
+		}
+	return FA_NONE;
+}
+
+void fleet_owe(struct fleet *fl, enum fleet_anomaly a)
+{
+	if (a > FA_NONE && a < FA_COUNT)
+		fl->owed[a]++;
+}
+
 static struct fleet *fleet_alloc(void *ctx, unsigned n, uint64_t seed)
 {
 	struct fleet *fl = talloc_zero(ctx, struct fleet);
@@ -65,6 +88,7 @@ static struct fleet *fleet_alloc(void *ctx, unsigned n, uint64_t seed)
 		return NULL;
 	}
 	fl->rng = seed;
+	fl->pick_rng = seed ^ 0x616e6f6d616c79ULL;	/* "anomaly" */
 	fl->max_records = 3;
 	return fl;
 }

@@ -88,6 +88,8 @@ struct fleet {
 	unsigned n_active, n_revoked, n_phantom;
 	struct fleet_dev *dev;
 	uint64_t rng;
+	uint64_t pick_rng;		/* fleet_pick_anomaly()'s own stream */
+	uint32_t owed[FA_COUNT];	/* anomalies picked that did not apply yet */
 	unsigned max_records;		/* records per upload: 1..max_records */
 };
 
@@ -170,6 +172,18 @@ static inline unsigned fleet_count(const struct fleet *fl)
  */
 int fleet_upload(struct fleet *fl, unsigned dev, enum fleet_anomaly a, uint32_t now,
 		 struct fleet_upload *up);
+
+/* The anomaly of the next upload, from rate[] (fractions of uploads,
+ * FA_NONE's unused).  The picks come from a stream of their own, one per
+ * call, so which anomalies a run makes depends on the seed alone and not
+ * on timing (which device happened to be idle).  An honest pick pays
+ * back an owed anomaly first: see fleet_owe(). */
+enum fleet_anomaly fleet_pick_anomaly(struct fleet *fl, const double rate[FA_COUNT]);
+
+/* Anomaly a could not be made on the device at hand (fleet_upload() said
+ * -EAGAIN): make it at a later honest pick instead, so a run makes the
+ * anomalies its rates ask for. */
+void fleet_owe(struct fleet *fl, enum fleet_anomaly a);
 
 /* A uniform random number below n (n >= 1) from the fleet's generator. */
 uint32_t fleet_rand(struct fleet *fl, uint32_t n);

@@ -146,18 +146,6 @@ int fleet_cli_setup(void *ctx, const struct fleet_cli *c, const char *prog, stru
 	return 0;
 }
 
-enum fleet_anomaly fleet_cli_pick_anomaly(struct fleet *fl, const struct fleet_cli *c)
-{
-	double u = (double)fleet_rand(fl, 1000000) / 1e6, acc = 0;
-
-	for (unsigned a = FA_NONE + 1; a < FA_COUNT; a++) {
-		acc += c->anomaly[a];
-		if (u < acc)
-			return (enum fleet_anomaly)a;
-	}
-	return FA_NONE;
-}
-
 int fleet_cli_idle_device(struct fleet *fl, unsigned *next)
 {
 	unsigned n = fl->n_active;

@@ -69,9 +69,6 @@ void fleet_cli_check(const struct fleet_cli *c, const char *prog);
  */
 int fleet_cli_setup(void *ctx, const struct fleet_cli *c, const char *prog, struct fleet **out);
 
-/* An anomaly drawn by the rates, or FA_NONE. */
-enum fleet_anomaly fleet_cli_pick_anomaly(struct fleet *fl, const struct fleet_cli *c);
-
 /* An active device that is not busy, or -1: a few random draws, then a
  * walk on from *next (the caller's, starting at 0). */
 int fleet_cli_idle_device(struct fleet *fl, unsigned *next);

@@ -141,7 +141,10 @@ FLEET_CLI_HELP
 "                      person's mail with no frame: reject not_txlog).  msisdn\n"
 "                      is ignored: mail has no MSISDN check.  In a multi mail\n"
 "                      only the first upload may be text, unknown_device or\n"
-"                      revoked (these make a mail of their own)\n"
+"                      revoked (these make a mail of their own).  Which\n"
+"                      anomalies are made depends on --seed alone; one that\n"
+"                      does not fit the upload at hand is put off to a later\n"
+"                      one (anomalies_skipped)\n"
 "\n"
 "Output:\n"
 "  --summary FILE      the JSON summary: per device the records, alerts and\n"
@@ -302,8 +305,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 
 /* ---- making mails ---- */
 
-/* Upload u of dev with anomaly a; an anomaly that does not apply gives
- * an honest upload instead (counted). */
+/* Upload u of dev with anomaly a; an anomaly that does not apply to dev
+ * gives an honest upload now and is owed to a later one (counted). */
 static int one_upload(struct sim *s, unsigned dev, enum fleet_anomaly a, struct fleet_upload *u)
 {
 	uint32_t now = (uint32_t)time(NULL);
@@ -311,6 +314,7 @@ static int one_upload(struct sim *s, unsigned dev, enum fleet_anomaly a, struct 
 
 	if (rc == -EAGAIN) {
 		s->anomaly_skipped++;
+		fleet_owe(s->fl, a);
 		rc = fleet_upload(s->fl, dev, FA_NONE, now, u);
 	}
 	if (rc < 0)
@@ -323,7 +327,7 @@ static int one_upload(struct sim *s, unsigned dev, enum fleet_anomaly a, struct 
 static int make_uploads(struct sim *s, unsigned dev, enum mail_shape *shape)
 {
 	unsigned n = 1, k;
-	int rc = one_upload(s, dev, fleet_cli_pick_anomaly(s->fl, &s->o.fleet), &s->fu[0]);
+	int rc = one_upload(s, dev, fleet_pick_anomaly(s->fl, s->o.fleet.anomaly), &s->fu[0]);
 
 	if (rc < 0)
 		return rc;
@@ -335,9 +339,10 @@ static int make_uploads(struct sim *s, unsigned dev, enum mail_shape *shape)
 	}
 	k = 2 + fleet_rand(s->fl, s->o.per_mail - 1);
 	for (; n < k; n++) {
-		enum fleet_anomaly a = fleet_cli_pick_anomaly(s->fl, &s->o.fleet);
+		enum fleet_anomaly a = fleet_pick_anomaly(s->fl, s->o.fleet.anomaly);
 		if (a == FA_TEXT || a == FA_UNKNOWN_DEVICE || a == FA_REVOKED) {
 			s->anomaly_skipped++;
+			fleet_owe(s->fl, a);
 			a = FA_NONE;
 		}
 		rc = one_upload(s, dev, a, &s->fu[n]);

@@ -361,10 +361,45 @@ static void test_names(void **state)
 	assert_string_equal(fleet_anomaly_name(FA_MSISDN), "msisdn");
 }
 
+/* The anomaly picks depend on the seed alone: draws from the fleet's
+ * other generator (timing-dependent in the simulators) do not move them,
+ * and an owed anomaly comes back at the next honest pick. */
+static void test_pick_anomaly(void **state)
+{
+	double rate[FA_COUNT] = { [FA_REPLAY] = 0.25, [FA_TEXT] = 0.1 };
+	enum fleet_anomaly seq[200];
+	struct fleet *a, *b;
+	unsigned made[FA_COUNT] = { 0 };
+
+	assert_int_equal(fleet_generate(NULL, 1, 0, 0, FLEET_ED25519, 7, &a), 0);
+	assert_int_equal(fleet_generate(NULL, 1, 0, 0, FLEET_ED25519, 7, &b), 0);
+	for (unsigned i = 0; i < 200; i++) {
+		seq[i] = fleet_pick_anomaly(a, rate);
+		made[seq[i]]++;
+		for (unsigned k = 0; k < i % 5; k++)
+			fleet_rand(b, 1000);
+		assert_int_equal(fleet_pick_anomaly(b, rate), seq[i]);
+	}
+	assert_in_range(made[FA_REPLAY], 30, 70);
+	assert_in_range(made[FA_TEXT], 8, 32);
+	assert_int_equal(made[FA_BAD_SIGNATURE], 0);
+
+	/* owed: the next honest pick pays it back, and only once */
+	fleet_owe(a, FA_COUNTER_GAP);
+	fleet_owe(a, FA_NONE);
+	unsigned got = 0;
+	for (unsigned i = 0; i < 50; i++)
+		got += fleet_pick_anomaly(a, rate) == FA_COUNTER_GAP;
+	assert_int_equal(got, 1);
+	fleet_free(a);
+	fleet_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_pick_anomaly),
 		cmocka_unit_test_setup_teardown(test_registry_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_honest_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_anomaly, setup, teardown),
