@@ -9,7 +9,6 @@
 
 #include <talloc.h>
 
-#include "bus_msg.h"
 #include "json.h"
 #include "mail_book.h"
 #include "outcome.h"
@@ -68,19 +67,9 @@ int mail_book_upload(struct mail_book *b, const struct fleet_upload *u, size_t m
 	if (grow(b->ctx, (void **)&b->up, &b->cap_up, b->n_up, sizeof(*b->up)) < 0)
 		return -ENOMEM;
 	e = &b->up[b->n_up];
-	memset(e, 0, sizeof(*e));
-	e->ev = talloc_memdup(b->ctx, u->ev, u->n_ev * sizeof(u->ev[0]) + 1);
-	if (!e->ev)
+	if (fleet_book(b->ctx, &e->k, u) < 0)
 		return -ENOMEM;
-	e->n_ev = u->n_ev;
-	e->device_id = u->device_id;
-	e->upload_seq = u->upload_seq;
-	e->dev = u->dev;
 	e->mail = mail;
-	e->anomaly = (uint8_t)u->anomaly;
-	e->has_device = u->has_device;
-	e->text = u->text;
-	memcpy(e->digest, u->digest, sizeof(e->digest));
 	b->n_up++;
 	return 0;
 }
@@ -107,65 +96,16 @@ static enum mail_book_state up_state(const struct mail_book *b, const struct boo
 
 /* ---- events in bus.md's terms ---- */
 
-static void write_detail(struct jw *w, const struct fleet_ev *e)
-{
-	jw_key(w, "detail");
-	jw_obj_open(w);
-	if (e->kind == TXL_AL_COUNTER_GAP || e->kind == TXL_AL_BALANCE_MISMATCH) {
-		jw_kint(w, "expected", e->expected);
-		jw_kint(w, "got", e->got);
-	} else if (e->kind == TXL_AL_REPLAY) {
-		jw_kint(w, "last_upload", e->expected);
-		jw_kint(w, "got", e->got);
-	}
-	jw_obj_close(w);
-}
-
-static void write_event(struct out *o, const struct book_up *u, const struct fleet_ev *e)
-{
-	struct jw *w = &o->w;
-	char cur[8];
-
-	jw_obj_open(w);
-	if (e->type == TXL_EV_RECORD) {
-		bus_currency_str(cur, sizeof(cur), FLEET_CURRENCY);
-		jw_kuint(w, "counter", e->counter);
-		jw_kstr(w, "type", bus_type_name(e->rec_type));
-		jw_kstr(w, "currency", cur);
-		jw_kuint(w, "amount", e->amount);
-		jw_kuint(w, "balance", e->balance);
-	} else if (e->type == TXL_EV_ALERT) {
-		jw_kstr(w, "kind", txl_alert_name((enum txl_alert)e->kind));
-		if (e->has_counter)
-			jw_kuint(w, "counter", e->counter);
-		write_detail(w, e);
-	} else {
-		jw_kstr(w, "reason", txl_reject_name((enum txl_reject)e->kind));
-	}
-	if (u->text) {
-		jw_kstr(w, "src", o->b->mail[u->mail].from);
-	} else {
-		jw_kuint(w, "upload", u->upload_seq);
-		jw_khex(w, "frame", u->digest, sizeof(u->digest));
-	}
-	jw_obj_close(w);
-}
-
 /* "records", "alerts", "rejects": the events of the uploads list[0..n-1]. */
 static void write_all_events(struct out *o, const size_t *list, size_t n)
 {
-	static const char *const names[] = {
-		[TXL_EV_RECORD] = "records", [TXL_EV_ALERT] = "alerts", [TXL_EV_REJECT] = "rejects",
-	};
-
 	for (unsigned type = TXL_EV_RECORD; type <= TXL_EV_REJECT; type++) {
-		jw_key(&o->w, names[type]);
+		jw_key(&o->w, fleet_ev_list_name((enum txl_ev_type)type));
 		jw_arr_open(&o->w);
 		for (size_t k = 0; k < n; k++) {
 			const struct book_up *u = &o->b->up[list[k]];
-			for (unsigned e = 0; e < u->n_ev; e++)
-				if (u->ev[e].type == type)
-					write_event(o, u, &u->ev[e]);
+			fleet_booked_events(&o->w, &u->k, (enum txl_ev_type)type, o->b->mail[u->mail].from,
+					    NULL);
 		}
 		jw_arr_close(&o->w);
 	}
@@ -177,7 +117,7 @@ static int by_device(const void *pa, const void *pb, void *arg)
 {
 	const struct mail_book *b = arg;
 	size_t x = *(const size_t *)pa, y = *(const size_t *)pb;
-	uint64_t dx = b->up[x].device_id, dy = b->up[y].device_id;
+	uint64_t dx = b->up[x].k.device_id, dy = b->up[y].k.device_id;
 
 	if (dx != dy)
 		return dx < dy ? -1 : 1;
@@ -199,10 +139,10 @@ static void write_device(struct out *o, const size_t *list, size_t n, size_t *ac
 			acc[m++] = list[k];
 		uncertain |= st == MAIL_FAILED;
 	}
-	snprintf(id, sizeof(id), "%016" PRIx64, u0->device_id);
+	snprintf(id, sizeof(id), "%016" PRIx64, u0->k.device_id);
 	jw_key(&o->w, id);
 	jw_obj_open(&o->w);
-	jw_kstr(&o->w, "msisdn", o->i->fl->dev[u0->dev].msisdn);
+	jw_kstr(&o->w, "msisdn", o->i->fl->dev[u0->k.dev].msisdn);
 	jw_kstr(&o->w, "src", o->b->mail[u0->mail].from);
 	if (uncertain)
 		jw_kbool(&o->w, "uncertain", true);
@@ -222,13 +162,13 @@ static int write_devices(struct out *o)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < b->n_up; i++)
-		if (b->up[i].has_device && up_state(b, &b->up[i]) != MAIL_PENDING)
+		if (b->up[i].k.has_device && up_state(b, &b->up[i]) != MAIL_PENDING)
 			idx[n++] = i;
 	qsort_r(idx, n, sizeof(size_t), by_device, (void *)b);
 	jw_key(&o->w, "devices");
 	jw_obj_open(&o->w);
 	for (size_t k = 0, end; k < n; k = end) {
-		for (end = k + 1; end < n && b->up[idx[end]].device_id == b->up[idx[k]].device_id;)
+		for (end = k + 1; end < n && b->up[idx[end]].k.device_id == b->up[idx[k]].k.device_id;)
 			end++;
 		write_device(o, idx + k, end - k, acc);
 	}
@@ -248,12 +188,7 @@ static void write_leftovers(struct out *o, const char *name, enum mail_book_stat
 		if (up_state(o->b, u) != want)
 			continue;
 		jw_obj_open(&o->w);
-		if (u->has_device) {
-			char id[17];
-			snprintf(id, sizeof(id), "%016" PRIx64, u->device_id);
-			jw_kstr(&o->w, "device", id);
-		}
-		jw_kstr(&o->w, "anomaly", fleet_anomaly_name((enum fleet_anomaly)u->anomaly));
+		fleet_booked_head(&o->w, &u->k);
 		jw_kstr(&o->w, "src", o->b->mail[u->mail].from);
 		if (want == MAIL_FAILED)
 			jw_kstr(&o->w, "status", o->b->mail[u->mail].status);
@@ -266,8 +201,9 @@ static void write_leftovers(struct out *o, const char *name, enum mail_book_stat
 /* ---- totals ---- */
 
 struct totals {
-	uint64_t acked, failed, records, alerts, rejects, mails_failed;
-	uint64_t by_anomaly[FA_COUNT], by_shape[MAIL_BOOK_TEXT + 1];
+	uint64_t acked, failed, mails_failed;
+	struct fleet_tally ev;
+	uint64_t by_shape[MAIL_BOOK_TEXT + 1];
 };
 
 static void count(const struct mail_book *b, struct totals *t)
@@ -284,12 +220,7 @@ static void count(const struct mail_book *b, struct totals *t)
 		if (st != MAIL_ACCEPTED)
 			continue;
 		t->acked++;
-		t->by_anomaly[u->anomaly]++;
-		for (unsigned k = 0; k < u->n_ev; k++) {
-			t->records += u->ev[k].type == TXL_EV_RECORD;
-			t->alerts += u->ev[k].type == TXL_EV_ALERT;
-			t->rejects += u->ev[k].type == TXL_EV_REJECT;
-		}
+		fleet_tally_add(&t->ev, &u->k);
 	}
 }
 
@@ -375,9 +306,9 @@ static void write_head(struct out *o, const struct totals *t)
 	jw_kuint(w, "unacked", o->b->n_up - t->acked - t->failed);
 	jw_kuint(w, "failed", t->failed);
 	jw_kuint(w, "mails", o->b->n_mail);
-	jw_kuint(w, "records", t->records);
-	jw_kuint(w, "alerts", t->alerts);
-	jw_kuint(w, "rejects", t->rejects);
+	jw_kuint(w, "records", t->ev.records);
+	jw_kuint(w, "alerts", t->ev.alerts);
+	jw_kuint(w, "rejects", t->ev.rejects);
 	jw_kuint(w, "anomalies_skipped", o->i->anomaly_skipped);
 	jw_obj_close(w);
 	write_smtp(o, t);
@@ -385,7 +316,7 @@ static void write_head(struct out *o, const struct totals *t)
 	jw_obj_open(w);
 	for (unsigned a = FA_NONE + 1; a < FA_COUNT; a++)
 		if (a != FA_MSISDN)	/* mail has no MSISDN check */
-			jw_kuint(w, fleet_anomaly_name((enum fleet_anomaly)a), t->by_anomaly[a]);
+			jw_kuint(w, fleet_anomaly_name((enum fleet_anomaly)a), t->ev.by_anomaly[a]);
 	jw_obj_close(w);
 }
 
@@ -405,8 +336,8 @@ int mail_book_write(const char *path, struct mail_book *b, const struct mail_boo
 	jw_key(&o.w, "not_txlog");
 	jw_arr_open(&o.w);
 	for (size_t k = 0; k < b->n_up; k++)
-		if (b->up[k].text && up_state(b, &b->up[k]) == MAIL_ACCEPTED)
-			write_event(&o, &b->up[k], &b->up[k].ev[0]);
+		if (b->up[k].k.text && up_state(b, &b->up[k]) == MAIL_ACCEPTED)
+			fleet_booked_events(&o.w, &b->up[k].k, TXL_EV_REJECT, b->mail[b->up[k].mail].from, NULL);
 	jw_arr_close(&o.w);
 	write_leftovers(&o, "unacked", MAIL_PENDING);
 	write_leftovers(&o, "failed", MAIL_FAILED);
@@ -441,5 +372,5 @@ void mail_book_print(FILE *out, struct mail_book *b, const struct mail_book_info
 		quantile_ms(b, 0.5), quantile_ms(b, 0.99), quantile_ms(b, 1), b->n_lat);
 	fprintf(out, PROG ": uploads %zu: acked %" PRIu64 ", failed %" PRIu64 "; expected on the bus: %"
 		PRIu64 " records, %" PRIu64 " alerts, %" PRIu64 " rejects\n", b->n_up, t.acked, t.failed,
-		t.records, t.alerts, t.rejects);
+		t.ev.records, t.ev.alerts, t.ev.rejects);
 }

@@ -39,6 +39,7 @@
 #include <stdio.h>
 
 #include "fleet.h"
+#include "fleet_book.h"
 #include "mail_form.h"
 
 #define MAIL_BOOK_TEXT	MAIL_SHAPE_COUNT	/* the "shape" of a person's mail */
@@ -57,15 +58,8 @@ struct book_mail {
 };
 
 struct book_up {
-	uint64_t device_id;
-	uint32_t upload_seq;
-	unsigned dev;			/* fleet index */
+	struct fleet_booked k;
 	size_t mail;			/* index of its mail */
-	uint8_t anomaly;		/* enum fleet_anomaly */
-	bool has_device, text;
-	uint8_t digest[32];
-	unsigned n_ev;
-	struct fleet_ev *ev;
 };
 
 /* The SMTP side's counters. */

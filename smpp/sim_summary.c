@@ -11,7 +11,6 @@
 
 #include <talloc.h>
 
-#include "bus_msg.h"
 #include "json.h"
 #include "outcome.h"
 #include "sim_summary.h"
@@ -39,19 +38,10 @@ int sim_book_add(struct sim_book *b, const struct fleet_upload *u, unsigned part
 	}
 	e = &b->up[b->n];
 	memset(e, 0, sizeof(*e));
-	e->ev = talloc_memdup(b->ctx, u->ev, u->n_ev * sizeof(u->ev[0]) + 1);
-	if (!e->ev)
+	if (fleet_book(b->ctx, &e->k, u) < 0)
 		return -ENOMEM;
-	e->n_ev = u->n_ev;
-	e->device_id = u->device_id;
-	e->upload_seq = u->upload_seq;
-	e->dev = u->dev;
-	e->anomaly = (uint8_t)u->anomaly;
-	e->has_device = u->has_device;
-	e->text = u->text;
 	e->hold = hold;
 	e->parts = (uint16_t)parts;
-	memcpy(e->digest, u->digest, sizeof(e->digest));
 	memcpy(e->src, u->src, sizeof(e->src));
 	e->registered = u->registered;
 	*idx = b->n++;
@@ -76,7 +66,7 @@ int sim_book_part_done(struct sim_book *b, size_t idx, uint32_t status)
 		b->n_acked++;
 	else
 		b->n_failed++;
-	return u->hold ? (int)u->dev : -1;
+	return u->hold ? (int)u->k.dev : -1;
 }
 
 static bool up_acked(const struct sim_up *u)
@@ -91,74 +81,18 @@ static bool up_failed(const struct sim_up *u)
 
 /* ---- events in bus.md's terms ---- */
 
-static void write_detail(struct jw *w, const struct sim_up *u, const struct fleet_ev *e)
+/* "records", "alerts", "rejects": [the events of each type of the uploads in list] */
+static void write_events(struct jw *w, const struct sim_book *b, const size_t *list, size_t n)
 {
-	jw_key(w, "detail");
-	jw_obj_open(w);
-	switch (e->kind) {
-	case TXL_AL_COUNTER_GAP:
-	case TXL_AL_BALANCE_MISMATCH:
-		jw_kint(w, "expected", e->expected);
-		jw_kint(w, "got", e->got);
-		break;
-	case TXL_AL_REPLAY:
-		jw_kint(w, "last_upload", e->expected);
-		jw_kint(w, "got", e->got);
-		break;
-	case TXL_AL_MSISDN_MISMATCH:
-		jw_kstr(w, "registered", u->registered ? u->registered : "");
-		jw_kstr(w, "got", u->src);
-		break;
+	for (unsigned type = TXL_EV_RECORD; type <= TXL_EV_REJECT; type++) {
+		jw_key(w, fleet_ev_list_name((enum txl_ev_type)type));
+		jw_arr_open(w);
+		for (size_t k = 0; k < n; k++) {
+			const struct sim_up *u = &b->up[list[k]];
+			fleet_booked_events(w, &u->k, (enum txl_ev_type)type, u->src, u->registered);
+		}
+		jw_arr_close(w);
 	}
-	jw_obj_close(w);
-}
-
-static void write_event(struct jw *w, const struct sim_up *u, const struct fleet_ev *e)
-{
-	char cur[8];
-
-	jw_obj_open(w);
-	switch (e->type) {
-	case TXL_EV_RECORD:
-		bus_currency_str(cur, sizeof(cur), FLEET_CURRENCY);
-		jw_kuint(w, "counter", e->counter);
-		jw_kstr(w, "type", bus_type_name(e->rec_type));
-		jw_kstr(w, "currency", cur);
-		jw_kuint(w, "amount", e->amount);
-		jw_kuint(w, "balance", e->balance);
-		break;
-	case TXL_EV_ALERT:
-		jw_kstr(w, "kind", txl_alert_name((enum txl_alert)e->kind));
-		if (e->has_counter)
-			jw_kuint(w, "counter", e->counter);
-		write_detail(w, u, e);
-		break;
-	case TXL_EV_REJECT:
-		jw_kstr(w, "reason", txl_reject_name((enum txl_reject)e->kind));
-		if (u->text)
-			jw_kstr(w, "src", u->src);
-		break;
-	}
-	if (!u->text) {
-		jw_kuint(w, "upload", u->upload_seq);
-		jw_khex(w, "frame", u->digest, sizeof(u->digest));
-	}
-	jw_obj_close(w);
-}
-
-/* "name": [the events of type of every upload in list] */
-static void write_events(struct jw *w, const char *name, const struct sim_book *b, const size_t *list,
-			 size_t n, enum txl_ev_type type)
-{
-	jw_key(w, name);
-	jw_arr_open(w);
-	for (size_t k = 0; k < n; k++) {
-		const struct sim_up *u = &b->up[list[k]];
-		for (unsigned i = 0; i < u->n_ev; i++)
-			if (u->ev[i].type == type)
-				write_event(w, u, &u->ev[i]);
-	}
-	jw_arr_close(w);
 }
 
 /* ---- grouping by device ---- */
@@ -175,8 +109,8 @@ static int cmp_dev(const void *pa, const void *pb, void *arg)
 	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
 	const struct sim_up *x = &book->up[a], *y = &book->up[b];
 
-	if (x->device_id != y->device_id)
-		return x->device_id < y->device_id ? -1 : 1;
+	if (x->k.device_id != y->k.device_id)
+		return x->k.device_id < y->k.device_id ? -1 : 1;
 	return a < b ? -1 : a > b;
 }
 
@@ -189,7 +123,7 @@ static int group(struct by_dev *g, const struct sim_book *b)
 	if (!g->idx)
 		return -ENOMEM;
 	for (size_t i = 0; i < b->n; i++)
-		if (b->up[i].has_device && (up_acked(&b->up[i]) || up_failed(&b->up[i])))
+		if (b->up[i].k.has_device && (up_acked(&b->up[i]) || up_failed(&b->up[i])))
 			g->idx[g->n++] = i;
 	qsort_r(g->idx, g->n, sizeof(size_t), cmp_dev, (void *)b);
 	return 0;
@@ -209,15 +143,13 @@ static void write_device(struct jw *w, const struct sim_summary_info *info, cons
 			acked[m++] = list[k];
 		uncertain |= up_failed(&b->up[list[k]]);
 	}
-	snprintf(id, sizeof(id), "%016" PRIx64, u0->device_id);
+	snprintf(id, sizeof(id), "%016" PRIx64, u0->k.device_id);
 	jw_key(w, id);
 	jw_obj_open(w);
-	jw_kstr(w, "msisdn", info->fl->dev[u0->dev].msisdn);
+	jw_kstr(w, "msisdn", info->fl->dev[u0->k.dev].msisdn);
 	if (uncertain)
 		jw_kbool(w, "uncertain", true);
-	write_events(w, "records", b, acked, m, TXL_EV_RECORD);
-	write_events(w, "alerts", b, acked, m, TXL_EV_ALERT);
-	write_events(w, "rejects", b, acked, m, TXL_EV_REJECT);
+	write_events(w, b, acked, m);
 	jw_obj_close(w);
 	talloc_free(acked);
 }
@@ -230,7 +162,7 @@ static void write_devices(struct jw *w, const struct sim_summary_info *info, con
 	jw_obj_open(w);
 	if (group(&g, b) == 0) {
 		for (size_t k = 0, end; k < g.n; k = end) {
-			for (end = k + 1; end < g.n && b->up[g.idx[end]].device_id == b->up[g.idx[k]].device_id;)
+			for (end = k + 1; end < g.n && b->up[g.idx[end]].k.device_id == b->up[g.idx[k]].k.device_id;)
 				end++;
 			write_device(w, info, b, g.idx + k, end - k);
 		}
@@ -249,17 +181,10 @@ static void write_leftovers(struct jw *w, const char *name, const struct sim_boo
 		if (up_acked(u) || up_failed(u) != failed)
 			continue;
 		jw_obj_open(w);
-		if (u->has_device) {
-			char id[17];
-			snprintf(id, sizeof(id), "%016" PRIx64, u->device_id);
-			jw_kstr(w, "device", id);
-		}
-		jw_kstr(w, "anomaly", fleet_anomaly_name((enum fleet_anomaly)u->anomaly));
+		fleet_booked_head(w, &u->k);
 		if (failed)
 			jw_kstr(w, "status", smpp_status_name(u->fail_status) ? smpp_status_name(u->fail_status) : "?");
-		write_events(w, "records", b, &i, 1, TXL_EV_RECORD);
-		write_events(w, "alerts", b, &i, 1, TXL_EV_ALERT);
-		write_events(w, "rejects", b, &i, 1, TXL_EV_REJECT);
+		write_events(w, b, &i, 1);
 		jw_obj_close(w);
 	}
 	jw_arr_close(w);
@@ -267,25 +192,12 @@ static void write_leftovers(struct jw *w, const char *name, const struct sim_boo
 
 /* ---- totals ---- */
 
-struct totals {
-	uint64_t records, alerts, rejects;
-	uint64_t by_anomaly[FA_COUNT];
-};
-
-static void count(const struct sim_book *b, struct totals *t)
+static void count(const struct sim_book *b, struct fleet_tally *t)
 {
 	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < b->n; i++) {
-		const struct sim_up *u = &b->up[i];
-		if (!up_acked(u))
-			continue;
-		t->by_anomaly[u->anomaly]++;
-		for (unsigned k = 0; k < u->n_ev; k++) {
-			t->records += u->ev[k].type == TXL_EV_RECORD;
-			t->alerts += u->ev[k].type == TXL_EV_ALERT;
-			t->rejects += u->ev[k].type == TXL_EV_REJECT;
-		}
-	}
+	for (size_t i = 0; i < b->n; i++)
+		if (up_acked(&b->up[i]))
+			fleet_tally_add(t, &b->up[i].k);
 }
 
 /* The SMSC's counters in the summary, by name (smsc.h). */
@@ -329,7 +241,7 @@ static void write_stats(struct jw *w, const struct smsc_stats *st)
 }
 
 static void write_head(struct jw *w, const struct sim_book *b, const struct sim_summary_info *info,
-		       const struct totals *t)
+		       const struct fleet_tally *t)
 {
 	jw_kstr(w, "generator", "txgw-smsc-sim");
 	jw_kuint(w, "seed", info->seed);
@@ -356,7 +268,7 @@ static void write_head(struct jw *w, const struct sim_book *b, const struct sim_
 
 int sim_summary_write(const char *path, const struct sim_book *b, const struct sim_summary_info *info)
 {
-	struct totals t;
+	struct fleet_tally t;
 	struct jw w;
 	FILE *fp;
 	int rc;
@@ -369,8 +281,8 @@ int sim_summary_write(const char *path, const struct sim_book *b, const struct s
 	jw_key(&w, "not_txlog");
 	jw_arr_open(&w);
 	for (size_t i = 0; i < b->n; i++)
-		if (b->up[i].text && up_acked(&b->up[i]))
-			write_event(&w, &b->up[i], &b->up[i].ev[0]);
+		if (b->up[i].k.text && up_acked(&b->up[i]))
+			fleet_booked_events(&w, &b->up[i].k, TXL_EV_REJECT, b->up[i].src, NULL);
 	jw_arr_close(&w);
 	write_leftovers(&w, "unacked", b, false);
 	write_leftovers(&w, "failed", b, true);
@@ -390,7 +302,7 @@ int sim_summary_write(const char *path, const struct sim_book *b, const struct s
 void sim_summary_print(FILE *out, const struct sim_book *b, const struct sim_summary_info *info)
 {
 	const struct smsc_stats *st = info->st;
-	struct totals t;
+	struct fleet_tally t;
 
 	count(b, &t);
 	fprintf(out, "txgw-smsc-sim: %.1f s, uploads %zu: acked %zu, unacked %zu, failed %zu; sms %" PRIu64 "\n",

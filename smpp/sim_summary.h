@@ -38,22 +38,17 @@
 #include <stdio.h>
 
 #include "fleet.h"
+#include "fleet_book.h"
 
 struct smsc_stats;
 
 struct sim_up {
-	uint64_t device_id;
-	uint32_t upload_seq;
-	unsigned dev;			/* fleet index */
-	uint8_t anomaly;		/* enum fleet_anomaly */
-	bool has_device, text, hold;
+	struct fleet_booked k;
+	bool hold;
 	uint16_t parts, answered, acked;
 	uint32_t fail_status;		/* the first permanent error */
-	uint8_t digest[32];
 	char src[FLEET_MSISDN_LEN + 1];
 	const char *registered;		/* the fleet's, for msisdn_mismatch */
-	unsigned n_ev;
-	struct fleet_ev *ev;
 };
 
 struct sim_book {
