@@ -246,6 +246,7 @@ static void write_head(struct jw *w, const struct sim_book *b, const struct sim_
 	jw_kstr(w, "generator", "txgw-smsc-sim");
 	jw_kuint(w, "seed", info->seed);
 	jw_kint(w, "ms", (int64_t)(info->seconds * 1000));
+	jw_kint(w, "busy_ms", (int64_t)(info->busy_seconds * 1000));
 	jw_key(w, "totals");
 	jw_obj_open(w);
 	jw_kuint(w, "uploads", b->n);

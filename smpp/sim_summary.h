@@ -10,7 +10,8 @@
  *
  * The JSON summary (one object):
  *
- *   generator, seed, seconds
+ *   generator, seed, ms (the whole run), busy_ms (first bind to the last
+ *             answer: the time the traffic took)
  *   totals   {uploads, acked, unacked, failed, sms, records, alerts,
  *             rejects, anomalies_skipped}: records/alerts/rejects count
  *             the expected bus messages of acked uploads
@@ -79,6 +80,7 @@ struct sim_summary_info {
 	const struct smsc_stats *st;
 	uint64_t seed, made, sms_parts, anomaly_skipped;
 	double seconds;
+	double busy_seconds;		/* first bind to the last answer, or 0 */
 };
 
 /* A few human lines. */

@@ -43,7 +43,7 @@ struct opts {
 	uint64_t count;
 	double duration, drain, wait_bind;
 	int form, concat_ref, smpp_form;
-	bool dc1, reorder, quiet;
+	bool dc1, reorder, quiet, presign;
 	double anomaly[FA_COUNT];
 };
 
@@ -59,7 +59,7 @@ struct sim {
 	unsigned batch_n;
 	size_t batch[REORDER_WINDOW];
 	struct sf_deliver batch_d[REORDER_WINDOW];
-	uint64_t t0_ms, first_bind_ms, last_bound_ms, gen_end_ms;
+	uint64_t t0_ms, first_bind_ms, last_bound_ms, gen_end_ms, last_done_ms;
 	unsigned next_dev;
 };
 
@@ -116,6 +116,11 @@ static void usage(FILE *out)
 "Traffic:\n"
 "  --count N           make N uploads, then wait for them (no limit)\n"
 "  --duration S        make uploads for S seconds from the first bind\n"
+"  --presign           make and sign all --count uploads before listening,\n"
+"                      so that the run itself spends no CPU on signing (for\n"
+"                      benchmarks on the gateway's own machine); a device's\n"
+"                      uploads are queued in the order made, so not with\n"
+"                      --drop-every (what is sent again may overtake)\n"
 "  --drain S           after the last upload, wait at most S seconds for\n"
 "                      acknowledgements (30)\n"
 "  --wait-bind S       give up when nobody binds within S seconds, or\n"
@@ -182,7 +187,7 @@ enum {
 	O_ADDR = 256, O_PORT, O_READY, O_SYSID, O_PASSWD, O_WINDOW, O_RATE, O_RESP_TO, O_RETRY,
 	O_ENQUIRE, O_DEVICES, O_ALG, O_REGISTRY, O_KEYS, O_LOAD, O_RECORDS, O_SEED, O_SERVICE,
 	O_COUNT, O_DURATION, O_DRAIN, O_WAIT_BIND, O_FORM, O_CREF, O_SFORM, O_DC1, O_TPDU_OUT,
-	O_DROP, O_DELAY, O_THROTTLE, O_CORRUPT, O_DUP, O_REORDER, O_ANOMALY, O_SUMMARY,
+	O_DROP, O_DELAY, O_THROTTLE, O_CORRUPT, O_DUP, O_REORDER, O_ANOMALY, O_SUMMARY, O_PRESIGN,
 };
 
 static const struct option long_opts[] = {
@@ -201,6 +206,7 @@ static const struct option long_opts[] = {
 	{ "delay-ms", 1, NULL, O_DELAY }, { "throttle-every", 1, NULL, O_THROTTLE },
 	{ "corrupt-every", 1, NULL, O_CORRUPT }, { "duplicate-every", 1, NULL, O_DUP },
 	{ "reorder", 0, NULL, O_REORDER }, { "anomaly", 1, NULL, O_ANOMALY },
+	{ "presign", 0, NULL, O_PRESIGN },
 	{ "summary", 1, NULL, O_SUMMARY }, { "quiet", 0, NULL, 'q' }, { "help", 0, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -304,6 +310,7 @@ static void parse_opt2(struct opts *o, int c, const char *a)
 	case O_TPDU_OUT: o->tpdu_out = a; break;
 	case O_DC1: o->dc1 = true; break;
 	case O_REORDER: o->reorder = true; break;
+	case O_PRESIGN: o->presign = true; break;
 	case 'q': o->quiet = true; break;
 	case 'h': usage(stdout); exit(0);
 	default: usage(stderr); exit(2);
@@ -351,6 +358,10 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	}
 	if (o->load_registry && !o->keys_dir) {
 		fprintf(stderr, "txgw-smsc-sim: --load-registry needs --keys-dir\n");
+		exit(2);
+	}
+	if (o->presign && (!o->count || o->smsc.drop_every)) {
+		fprintf(stderr, "txgw-smsc-sim: --presign needs --count, and not --drop-every\n");
 		exit(2);
 	}
 	if (o->anomaly[FA_REVOKED] > 0)
@@ -522,8 +533,9 @@ static int make_one(struct sim *s)
 		fprintf(stderr, "txgw-smsc-sim: cannot encode an upload: %s\n", strerror(-rc));
 		return rc;
 	}
-	/* An upload from an active device holds it until wholly answered. */
-	bool hold = s->fu->dev < s->fl->n_active;
+	/* An upload from an active device holds it until wholly answered
+	 * (presigned ones are queued in the order made instead). */
+	bool hold = !s->o.presign && s->fu->dev < s->fl->n_active;
 	size_t idx;
 	rc = sim_book_add(&s->book, s->fu, (unsigned)rc, hold, &idx);
 	if (rc < 0)
@@ -577,6 +589,8 @@ static void on_done(void *data, uint64_t tag, uint32_t status)
 {
 	struct sim *s = data;
 	int dev = sim_book_part_done(&s->book, (size_t)tag, status);
+
+	s->last_done_ms = mono_ms();
 
 	if (dev >= 0)
 		s->fl->dev[dev].busy = false;
@@ -669,6 +683,23 @@ static int run(struct sim *s)
 	return rc;
 }
 
+/* --presign: make every upload now, before anyone binds. */
+static int presign(struct sim *s)
+{
+	uint64_t t0 = mono_ms();
+
+	while (s->made < s->o.count) {
+		int rc = make_one(s);
+		if (rc < 0)
+			return rc;
+	}
+	flush_batch(s);
+	if (!s->o.quiet)
+		fprintf(stderr, "txgw-smsc-sim: %" PRIu64 " uploads (%" PRIu64 " sms) made and signed in %.1f s\n",
+			s->made, s->sms_parts, (double)(mono_ms() - t0) / 1000);
+	return 0;
+}
+
 static int announce(struct sim *s)
 {
 	printf("listening on %s:%u\n", s->o.addr, smsc_port(s->smsc));
@@ -701,6 +732,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rc = smsc_new(s, &s->o.smsc, s->o.addr, (uint16_t)s->o.port, &ops, s, &s->smsc);
+	if (rc >= 0 && s->o.presign && (rc = presign(s)) < 0) {
+		fprintf(stderr, "txgw-smsc-sim: cannot make the uploads: %s\n", strerror(-rc));
+		return 2;
+	}
 	if (rc < 0 || announce(s) < 0) {
 		fprintf(stderr, "txgw-smsc-sim: cannot listen on %s:%u: %s\n", s->o.addr, s->o.port,
 			strerror(-rc));
@@ -713,6 +748,8 @@ int main(int argc, char **argv)
 		.fl = s->fl, .st = smsc_get_stats(s->smsc), .seed = s->o.seed, .made = s->made,
 		.sms_parts = s->sms_parts, .anomaly_skipped = s->anomaly_skipped,
 		.seconds = (double)(mono_ms() - s->t0_ms) / 1000,
+		.busy_seconds = s->first_bind_ms && s->last_done_ms > s->first_bind_ms ?
+				(double)(s->last_done_ms - s->first_bind_ms) / 1000 : 0,
 	};
 	sim_summary_print(stderr, &s->book, &info);
 	if (s->o.summary && sim_summary_write(s->o.summary, &s->book, &info) < 0) {
