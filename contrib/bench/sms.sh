@@ -46,7 +46,7 @@ run() {
 	"$SIM" --port "$SMSC_PORT" --ready "$WORK/sim.port" --devices "$DEVICES" --alg "$alg" \
 		--registry "$WORK/devices.txt" --keys-dir "$WORK/keys" --records-per-upload 1 \
 		--form binary --smpp-form udh --window 64 --rate "$rate" "${traffic[@]}" \
-		--drain 20 --wait-bind 30 --seed 1 -q --summary "$WORK/sim.json" \
+		--drain $((SECS * 4 + 20)) --wait-bind 30 --seed 1 -q --summary "$WORK/sim.json" \
 		> "$WORK/sim.out" 2> "$WORK/sim.err" &
 	local sim=$!; PIDS+=("$sim")
 	for _ in $(seq 600); do [ -s "$WORK/sim.port" ] && break; sleep 0.1; done
