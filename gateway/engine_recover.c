@@ -264,8 +264,8 @@ int engine_recover(struct engine *e, char *err, size_t cap)
 		snprintf(err, cap, "%s: %s%s%s", dir, strerror(-rc), rec.msg[0] ? ": " : "", rec.msg);
 		return rc;
 	}
-	if (rec.dropped_bytes)
-		LOGP(DJOURNAL, LOGL_NOTICE, "journal: %s\n", rec.msg);
+	/* a cut tail was logged by the journal itself, an error when intact
+	 * entries were among the bytes kept aside */
 	rc = load_checkpoint(e, err, cap);
 	if (rc == 0)
 		rc = rebuild(e, &rb, err, cap);

@@ -44,7 +44,9 @@
  * Recovery (journal_open) reads every segment in order and checks each
  * entry: magic, flags, length bound, the numbers consecutive, the CRC.  The
  * first bad or short entry of the last segment is a torn tail (a write cut
- * by a crash; never synced, so never acknowledged): the file is cut there.
+ * by a crash; never synced, so never acknowledged): the file is cut there,
+ * the bytes cut kept beside it as <segment>.torn-<offset>, and intact
+ * entries among them reported as an error (journal_torn.c).
  * A bad entry or a numbering break anywhere else is corruption and the
  * journal refuses to open, naming the file and offset.
  *
@@ -152,8 +154,7 @@ static void ent_hdr_encode(uint8_t out[ENT_HDR_LEN], const struct ent_hdr *h,
 	wr_u32(&w, crc32c(crc32c(0, out, ENT_HDR_LEN - 4), payload, h->len));
 }
 
-/* Decode an entry header (not its CRC, which covers the payload too). */
-static int ent_hdr_decode(const uint8_t *b, struct ent_hdr *h, const char **why)
+int jnl_ent_hdr_decode(const uint8_t *b, struct ent_hdr *h, const char **why)
 {
 	struct rd r;
 	uint16_t magic;
@@ -250,7 +251,7 @@ int jnl_segrd_entry(void *ctx, struct segrd *r, uint64_t off, uint64_t entry,
 		*why = "entry header cut short";
 		return -EBADMSG;
 	}
-	int rc = ent_hdr_decode(p, h, why);
+	int rc = jnl_ent_hdr_decode(p, h, why);
 	if (rc)
 		return rc;
 	got = segrd_get(ctx, r, off, ENT_HDR_LEN + (size_t)h->len, &p);
@@ -379,7 +380,7 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len)
+int jnl_write_file_at(int dirfd, const char *name, const void *buf, size_t len)
 {
 	char tmp[512];
 	int rc, fd;
@@ -409,7 +410,7 @@ int journal_write_file_atomic(const char *dir, const char *name, const void *buf
 
 	if (dirfd < 0)
 		return -errno;
-	int rc = write_file_atomic_at(dirfd, name, buf, len);
+	int rc = jnl_write_file_at(dirfd, name, buf, len);
 	close(dirfd);
 	return rc;
 }
@@ -423,7 +424,7 @@ static int seg_create(struct journal *j, uint64_t first, uint64_t prev_seq)
 
 	seg_name(name, first);
 	seg_hdr_encode(hdr, first, prev_seq);
-	rc = write_file_atomic_at(j->dirfd, name, hdr, sizeof(hdr));
+	rc = jnl_write_file_at(j->dirfd, name, hdr, sizeof(hdr));
 	if (rc)
 		return rc;
 	rc = seg_push(j, first, prev_seq);
@@ -504,20 +505,32 @@ static int refuse(const struct journal *j, struct journal_recovery *rec, uint64_
 	return -EBADMSG;
 }
 
-/* Cut the torn tail of the last segment at off. */
+/* Cut the torn tail of the last segment at off, its bytes kept aside
+ * (journal_torn.c).  Intact entries among them are reported as an error. */
 static int cut_tail(struct journal *j, struct journal_recovery *rec, int fd, uint64_t first,
 		    uint64_t off, const char *why)
 {
-	char name[SEG_NAME_LEN + 1];
+	char name[SEG_NAME_LEN + 1], kept[SEG_NAME_LEN + 32];
 	struct stat st;
+	int rc;
 
 	if (fstat(fd, &st))
 		return -errno;
 	rec->dropped_bytes = (uint64_t)st.st_size - off;
 	seg_name(name, first);
-	snprintf(rec->msg, sizeof(rec->msg), "%s/%s: torn tail at offset %" PRIu64 " (%s): %" PRIu64 " bytes dropped",
-		 j->dir, name, off, why, rec->dropped_bytes);
-	LOGP(DJOURNAL, LOGL_NOTICE, "%s\n", rec->msg);
+	rc = jnl_keep_tail(j, fd, name, off, (uint64_t)st.st_size, kept, sizeof(kept), &rec->intact_dropped);
+	if (rc)
+		LOGP(DJOURNAL, LOGL_ERROR, "%s/%s: cannot keep the torn tail aside: %s\n", j->dir, name,
+		     strerror(-rc));
+	snprintf(rec->msg, sizeof(rec->msg), "%s/%s: torn tail at offset %" PRIu64 " (%s): %" PRIu64
+		 " bytes dropped%s%s%s", j->dir, name, off, why, rec->dropped_bytes,
+		 kept[0] ? ", kept in " : "", kept, rec->intact_dropped ? "; intact entries follow" : "");
+	if (rec->intact_dropped)
+		LOGP(DJOURNAL, LOGL_ERROR, "%s: %u intact entries follow the bad one: the disk may have "
+		     "damaged written data, or lost a power cut's last unsynced pages\n", rec->msg,
+		     rec->intact_dropped);
+	else
+		LOGP(DJOURNAL, LOGL_NOTICE, "%s\n", rec->msg);
 	if (ftruncate(fd, (off_t)off) || fsync(fd))
 		return -errno;
 	return 0;

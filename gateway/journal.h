@@ -61,6 +61,7 @@ struct journal_recovery {
 	unsigned segments;	/* segment files found */
 	uint64_t entries;	/* valid entries found */
 	uint64_t dropped_bytes;	/* torn tail cut from the last segment */
+	unsigned intact_dropped; /* intact entries in it (not a plain torn write) */
 	uint64_t last_entry;	/* 0 when the journal is empty */
 	uint64_t last_seq;	/* 0 when no message was ever written */
 	uint64_t oldest_seq;	/* first message seq kept (last_seq + 1 if none kept) */

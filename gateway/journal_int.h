@@ -94,5 +94,19 @@ uint64_t jnl_seg_of(const struct journal *j, uint64_t e);
 int jnl_fail(struct journal *j, int err);
 /* Wait for a background sync in flight and take its result: 0 or -errno. */
 int jnl_async_wait(struct journal *j);
+/* Decode an entry header (not its CRC, which covers the payload too):
+ * 0, or -EBADMSG with *why. */
+int jnl_ent_hdr_decode(const uint8_t *b, struct ent_hdr *h, const char **why);
+/* Write name in dirfd atomically and durably (a .tmp, then rename). */
+int jnl_write_file_at(int dirfd, const char *name, const void *buf, size_t len);
+/* How many intact entries (magic, header, CRC) lie in b[1..len), the bytes
+ * after a bad entry at b[0]. */
+unsigned jnl_intact_entries(const uint8_t *b, size_t len);
+/* Keep the bytes [off, size) of the segment file fd, named seg, that
+ * recovery is about to cut: written to "<seg>.torn-<off>" (its name into
+ * kept) with the count of intact entries among them in *intact.  0 or
+ * -errno (kept is then ""). */
+int jnl_keep_tail(struct journal *j, int fd, const char *seg, uint64_t off, uint64_t size,
+		  char *kept, size_t cap, unsigned *intact);
 /* Stop the background sync thread, if any (the journal is closing). */
 void jnl_async_stop(struct journal *j);

@@ -404,10 +404,60 @@ static void test_flipped_last(void **state)
 		j = jopen(f, 0, &rec);
 		assert_int_equal(rec.last_entry, 2);
 		assert_int_equal(rec.dropped_bytes, full - third);
+		assert_int_equal(rec.intact_dropped, 0);
 		assert_non_null(strstr(rec.msg, "torn tail"));
 		journal_close(j);
 		assert_int_equal(unlink(p), 0);
 	}
+}
+
+/* The bytes a cut drops are kept beside the segment, and intact entries
+ * after the bad one (damaged written data, not a torn write) are said. */
+static void test_cut_kept(void **state)
+{
+	struct fx *f = *state;
+	struct journal_recovery rec;
+	char p[128], kept[160];
+	off_t third = three_entries(f, p, sizeof(p));
+	struct journal *j = jopen(f, 0, NULL);
+	off_t full;
+	uint8_t *orig;
+	int fd;
+
+	put(j, 4, true, 3);
+	put(j, 5, false, 0);
+	assert_int_equal(journal_sync(j), 0);
+	journal_close(j);
+	full = file_size(p);
+	orig = malloc((size_t)full);
+	fd = open(p, O_RDONLY);
+	assert_int_equal(read(fd, orig, (size_t)full), full);
+	close(fd);
+
+	flip(p, third + 40);		/* the third entry's payload */
+	j = jopen(f, 0, &rec);
+	assert_int_equal(rec.last_entry, 2);
+	assert_int_equal(rec.dropped_bytes, full - third);
+	assert_int_equal(rec.intact_dropped, 2);	/* entries 4 and 5 */
+	assert_non_null(strstr(rec.msg, "intact entries follow"));
+	journal_close(j);
+	snprintf(kept, sizeof(kept), "%s.torn-%lld", p, (long long)third);
+	assert_int_equal(file_size(kept), full - third);
+	uint8_t *got = malloc((size_t)(full - third));
+	fd = open(kept, O_RDONLY);
+	assert_int_equal(read(fd, got, (size_t)(full - third)), full - third);
+	close(fd);
+	orig[third + 40] ^= 0x20;
+	assert_memory_equal(got, orig + third, (size_t)(full - third));
+	free(got);
+	free(orig);
+
+	/* the kept file is not a segment: the journal opens and goes on */
+	j = jopen(f, 0, &rec);
+	assert_int_equal(rec.dropped_bytes, 0);
+	assert_int_equal(rec.segments, 1);
+	put(j, 3, true, 2);
+	journal_close(j);
 }
 
 static void test_corrupt_earlier(void **state)
@@ -700,6 +750,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_seek, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_every_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_earlier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_middle, setup, teardown),
