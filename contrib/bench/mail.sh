@@ -30,7 +30,7 @@ done
 [ -x "$TXGW" ] || { echo "mail.sh: build first ($TXGW missing)"; exit 1; }
 
 it_setup
-make_test_ca
+make_test_ca_work
 NO_ESME=1 WITH_MAIL=1 write_config
 sed -i "s/^ smtp-domain txlog.example$/&\n smtp-max-sessions 200/" "$WORK/txgw.cfg"
 start_txgw

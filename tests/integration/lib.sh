@@ -193,7 +193,7 @@ wait_smtp() {
 	echo "SMTP port $SMTP_PORT not open"; tail -20 "$WORK/txgw.log"; return 1
 }
 
-# make_test_ca: a test CA ($WORK/ca.pem) and a server certificate for
+# make_test_ca_work: a test CA ($WORK/ca.pem) and a server certificate for
 # localhost and 127.0.0.1 signed by it; sets SMTP_TLS_CERT/SMTP_TLS_KEY.
 make_test_ca_work() {
 	make_test_ca "$WORK"
