@@ -49,7 +49,7 @@ int judge_check(const struct registry *reg, struct verifier *v, const uint8_t *b
 		return reject(r, TXL_REJ_UNKNOWN_DEVICE, "algorithm differs from the registry");
 
 	/* 2. the signature */
-	rc = txl_verify(v, e, buf, r->f.signed_len, r->f.sig);
+	rc = txl_verify_frame(v, e, r->digest, buf, r->f.signed_len, r->f.sig);
 	if (rc == -EBADMSG)
 		return reject(r, TXL_REJ_BAD_SIGNATURE, "signature does not verify");
 	if (rc < 0)

@@ -8,11 +8,19 @@
  * for Ed25519), the SHA-256 EVP_MD is fetched once, and the DER form of
  * the ECDSA signature is built by hand on the stack.
  *
+ * Each slot also remembers the last frame verified with its key (the
+ * frame's SHA-256, which fixes both the signed bytes and the signature)
+ * and the verdict: the same frame again (an SMSC or MTA delivering it
+ * twice, a replay flood) costs a comparison instead of a public-key
+ * operation.  The verdict is a pure function of key, bytes and signature,
+ * and a slot filled with another key forgets it.
+ *
  * OpenSSL 3.0 has no P1363 (r||s) input for ECDSA signatures (3.0's
  * ECDSA provider only takes DER ECDSA-Sig-Value), hence
  * ecdsa_p1363_to_der().
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -33,6 +41,9 @@ struct vslot {
 	EVP_PKEY *pk;
 	EVP_PKEY_CTX *pctx;	/* ECDSA, verify-initialised */
 	EVP_MD_CTX *mctx;	/* Ed25519, DigestVerify-initialised */
+	bool known;		/* digest and verdict hold the last frame verified */
+	int verdict;		/* 0 or -EBADMSG */
+	uint8_t digest[32];
 };
 
 struct verifier {
@@ -40,7 +51,7 @@ struct verifier {
 	size_t mask;
 	EVP_MD *sha256;
 	EVP_MD_CTX *hctx;
-	uint64_t hits, misses;
+	uint64_t hits, misses, repeats;
 };
 
 static void slot_clear(struct vslot *s)
@@ -94,6 +105,11 @@ void verifier_stats(const struct verifier *v, uint64_t *hits, uint64_t *misses)
 {
 	*hits = v->hits;
 	*misses = v->misses;
+}
+
+uint64_t verifier_repeats(const struct verifier *v)
+{
+	return v->repeats;
 }
 
 /* One DER INTEGER (X.690 §8.3) of a 32-byte unsigned big-endian value:
@@ -212,15 +228,11 @@ static int verify_ecdsa(struct verifier *v, struct vslot *s, const uint8_t *msg,
 	return EVP_PKEY_verify(s->pctx, der, (size_t)der_len, md, md_len);
 }
 
-int txl_verify(struct verifier *v, const struct reg_entry *e, const uint8_t *msg, size_t len,
-	       const uint8_t sig[TXL_SIG_LEN])
+static int verify_slot(struct verifier *v, const struct reg_entry *e, struct vslot *s,
+		       const uint8_t *msg, size_t len, const uint8_t *sig)
 {
-	struct vslot *s;
 	int rc;
 
-	s = slot_get(v, e, &rc);
-	if (!s)
-		return rc;
 	if (e->alg == TXL_ALG_ECDSA_P256)
 		rc = verify_ecdsa(v, s, msg, len, sig);
 	else
@@ -231,6 +243,36 @@ int txl_verify(struct verifier *v, const struct reg_entry *e, const uint8_t *msg
 	 * OpenSSL queued so the thread's error queue cannot grow. */
 	ERR_clear_error();
 	return rc == -ENOMEM ? rc : -EBADMSG;
+}
+
+int txl_verify(struct verifier *v, const struct reg_entry *e, const uint8_t *msg, size_t len,
+	       const uint8_t sig[TXL_SIG_LEN])
+{
+	int rc;
+	struct vslot *s = slot_get(v, e, &rc);
+
+	return s ? verify_slot(v, e, s, msg, len, sig) : rc;
+}
+
+int txl_verify_frame(struct verifier *v, const struct reg_entry *e, const uint8_t digest[32],
+		     const uint8_t *msg, size_t len, const uint8_t sig[TXL_SIG_LEN])
+{
+	int rc;
+	struct vslot *s = slot_get(v, e, &rc);
+
+	if (!s)
+		return rc;
+	if (s->known && !memcmp(s->digest, digest, sizeof(s->digest))) {
+		v->repeats++;
+		return s->verdict;
+	}
+	rc = verify_slot(v, e, s, msg, len, sig);
+	if (rc == 0 || rc == -EBADMSG) {
+		s->known = true;
+		s->verdict = rc;
+		memcpy(s->digest, digest, sizeof(s->digest));
+	}
+	return rc;
 }
 
 int txl_frame_check(struct verifier *v, const struct registry *r, const struct txl_frame *f,

@@ -8,7 +8,9 @@
  * A verifier keeps a bounded, direct-mapped cache of parsed keys and
  * ready-to-use OpenSSL contexts, keyed by (device_id, key_id) AND the key
  * bytes, so a registry reload that changes a device's key can never verify
- * with the old one.  A verifier is not thread-safe: one per thread.
+ * with the old one.  With each key it remembers the verdict on the last
+ * frame it verified (txl_verify_frame()).  A verifier is not thread-safe:
+ * one per thread.
  */
 #pragma once
 #include <stddef.h>
@@ -35,6 +37,17 @@ void verifier_free(struct verifier *v);
  */
 int txl_verify(struct verifier *v, const struct reg_entry *e, const uint8_t *msg, size_t len,
 	       const uint8_t sig[TXL_SIG_LEN]);
+
+/*
+ * txl_verify() for a whole frame whose SHA-256 is digest (msg and sig are
+ * in it): when it is the last frame verified with e's key, its verdict is
+ * returned again without a public-key operation.
+ */
+int txl_verify_frame(struct verifier *v, const struct reg_entry *e, const uint8_t digest[32],
+		     const uint8_t *msg, size_t len, const uint8_t sig[TXL_SIG_LEN]);
+
+/* Verdicts txl_verify_frame() gave again without verifying. */
+uint64_t verifier_repeats(const struct verifier *v);
 
 /* Cache hits and misses since verifier_alloc() (for benchmarks, stats). */
 void verifier_stats(const struct verifier *v, uint64_t *hits, uint64_t *misses);

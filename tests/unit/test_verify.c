@@ -2,7 +2,8 @@
  * test_verify.c — signature verification and signing (txlog-v1.md
  * "Signature"): the vectors against tests/vectors/devices.txt, signing
  * with the vector keys and with fresh ones, the key cache (a changed key
- * is never verified with the stale one), and the r||s -> DER conversion.
+ * is never verified with the stale one), the verdict remembered for a
+ * repeated frame, and the r||s -> DER conversion.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -257,6 +258,51 @@ static void test_cache_key_change(void **state)
 	verifier_free(v);
 }
 
+/* txl_verify_frame(): the last frame verified with a key gets its verdict
+ * again without verifying; another frame, or another key under the same
+ * (device, key_id), is verified. */
+static void test_repeated_frame(void **state)
+{
+	struct verifier *v = verifier_alloc(ctx, 1);
+	struct txl_signer *a, *b;
+	struct reg_entry ea, eb;
+	uint8_t sig[64], bad[64], d1[32], d2[32], d3[32];
+	const uint8_t msg[] = "a frame's signed bytes", msg2[] = "another frame's";
+
+	memset(d1, 1, 32);
+	memset(d2, 2, 32);
+	memset(d3, 3, 32);
+	assert_int_equal(txl_signer_generate(ctx, TXL_ALG_ED25519, &a), 0);
+	assert_int_equal(txl_signer_generate(ctx, TXL_ALG_ED25519, &b), 0);
+	entry_of(a, 42, 1, &ea);
+	entry_of(b, 42, 1, &eb);
+	assert_int_equal(txl_sign(a, msg, sizeof(msg), sig), 0);
+	memcpy(bad, sig, 64);
+	bad[5] ^= 1;
+
+	assert_int_equal(txl_verify_frame(v, &ea, d1, msg, sizeof(msg), sig), 0);
+	assert_int_equal(verifier_repeats(v), 0);
+	assert_int_equal(txl_verify_frame(v, &ea, d1, msg, sizeof(msg), sig), 0);
+	assert_int_equal(verifier_repeats(v), 1);
+	/* a bad signature's verdict is remembered too */
+	assert_int_equal(txl_verify_frame(v, &ea, d2, msg, sizeof(msg), bad), -EBADMSG);
+	assert_int_equal(txl_verify_frame(v, &ea, d2, msg, sizeof(msg), bad), -EBADMSG);
+	assert_int_equal(verifier_repeats(v), 2);
+	/* only the last frame: d1 is verified again, and is still good */
+	assert_int_equal(txl_verify_frame(v, &ea, d1, msg, sizeof(msg), sig), 0);
+	assert_int_equal(verifier_repeats(v), 2);
+	/* a reload that changes the key: the same frame is verified with it */
+	assert_int_equal(txl_verify_frame(v, &eb, d1, msg, sizeof(msg), sig), -EBADMSG);
+	assert_int_equal(verifier_repeats(v), 2);
+	/* txl_verify() remembers nothing; the slot refilled for ea knows no frame */
+	assert_int_equal(txl_verify(v, &ea, msg2, sizeof(msg2), sig), -EBADMSG);
+	assert_int_equal(txl_verify_frame(v, &ea, d3, msg, sizeof(msg), sig), 0);
+	assert_int_equal(verifier_repeats(v), 2);
+	txl_signer_free(a);
+	txl_signer_free(b);
+	verifier_free(v);
+}
+
 /* Seeded: frames of random content signed with fresh keys verify through
  * a small cache shared by several devices. */
 static void test_random_frames(void **state)
@@ -408,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_bad_entries),
 		cmocka_unit_test(test_sign_with_vector_keys),
 		cmocka_unit_test(test_cache_key_change),
+		cmocka_unit_test(test_repeated_frame),
 		cmocka_unit_test(test_random_frames),
 		cmocka_unit_test(test_p1363_to_der),
 		cmocka_unit_test(test_write_keys),
