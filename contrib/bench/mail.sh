@@ -7,7 +7,8 @@
 #     smtp-sink (answers 250 and discards: the reference), then to txgw
 #     (250 only after the journal sync).  smtp-source sends one fixed
 #     message, so every mail after the first carries the same frame and is
-#     a duplicate for txgw (verified, journaled, nothing published).
+#     a duplicate for txgw (its signature verdict remembered from the first
+#     copy, journaled, nothing published).
 #  2. smtp-source and smtp-sink have no STARTTLS: the TLS figures come from
 #     contrib/bench/mail_load.py (Python asyncio, same lockstep dialogue),
 #     which also sends distinct signed frames; its plain runs against
