@@ -6,15 +6,50 @@ PY=/usr/bin/python3
 . "$TOP/tests/tools/lib.sh"
 TXGW=${TXGW:-$TOP/gateway/txgw}
 
+# free_ports N: N distinct TCP ports free on 127.0.0.1, chosen below the
+# kernel's ephemeral range (so that no outgoing connection can take one
+# before its server binds it) and never one handed out before in this
+# test's $WORK (so that two servers of one test never get the same port).
+free_ports() {
+	$PY - "$1" "${WORK:-}" <<'PYEOF'
+import os, random, socket, sys
+n, work = int(sys.argv[1]), sys.argv[2]
+path = os.path.join(work, ".ports") if work else ""
+used = set(int(p) for p in open(path).read().split()) if path and os.path.exists(path) else set()
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    eph = int(f.read().split()[0])
+lo, hi = (10000, eph - 1) if eph > 12000 else (eph, 65535)
+got = []
+for _ in range(20000):
+    if len(got) == n:
+        break
+    p = random.randint(lo, hi)
+    if p in used or p in got:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        got.append(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+if len(got) < n:
+    sys.exit("free_ports: no %d free ports in %d..%d" % (n, lo, hi))
+if path:
+    with open(path, "a") as f:
+        f.write(" ".join(map(str, got)) + "\n")
+print(" ".join(map(str, got)))
+PYEOF
+}
 free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	free_ports 1
 }
 
 # it_setup: WORK (temp dir), ports, and cleanup on exit.
 it_setup() {
 	WORK=$(mktemp -d /tmp/txgw-it-XXXXXX)
-	SMSC_PORT=$(free_port); PUB_PORT=$(free_port); REPLAY_PORT=$(free_port)
-	VTY_PORT=$(free_port); SMTP_PORT=$(free_port)
+	read -r SMSC_PORT PUB_PORT REPLAY_PORT VTY_PORT SMTP_PORT < <(free_ports 5)
 	PIDS=()
 	trap it_cleanup EXIT
 }
@@ -211,8 +246,7 @@ SIM=${SIM:-$TOP/smpp/txgw-smsc-sim}
 
 # new_ports: fresh free ports for the next txgw (one per sub-test)
 new_ports() {
-	SMSC_PORT=$(free_port); PUB_PORT=$(free_port); REPLAY_PORT=$(free_port)
-	VTY_PORT=$(free_port); SMTP_PORT=$(free_port)
+	read -r SMSC_PORT PUB_PORT REPLAY_PORT VTY_PORT SMTP_PORT < <(free_ports 5)
 }
 
 # start_sim SIM-OPTIONS...: txgw-smsc-sim on $SMSC_PORT with a fresh fleet:
