@@ -73,8 +73,10 @@ enum fleet_anomaly fleet_pick_anomaly(struct fleet *fl, const double rate[FA_COU
 
 void fleet_owe(struct fleet *fl, enum fleet_anomaly a)
 {
-	if (a > FA_NONE && a < FA_COUNT)
+	if (a > FA_NONE && a < FA_COUNT) {
 		fl->owed[a]++;
+		fl->n_owed++;
+	}
 }
 
 static struct fleet *fleet_alloc(void *ctx, unsigned n, uint64_t seed)

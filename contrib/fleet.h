@@ -90,6 +90,7 @@ struct fleet {
 	uint64_t rng;
 	uint64_t pick_rng;		/* fleet_pick_anomaly()'s own stream */
 	uint32_t owed[FA_COUNT];	/* anomalies picked that did not apply yet */
+	uint64_t n_owed;		/* fleet_owe() calls: anomalies put off */
 	unsigned max_records;		/* records per upload: 1..max_records */
 };
 

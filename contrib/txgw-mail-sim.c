@@ -67,7 +67,6 @@ struct sim {
 	struct llist_head flight;	/* mails in flight */
 	struct mail **wait;		/* mails waiting to be sent again */
 	size_t in_flight, n_wait;
-	uint64_t anomaly_skipped;
 	uint64_t t0_ms, gen_end_ms, last_tick_ms;
 	double tokens;
 	unsigned next_dev;
@@ -313,7 +312,6 @@ static int one_upload(struct sim *s, unsigned dev, enum fleet_anomaly a, struct 
 	int rc = fleet_upload(s->fl, dev, a, now, u);
 
 	if (rc == -EAGAIN) {
-		s->anomaly_skipped++;
 		fleet_owe(s->fl, a);
 		rc = fleet_upload(s->fl, dev, FA_NONE, now, u);
 	}
@@ -341,7 +339,6 @@ static int make_uploads(struct sim *s, unsigned dev, enum mail_shape *shape)
 	for (; n < k; n++) {
 		enum fleet_anomaly a = fleet_pick_anomaly(s->fl, s->o.fleet.anomaly);
 		if (a == FA_TEXT || a == FA_UNKNOWN_DEVICE || a == FA_REVOKED) {
-			s->anomaly_skipped++;
 			fleet_owe(s->fl, a);
 			a = FA_NONE;
 		}
@@ -781,7 +778,7 @@ int main(int argc, char **argv)
 	}
 	rc = run(s);
 	struct mail_book_info info = {
-		.fl = s->fl, .st = &s->st, .seed = s->o.fleet.seed, .anomaly_skipped = s->anomaly_skipped,
+		.fl = s->fl, .st = &s->st, .seed = s->o.fleet.seed, .anomaly_skipped = s->fl->n_owed,
 		.seconds = (double)(mono_ms() - s->t0_ms) / 1000, .starttls = s->o.starttls,
 	};
 	mail_book_print(stderr, &s->book, &info);

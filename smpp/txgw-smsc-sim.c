@@ -55,7 +55,7 @@ struct sim {
 	struct sim_book book;
 	struct fleet_upload *fu;	/* scratch */
 	FILE *tpdu_out;
-	uint64_t made, anomaly_skipped, sms_parts;
+	uint64_t made, sms_parts;
 	unsigned batch_n;
 	size_t batch[REORDER_WINDOW];
 	struct sf_deliver batch_d[REORDER_WINDOW];
@@ -521,7 +521,6 @@ static int make_one(struct sim *s)
 	a = fleet_pick_anomaly(s->fl, s->o.anomaly);
 	rc = fleet_upload(s->fl, (unsigned)dev, a, (uint32_t)time(NULL), s->fu);
 	if (rc == -EAGAIN) {	/* not for this device: owed to a later upload */
-		s->anomaly_skipped++;
 		fleet_owe(s->fl, a);
 		rc = fleet_upload(s->fl, (unsigned)dev, FA_NONE, (uint32_t)time(NULL), s->fu);
 	}
@@ -746,7 +745,7 @@ int main(int argc, char **argv)
 		fclose(s->tpdu_out);
 	struct sim_summary_info info = {
 		.fl = s->fl, .st = smsc_get_stats(s->smsc), .seed = s->o.seed, .made = s->made,
-		.sms_parts = s->sms_parts, .anomaly_skipped = s->anomaly_skipped,
+		.sms_parts = s->sms_parts, .anomaly_skipped = s->fl->n_owed,
 		.seconds = (double)(mono_ms() - s->t0_ms) / 1000,
 		.busy_seconds = s->first_bind_ms && s->last_done_ms > s->first_bind_ms ?
 				(double)(s->last_done_ms - s->first_bind_ms) / 1000 : 0,
