@@ -22,6 +22,7 @@
 
 #include "armour.h"
 #include "fleet.h"
+#include "fleet_cli.h"
 #include "json.h"
 #include "sim_summary.h"
 #include "smpp_pdu.h"
@@ -409,26 +410,6 @@ static int pick(struct sim *s, int opt, int n)
 	return opt == MIX ? (int)fleet_rand(s->fl, (uint32_t)n) : opt;
 }
 
-/* An active device with nothing in flight, or -1. */
-static int idle_device(struct sim *s)
-{
-	unsigned n = s->fl->n_active;
-
-	for (unsigned tries = 0; tries < 8; tries++) {
-		unsigned d = fleet_rand(s->fl, n);
-		if (!s->fl->dev[d].busy)
-			return (int)d;
-	}
-	for (unsigned k = 0; k < n; k++) {	/* a few busy: walk on from the last one */
-		unsigned d = (s->next_dev + k) % n;
-		if (!s->fl->dev[d].busy) {
-			s->next_dev = d + 1;
-			return (int)d;
-		}
-	}
-	return -1;
-}
-
 static void write_tpdus(struct sim *s, const struct sf_sms *sms)
 {
 	for (unsigned i = 0; s->tpdu_out && i < sms->n; i++) {
@@ -512,7 +493,7 @@ static void flush_batch(struct sim *s)
  * or a negative errno (stop). */
 static int make_one(struct sim *s)
 {
-	int dev = idle_device(s);
+	int dev = fleet_cli_idle_device(s->fl, &s->next_dev);
 	enum fleet_anomaly a;
 	int rc;
 
