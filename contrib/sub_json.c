@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cursor.h"
-#include "sub_json.h"
+#include "contrib/sub_json.h"
+#include "gateway/lib/cursor.h"
 
 /* The next byte without taking it, or -1 at the end of the input. */
 static int peek(const struct rd *r)

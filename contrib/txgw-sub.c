@@ -31,7 +31,7 @@
 
 #include <zmq.h>
 
-#include "sub_json.h"
+#include "contrib/sub_json.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"

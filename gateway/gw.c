@@ -13,17 +13,17 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/utils.h>
 
-#include "bus.h"
-#include "bus_msg.h"
-#include "config.h"
-#include "counters.h"
-#include "engine.h"
-#include "esme.h"
-#include "gw.h"
-#include "json.h"
-#include "logging.h"
-#include "registry.h"
-#include "stats.h"
+#include "gateway/bus/bus.h"
+#include "gateway/bus/bus_msg.h"
+#include "gateway/engine/engine.h"
+#include "gateway/gw.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/json.h"
+#include "gateway/lib/logging.h"
+#include "gateway/stats.h"
+#include "gateway/txgw_cfg.h"
+#include "gateway/txlog/registry.h"
+#include "smpp/esme.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"

@@ -19,7 +19,7 @@
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/vty.h>
 
-#include "config.h"
+#include "gateway/txgw_cfg.h"
 
 static const char *cmd_err_str(int ret)
 {

@@ -14,12 +14,12 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
-#include "config.h"
-#include "engine.h"
-#include "gw.h"
-#include "logging.h"
-#include "mime_extract.h"
-#include "smtp.h"
+#include "gateway/engine/engine.h"
+#include "gateway/gw.h"
+#include "gateway/lib/logging.h"
+#include "gateway/txgw_cfg.h"
+#include "mail/mime_extract.h"
+#include "mail/smtp.h"
 
 /* A refusal decided before the engine: answered from a zero timer, since
  * the SMTP service wants no answer from inside its deliver callback. */
@@ -99,25 +99,25 @@ static const struct smtp_ops smtp_ops = { .deliver = on_mail };
 
 int gw_mail_start(struct gw *g)
 {
-	if (!g->cfg->smtp_enabled)
+	if (!g->cfg->smtp.enabled)
 		return 0;
 	g->mail_scratch = talloc_zero(g->ctx, struct extract_result);
 	if (!g->mail_scratch)
 		return -ENOMEM;
-	g->smtp = smtp_srv_open(g->ctx, g->cfg, &smtp_ops, g, g->ctrs);
+	g->smtp = smtp_srv_open(g->ctx, &g->cfg->smtp, &smtp_ops, g, g->ctrs);
 	if (!g->smtp) {
-		LOGP(DSMTP, LOGL_ERROR, "cannot start the SMTP service on %s:%u: %s\n", g->cfg->smtp_addr,
-		     g->cfg->smtp_port, strerror(errno));
+		LOGP(DSMTP, LOGL_ERROR, "cannot start the SMTP service on %s:%u: %s\n", g->cfg->smtp.addr,
+		     g->cfg->smtp.port, strerror(errno));
 		return -EIO;
 	}
 	const struct smtp_timeouts t = {
-		.cmd_ms = g->cfg->smtp_timeout_cmd * 1000,
-		.data_ms = g->cfg->smtp_timeout_data * 1000,
-		.final_ms = g->cfg->smtp_timeout_final * 1000,
+		.cmd_ms = g->cfg->smtp.timeout_cmd * 1000,
+		.data_ms = g->cfg->smtp.timeout_data * 1000,
+		.final_ms = g->cfg->smtp.timeout_final * 1000,
 	};
 	smtp_srv_set_timeouts(g->smtp, &t);
-	LOGP(DSMTP, LOGL_NOTICE, "SMTP service for %s on %s:%u%s\n", g->cfg->smtp_domain,
-	     g->cfg->smtp_addr, g->cfg->smtp_port, g->cfg->smtp_tls_cert ? " (STARTTLS)" : "");
+	LOGP(DSMTP, LOGL_NOTICE, "SMTP service for %s on %s:%u%s\n", g->cfg->smtp.domain,
+	     g->cfg->smtp.addr, g->cfg->smtp.port, g->cfg->smtp.tls_cert ? " (STARTTLS)" : "");
 	return 0;
 }
 

@@ -22,7 +22,7 @@
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/vty.h>
 
-#include "config.h"
+#include "gateway/txgw_cfg.h"
 
 enum txgw_vty_node {
 	GATEWAY_NODE = _LAST_OSMOVTY_NODE + 1,
@@ -70,14 +70,14 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c->verify_threads = ncpu > 0 && ncpu <= 64 ? (unsigned)ncpu : 2;
 	INIT_LLIST_HEAD(&c->esmes);
-	c->smtp_max_size = TXGW_DEFAULT_SMTP_MAX_SIZE;
+	c->smtp.max_size = TXGW_DEFAULT_SMTP_MAX_SIZE;
 	char host[256] = "localhost";
 	gethostname(host, sizeof(host) - 1);
-	c->smtp_domain = talloc_strdup(c, host);	/* config.md: the host name */
-	c->smtp_max_sessions = TXGW_DEFAULT_SMTP_MAX_SESS;
-	c->smtp_timeout_cmd = TXGW_DEFAULT_SMTP_T_CMD;
-	c->smtp_timeout_data = TXGW_DEFAULT_SMTP_T_DATA;
-	c->smtp_timeout_final = TXGW_DEFAULT_SMTP_T_FINAL;
+	c->smtp.domain = talloc_strdup(c, host);	/* config.md: the host name */
+	c->smtp.max_sessions = TXGW_DEFAULT_SMTP_MAX_SESS;
+	c->smtp.timeout_cmd = TXGW_DEFAULT_SMTP_T_CMD;
+	c->smtp.timeout_data = TXGW_DEFAULT_SMTP_T_DATA;
+	c->smtp.timeout_final = TXGW_DEFAULT_SMTP_T_FINAL;
 	c->bus_publish = talloc_strdup(c, TXGW_DEFAULT_BUS_PUBLISH);
 	c->bus_replay = talloc_strdup(c, TXGW_DEFAULT_BUS_REPLAY);
 	return c;
@@ -386,29 +386,29 @@ DEFUN(cfg_mail_listen, cfg_mail_listen_cmd, "smtp-listen A.B.C.D <1-65535>",
       "Offer SMTP on this address and port\n" "IPv4 address\n" "TCP port\n")
 {
 	struct txgw_cfg *c = CFG(vty);
-	set_str(c, &c->smtp_addr, argv[0]);
-	c->smtp_port = (uint16_t)atoi(argv[1]);
-	c->smtp_enabled = true;
+	set_str(c, &c->smtp.addr, argv[0]);
+	c->smtp.port = (uint16_t)atoi(argv[1]);
+	c->smtp.enabled = true;
 	return CMD_SUCCESS;
 }
 
 DEFUN(cfg_mail_no_listen, cfg_mail_no_listen_cmd, "no smtp-listen", NO_STR "No SMTP service\n")
 {
-	CFG(vty)->smtp_enabled = false;
+	CFG(vty)->smtp.enabled = false;
 	return CMD_SUCCESS;
 }
 
 DEFUN(cfg_mail_domain, cfg_mail_domain_cmd, "smtp-domain NAME",
       "The mail domain we are the final destination for, and the greeting's name\n" "Domain\n")
 {
-	set_str(CFG(vty), &CFG(vty)->smtp_domain, argv[0]);
+	set_str(CFG(vty), &CFG(vty)->smtp.domain, argv[0]);
 	return CMD_SUCCESS;
 }
 
 DEFUN(cfg_mail_max_size, cfg_mail_max_size_cmd, "smtp-max-size <1024-1073741824>",
       "Largest message accepted (RFC 1870 SIZE)\n" "Bytes\n")
 {
-	CFG(vty)->smtp_max_size = (uint32_t)strtoul(argv[0], NULL, 10);
+	CFG(vty)->smtp.max_size = (uint32_t)strtoul(argv[0], NULL, 10);
 	return CMD_SUCCESS;
 }
 
@@ -416,23 +416,23 @@ DEFUN(cfg_mail_tls, cfg_mail_tls_cmd, "smtp-tls certificate PATH key PATH",
       "Offer STARTTLS (RFC 3207)\n" "Certificate chain\n" "PEM file\n" "Private key\n" "PEM file\n")
 {
 	struct txgw_cfg *c = CFG(vty);
-	set_str(c, &c->smtp_tls_cert, argv[0]);
-	set_str(c, &c->smtp_tls_key, argv[1]);
+	set_str(c, &c->smtp.tls_cert, argv[0]);
+	set_str(c, &c->smtp.tls_key, argv[1]);
 	return CMD_SUCCESS;
 }
 
 DEFUN(cfg_mail_no_tls, cfg_mail_no_tls_cmd, "no smtp-tls", NO_STR "Do not offer STARTTLS\n")
 {
 	struct txgw_cfg *c = CFG(vty);
-	set_str(c, &c->smtp_tls_cert, NULL);
-	set_str(c, &c->smtp_tls_key, NULL);
+	set_str(c, &c->smtp.tls_cert, NULL);
+	set_str(c, &c->smtp.tls_key, NULL);
 	return CMD_SUCCESS;
 }
 
 DEFUN(cfg_mail_max_sessions, cfg_mail_max_sessions_cmd, "smtp-max-sessions <1-100000>",
       "Concurrent SMTP connections\n" "Sessions\n")
 {
-	CFG(vty)->smtp_max_sessions = (unsigned)atoi(argv[0]);
+	CFG(vty)->smtp.max_sessions = (unsigned)atoi(argv[0]);
 	return CMD_SUCCESS;
 }
 
@@ -444,11 +444,11 @@ DEFUN(cfg_mail_timeout, cfg_mail_timeout_cmd, "smtp-timeout (command|data|final)
 {
 	unsigned v = (unsigned)atoi(argv[1]);
 	if (argv[0][0] == 'c')
-		CFG(vty)->smtp_timeout_cmd = v;
+		CFG(vty)->smtp.timeout_cmd = v;
 	else if (argv[0][0] == 'd')
-		CFG(vty)->smtp_timeout_data = v;
+		CFG(vty)->smtp.timeout_data = v;
 	else
-		CFG(vty)->smtp_timeout_final = v;
+		CFG(vty)->smtp.timeout_final = v;
 	return CMD_SUCCESS;
 }
 
@@ -456,21 +456,21 @@ static int config_write_mail(struct vty *vty)
 {
 	struct txgw_cfg *c = CFG(vty);
 	vty_out(vty, "mail%s", VTY_NEWLINE);
-	if (c->smtp_enabled)
-		vty_out(vty, " smtp-listen %s %u%s", c->smtp_addr, c->smtp_port, VTY_NEWLINE);
-	if (c->smtp_domain)
-		vty_out(vty, " smtp-domain %s%s", c->smtp_domain, VTY_NEWLINE);
-	vty_out(vty, " smtp-max-size %" PRIu32 "%s", c->smtp_max_size, VTY_NEWLINE);
-	if (c->smtp_tls_cert)
-		vty_out(vty, " smtp-tls certificate %s key %s%s", c->smtp_tls_cert, c->smtp_tls_key,
+	if (c->smtp.enabled)
+		vty_out(vty, " smtp-listen %s %u%s", c->smtp.addr, c->smtp.port, VTY_NEWLINE);
+	if (c->smtp.domain)
+		vty_out(vty, " smtp-domain %s%s", c->smtp.domain, VTY_NEWLINE);
+	vty_out(vty, " smtp-max-size %" PRIu32 "%s", c->smtp.max_size, VTY_NEWLINE);
+	if (c->smtp.tls_cert)
+		vty_out(vty, " smtp-tls certificate %s key %s%s", c->smtp.tls_cert, c->smtp.tls_key,
 			VTY_NEWLINE);
-	vty_out(vty, " smtp-max-sessions %u%s", c->smtp_max_sessions, VTY_NEWLINE);
-	if (c->smtp_timeout_cmd != TXGW_DEFAULT_SMTP_T_CMD)
-		vty_out(vty, " smtp-timeout command %u%s", c->smtp_timeout_cmd, VTY_NEWLINE);
-	if (c->smtp_timeout_data != TXGW_DEFAULT_SMTP_T_DATA)
-		vty_out(vty, " smtp-timeout data %u%s", c->smtp_timeout_data, VTY_NEWLINE);
-	if (c->smtp_timeout_final != TXGW_DEFAULT_SMTP_T_FINAL)
-		vty_out(vty, " smtp-timeout final %u%s", c->smtp_timeout_final, VTY_NEWLINE);
+	vty_out(vty, " smtp-max-sessions %u%s", c->smtp.max_sessions, VTY_NEWLINE);
+	if (c->smtp.timeout_cmd != TXGW_DEFAULT_SMTP_T_CMD)
+		vty_out(vty, " smtp-timeout command %u%s", c->smtp.timeout_cmd, VTY_NEWLINE);
+	if (c->smtp.timeout_data != TXGW_DEFAULT_SMTP_T_DATA)
+		vty_out(vty, " smtp-timeout data %u%s", c->smtp.timeout_data, VTY_NEWLINE);
+	if (c->smtp.timeout_final != TXGW_DEFAULT_SMTP_T_FINAL)
+		vty_out(vty, " smtp-timeout final %u%s", c->smtp.timeout_final, VTY_NEWLINE);
 	return CMD_SUCCESS;
 }
 

@@ -22,9 +22,9 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
-#include "counters.h"
-#include "json.h"
-#include "stats.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/json.h"
+#include "gateway/stats.h"
 
 #define STATS_MAX_LINE	256
 #define STATS_TIMEOUT_S	10

@@ -27,10 +27,10 @@
 #include <osmocom/vty/telnet_interface.h>
 #include <osmocom/vty/vty.h>
 
-#include "config.h"
-#include "counters.h"
-#include "logging.h"
-#include "gw.h"
+#include "gateway/gw.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/logging.h"
+#include "gateway/txgw_cfg.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 
-#include "b64stream.h"
+#include "mail/b64stream.h"
 
 /* RFC 4648 §4 Table 1: value + 1 of each character, 0 when not in it. */
 static const uint8_t b64_val[256] = {

@@ -7,7 +7,7 @@
  * as soon as it is read, so the output of a push is at most one byte
  * longer than its input (the held CR).
  */
-#include "dotstuff.h"
+#include "mail/dotstuff.h"
 
 enum ds_state {
 	DS_BOL,		/* at the start of a line */

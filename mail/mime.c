@@ -19,10 +19,10 @@
 
 #include <talloc.h>
 
-#include "b64stream.h"
-#include "mime.h"
-#include "mime_header.h"
-#include "qp.h"
+#include "mail/b64stream.h"
+#include "mail/mime.h"
+#include "mail/mime_header.h"
+#include "mail/qp.h"
 
 #define DEC_CHUNK	4096	/* encoded bytes decoded at a time */
 

@@ -8,9 +8,9 @@
 
 #include <talloc.h>
 
-#include "charset.h"
-#include "frame.h"
-#include "mime_extract.h"
+#include "gateway/sms/charset.h"
+#include "gateway/txlog/frame.h"
+#include "mail/mime_extract.h"
 
 enum part_kind {
 	X_SKIP,

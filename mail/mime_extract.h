@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "extract.h"
-#include "mime.h"
+#include "gateway/txlog/extract.h"
+#include "mail/mime.h"
 
 struct mime_extract;
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mime_header.h"
+#include "mail/mime_header.h"
 
 /* A cursor over a field value.  Folding needs no unfolding pass: the
  * "\n" of a folded line is skipped like the blank that follows it. */

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "mime.h"
+#include "mail/mime.h"
 
 struct mime_header {
 	char type[MIME_TYPE_MAX + 1];		/* "type/subtype", lower case */

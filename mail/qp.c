@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "qp.h"
+#include "mail/qp.h"
 
 enum qp_state {
 	Q_TEXT,		/* in a line */

@@ -30,12 +30,11 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
-#include "config.h"
-#include "counters.h"
-#include "dotstuff.h"
-#include "logging.h"
-#include "smtp.h"
-#include "smtp_fsm.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/logging.h"
+#include "mail/dotstuff.h"
+#include "mail/smtp.h"
+#include "mail/smtp_fsm.h"
 
 #define SMTP_IN_BUF		16384	/* octets read at a time; > SMTP_LINE_MAX */
 #define SMTP_OUT_HIGH		65536	/* replies queued before we stop reading */
@@ -714,7 +713,7 @@ static int srv_listen(struct smtp_srv *srv, const char *addr, uint16_t port)
 	return 0;
 }
 
-struct smtp_srv *smtp_srv_open(void *ctx, const struct txgw_cfg *cfg, const struct smtp_ops *ops,
+struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops,
 			       void *data, struct rate_ctr_group *ctrs)
 {
 	static const struct smtp_timeouts def = { SMTP_TIMEOUT_CMD_MS, SMTP_TIMEOUT_DATA_MS,
@@ -722,7 +721,7 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct txgw_cfg *cfg, const stru
 	struct smtp_srv *srv;
 	int rc;
 
-	if (!cfg->smtp_enabled || !cfg->smtp_addr || !cfg->smtp_domain || !*cfg->smtp_domain ||
+	if (!cfg->enabled || !cfg->addr || !cfg->domain || !*cfg->domain ||
 	    !ops || !ops->deliver) {
 		errno = EINVAL;
 		return NULL;
@@ -736,26 +735,26 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct txgw_cfg *cfg, const stru
 	srv->ops = *ops;
 	srv->data = data;
 	srv->ctrs = ctrs;
-	srv->domain = talloc_strdup(srv, cfg->smtp_domain);
-	srv->max_size = cfg->smtp_max_size;
-	srv->max_sessions = cfg->smtp_max_sessions;
+	srv->domain = talloc_strdup(srv, cfg->domain);
+	srv->max_size = cfg->max_size;
+	srv->max_sessions = cfg->max_sessions;
 	srv->to = def;
 	srv->lfd.fd = -1;
 	INIT_LLIST_HEAD(&srv->sessions);
 	rc = srv->domain ? 0 : -ENOMEM;
-	if (!rc && cfg->smtp_tls_cert && cfg->smtp_tls_key) {
-		srv->ssl_ctx = tls_ctx_new(cfg->smtp_tls_cert, cfg->smtp_tls_key);
+	if (!rc && cfg->tls_cert && cfg->tls_key) {
+		srv->ssl_ctx = tls_ctx_new(cfg->tls_cert, cfg->tls_key);
 		rc = srv->ssl_ctx ? 0 : -EINVAL;
 	}
 	if (!rc)
-		rc = srv_listen(srv, cfg->smtp_addr, cfg->smtp_port);
+		rc = srv_listen(srv, cfg->addr, cfg->port);
 	if (rc) {
 		SSL_CTX_free(srv->ssl_ctx);
 		talloc_free(srv);
 		errno = -rc;
 		return NULL;
 	}
-	LOGP(DSMTP, LOGL_NOTICE, "SMTP on %s port %u for %s%s\n", cfg->smtp_addr, srv->port,
+	LOGP(DSMTP, LOGL_NOTICE, "SMTP on %s port %u for %s%s\n", cfg->addr, srv->port,
 	     srv->domain, srv->ssl_ctx ? ", STARTTLS offered" : "");
 	return srv;
 }

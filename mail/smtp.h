@@ -19,10 +19,25 @@
  * The process must ignore SIGPIPE (OpenSSL writes with write(2)).
  */
 #pragma once
+#include <stdbool.h>
+
+/* The "mail" node of the configuration (doc/config.md). */
+struct smtp_cfg {
+	bool enabled;
+	char *addr;
+	uint16_t port;
+	char *domain;
+	uint32_t max_size;
+	char *tls_cert;
+	char *tls_key;
+	unsigned max_sessions;
+	unsigned timeout_cmd;	/* s, waiting for a command (RFC 5321 §4.5.3.2.7) */
+	unsigned timeout_data;	/* s, between blocks of DATA (§4.5.3.2.5) */
+	unsigned timeout_final;	/* s, after the final dot (§4.5.3.2.6) */
+};
 #include <stddef.h>
 #include <stdint.h>
 
-struct txgw_cfg;
 struct rate_ctr_group;
 
 struct smtp_srv;
@@ -53,16 +68,16 @@ struct smtp_timeouts {
 #define SMTP_TIMEOUT_FINAL_MS	(10 * 60 * 1000)
 
 /*
- * Listen on cfg->smtp_addr:smtp_port (port 0: any free port, see
+ * Listen on cfg->addr:port (port 0: any free port, see
  * smtp_srv_port()) and serve sessions.  cfg is read now; the strings are
- * copied.  With cfg->smtp_tls_cert/key set, STARTTLS is offered.  ctrs:
+ * copied.  With cfg->tls_cert/key set, STARTTLS is offered.  ctrs:
  * the counter group of counters.h (smtp:sessions, smtp:messages,
  * smtp:rejected) or NULL.  Allocated under ctx; the answers still owed
  * (struct smtp_deliver) too, so that they outlive the service.
  * Returns NULL with errno set: EINVAL (no smtp-listen, no domain, bad
  * certificate or key), EADDRINUSE and other socket errors, ENOMEM.
  */
-struct smtp_srv *smtp_srv_open(void *ctx, const struct txgw_cfg *cfg, const struct smtp_ops *ops,
+struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops,
 			       void *data, struct rate_ctr_group *ctrs);
 
 /* Replace the timeouts (for tests); applies from each session's next wait. */

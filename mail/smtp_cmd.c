@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cursor.h"
-#include "smtp_cmd.h"
+#include "gateway/lib/cursor.h"
+#include "mail/smtp_cmd.h"
 
 /* What follows the verb. */
 enum args {

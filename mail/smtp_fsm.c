@@ -13,7 +13,7 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "smtp_fsm.h"
+#include "mail/smtp_fsm.h"
 
 #define SAME	SMTP_ST_COUNT
 

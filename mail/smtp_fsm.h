@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smtp_cmd.h"
+#include "mail/smtp_cmd.h"
 
 enum smtp_state {
 	SMTP_ST_INIT,		/* greeted; no HELO/EHLO yet (or after STARTTLS) */

@@ -34,11 +34,11 @@
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
-#include "counters.h"
-#include "esme.h"
-#include "logging.h"
-#include "smpp_pdu.h"
-#include "esme_int.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/logging.h"
+#include "smpp/esme.h"
+#include "smpp/esme_int.h"
+#include "smpp/smpp_pdu.h"
 
 static const struct {
 	const char *name;	/* as "show binds" shows it */

@@ -22,8 +22,37 @@
 #pragma once
 #include <stdint.h>
 
-#include "config.h"
-#include "sms_in.h"
+#include <osmocom/core/linuxlist.h>
+
+#include "gateway/sms/sms_in.h"
+
+/* One "esme" node of the configuration (doc/config.md "smpp"). */
+enum esme_bind_mode {
+	ESME_BIND_TRANSCEIVER,
+	ESME_BIND_RECEIVER,
+};
+
+/* How to read data_coding 1: IA5/ASCII as SMPP 3.4 says, or unpacked GSM
+ * septets as OsmoMSC sends 7-bit SMS. */
+enum esme_dc1 {
+	ESME_DC1_ASCII,
+	ESME_DC1_GSM7,
+};
+
+struct esme_cfg {
+	struct llist_head list;
+	char *name;
+	char *remote_ip;
+	uint16_t remote_port;
+	char *system_id;
+	char *password;
+	char *system_type;
+	enum esme_bind_mode bind_mode;
+	unsigned window;
+	unsigned enquire_link_interval;	/* s */
+	unsigned reconnect_interval;	/* s, first retry; backs off to 60 */
+	enum esme_dc1 data_coding_1;
+};
 
 struct rate_ctr_group;
 

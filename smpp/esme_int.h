@@ -12,9 +12,9 @@
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 
-#include "esme.h"
-#include "logging.h"
-#include "smpp_pdu.h"
+#include "gateway/lib/logging.h"
+#include "smpp/esme.h"
+#include "smpp/smpp_pdu.h"
 
 #define LOGES(es, lvl, fmt, args...) \
 	LOGP(DSMPP, lvl, "esme %s: " fmt, (es)->cfg.name, ##args)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smpp_pdu.h"
+#include "smpp/smpp_pdu.h"
 
 struct id_name {
 	uint32_t id;

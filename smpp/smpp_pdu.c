@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "cursor.h"
-#include "smpp_pdu.h"
+#include "gateway/lib/cursor.h"
+#include "smpp/smpp_pdu.h"
 
 /* How a mandatory field is coded (see SMPP_FIELDS in smpp_def.h). */
 enum field_kind {

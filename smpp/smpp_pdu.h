@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smpp_def.h"
+#include "smpp/smpp_def.h"
 
 /* The PDU header: command_length, command_id, command_status, seq (§3.2). */
 #define SMPP_HDR_LEN 16

@@ -28,9 +28,9 @@ echo "== 2. SMS: txgw-smsc-sim -> txgw -> bus -> txgw-sub   (work dir $WORK)"
 mkdir -p "$WORK/keys" "$WORK/mailkeys"
 # the handsets that will mail have keys of their own (a simulator run that
 # nobody binds to only writes its fleet's registry and keys)
-"$TOP/smpp/txgw-smsc-sim" --port 0 --devices 10 --alg mix --registry "$WORK/mail-devices.txt" \
+"$TOP/contrib/sim/txgw-smsc-sim" --port 0 --devices 10 --alg mix --registry "$WORK/mail-devices.txt" \
 	--keys-dir "$WORK/mailkeys" --count 1 --wait-bind 0.1 --seed 7 -q >/dev/null 2>&1 || true
-"$TOP/smpp/txgw-smsc-sim" --port "$SMSC_PORT" --ready "$WORK/sim.port" \
+"$TOP/contrib/sim/txgw-smsc-sim" --port "$SMSC_PORT" --ready "$WORK/sim.port" \
 	--devices 200 --alg mix --registry "$WORK/sms-devices.txt" --keys-dir "$WORK/keys" \
 	--count "$COUNT" --rate "$RATE" --form mix --smpp-form mix --concat-ref mix \
 	--records-per-upload 3 --seed 2026 \
@@ -56,9 +56,9 @@ done
 echo
 wait "$SIM_PID" || echo "  (the simulator reports unacknowledged uploads)"
 
-if [ -x "$TOP/contrib/txgw-mail-sim" ]; then
+if [ -x "$TOP/contrib/sim/txgw-mail-sim" ]; then
 	echo "== 3. mail: txgw-mail-sim -> txgw's SMTP service"
-	"$TOP/contrib/txgw-mail-sim" --host 127.0.0.1 --port "$SMTP_PORT" --domain txlog.example \
+	"$TOP/contrib/sim/txgw-mail-sim" --host 127.0.0.1 --port "$SMTP_PORT" --domain txlog.example \
 		--load-registry "$WORK/mail-devices.txt" --keys-dir "$WORK/mailkeys" --count 10 --shape mix \
 		--summary "$WORK/mail.json" -q 2>&1 | sed 's/^/  /' || true
 fi

@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TPDU = os.path.join(TOP, "gateway", "txgw-tpdu")
-FRAME = os.path.join(TOP, "gateway", "txgw-frame")
+TPDU = os.path.join(TOP, "gateway", "tools", "txgw-tpdu")
+FRAME = os.path.join(TOP, "gateway", "tools", "txgw-frame")
 VEC = os.path.join(TOP, "tests", "vectors")
 REG = os.path.join(VEC, "devices.txt")
 

@@ -23,9 +23,9 @@
 #include <osmocom/core/talloc.h>
 #include <zmq.h>
 
-#include "bus.h"
-#include "bus_msg.h"
-#include "logging.h"
+#include "gateway/bus/bus.h"
+#include "gateway/bus/bus_msg.h"
+#include "gateway/lib/logging.h"
 
 struct subst {
 	const char *ep;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "charset.h"
+#include "gateway/sms/charset.h"
 
 static double now_s(void)
 {

@@ -13,7 +13,7 @@
 
 #include <talloc.h>
 
-#include "concat.h"
+#include "gateway/sms/concat.h"
 
 #define SENDERS 1000
 #define WINDOW 64		/* messages open at once */

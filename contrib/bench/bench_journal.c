@@ -20,7 +20,7 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "journal.h"
+#include "gateway/journal/journal.h"
 
 #define PAYLOAD	300
 #define MAX_SYNCS	200000

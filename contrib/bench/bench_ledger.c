@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ledger.h"
+#include "gateway/txlog/ledger.h"
 
 static double now_s(void)
 {

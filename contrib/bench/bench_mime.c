@@ -15,8 +15,8 @@
 
 #include <talloc.h>
 
-#include "armour.h"
-#include "mime_extract.h"
+#include "gateway/txlog/armour.h"
+#include "mail/mime_extract.h"
 
 static double now_s(void)
 {

@@ -26,11 +26,11 @@
 #include <openssl/evp.h>
 #include <talloc.h>
 
-#include "timing.h"
-#include "frame.h"
-#include "registry.h"
-#include "sign.h"
-#include "verify.h"
+#include "contrib/bench/timing.h"
+#include "gateway/txlog/frame.h"
+#include "gateway/txlog/registry.h"
+#include "gateway/txlog/sign.h"
+#include "gateway/txlog/verify.h"
 
 /* Device i's id: spread over the 64-bit space (splitmix64), never 0. */
 static uint64_t device_of(uint64_t i)

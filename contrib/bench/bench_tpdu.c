@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tpdu.h"
+#include "gateway/sms/tpdu.h"
 
 #define MAX_MIX 16
 

@@ -18,11 +18,11 @@
 
 #include <talloc.h>
 
-#include "timing.h"
-#include "frame.h"
-#include "registry.h"
-#include "sign.h"
-#include "verify.h"
+#include "contrib/bench/timing.h"
+#include "gateway/txlog/frame.h"
+#include "gateway/txlog/registry.h"
+#include "gateway/txlog/sign.h"
+#include "gateway/txlog/verify.h"
 
 static int bench(void *ctx, enum txl_alg alg, double secs)
 {

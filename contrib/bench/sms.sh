@@ -26,7 +26,7 @@ SECS=${1:-15}
 DEVICES=${TXGW_BENCH_DEVICES:-5000}
 GUESS=${TXGW_BENCH_GUESS:-8000}
 PRESIGN=${TXGW_BENCH_PRESIGN:-1}
-SIM=$TOP/smpp/txgw-smsc-sim
+SIM=$TOP/contrib/sim/txgw-smsc-sim
 SUB=$TOP/contrib/txgw-sub
 
 cpu_s() {	# utime + stime of a process, in seconds

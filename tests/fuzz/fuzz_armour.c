@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "armour.h"
-#include "frame.h"
+#include "gateway/txlog/armour.h"
+#include "gateway/txlog/frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

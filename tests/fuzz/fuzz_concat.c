@@ -1,5 +1,5 @@
 /*
- * fuzz_concat.c — concatenated SMS reassembly (gateway/concat.c) driven by
+ * fuzz_concat.c — concatenated SMS reassembly (gateway/sms/concat.c) driven by
  * a script.  The input is a run of operations on a fake clock:
  *
  *   op byte, low 2 bits: 0..2 add a part, 3 expire; op >> 2: clock step
@@ -23,7 +23,7 @@
 
 #include <talloc.h>
 
-#include "concat.h"
+#include "gateway/sms/concat.h"
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dotstuff.h"
+#include "mail/dotstuff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

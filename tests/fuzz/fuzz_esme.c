@@ -22,9 +22,9 @@
 #include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
 
-#include "esme.h"
-#include "logging.h"
-#include "smpp_pdu.h"
+#include "gateway/lib/logging.h"
+#include "smpp/esme.h"
+#include "smpp/smpp_pdu.h"
 
 #define MAX_ACKS 1024
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_gsm7.c — the GSM 7-bit alphabet (gateway/charset.c) both ways.
+ * fuzz_gsm7.c — the GSM 7-bit alphabet (gateway/sms/charset.c) both ways.
  *
  * The input is taken as septets (one per byte, any value) and as UTF-8.
  * Checked: the size query agrees with the bytes written; lenient output is
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "charset.h"
+#include "gateway/sms/charset.h"
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 

@@ -25,9 +25,9 @@
 #include <osmocom/core/logging.h>
 #include <osmocom/core/talloc.h>
 
-#include "crc32c.h"
-#include "cursor.h"
-#include "journal.h"
+#include "gateway/journal/journal.h"
+#include "gateway/lib/crc32c.h"
+#include "gateway/lib/cursor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

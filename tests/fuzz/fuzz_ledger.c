@@ -29,8 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cursor.h"
-#include "ledger.h"
+#include "gateway/lib/cursor.h"
+#include "gateway/txlog/ledger.h"
 
 #define N_DEVS	4
 

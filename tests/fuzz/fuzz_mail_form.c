@@ -1,5 +1,5 @@
 /*
- * fuzz_mail_form.c — libFuzzer target for contrib/mail_form.c.
+ * fuzz_mail_form.c — libFuzzer target for contrib/sim/mail_form.c.
  *
  * Input: octet 0 picks the shape (or a person's text mail), octets 1..4
  * the variant, then frames, each a length octet (x 8, so up to 2040, cut
@@ -17,8 +17,8 @@
 
 #include <talloc.h>
 
-#include "frame.h"
-#include "mail_form.h"
+#include "contrib/sim/mail_form.h"
+#include "gateway/txlog/frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 
 #include <talloc.h>
 
-#include "mime_extract.h"
+#include "mail/mime_extract.h"
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 

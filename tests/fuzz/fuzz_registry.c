@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
-#include "registry.h"
+#include "gateway/txlog/frame.h"
+#include "gateway/txlog/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
-#include "cursor.h"
+#include "gateway/bus/bus.h"
+#include "gateway/lib/cursor.h"
 
 #define MAX_FRAMES 8
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smpp_pdu.h"
+#include "smpp/smpp_pdu.h"
 
 /* Larger than any 16-bit TLV plus the largest mandatory part. */
 #define FUZZ_MAX_PDU 0x20000u

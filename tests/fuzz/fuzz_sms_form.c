@@ -1,5 +1,5 @@
 /*
- * fuzz_sms_form — contrib/sms_form.c under arbitrary input, both ways:
+ * fuzz_sms_form — contrib/sim/sms_form.c under arbitrary input, both ways:
  *
  *  - the handset side: the first octet picks coding, reference width and
  *    form, the rest is the payload (octets, or UTF-8 text); when
@@ -15,8 +15,8 @@
 
 #include <talloc.h>
 
-#include "sms_form.h"
-#include "smpp_pdu.h"
+#include "contrib/sim/sms_form.h"
+#include "smpp/smpp_pdu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

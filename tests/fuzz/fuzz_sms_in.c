@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extract.h"
-#include "sms_in.h"
+#include "gateway/engine/sms_frames.h"
+#include "gateway/sms/sms_in.h"
+#include "gateway/txlog/extract.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

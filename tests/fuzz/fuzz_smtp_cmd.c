@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_fsm.h"
+#include "mail/smtp_fsm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sub_json.h"
+#include "contrib/sub_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tpdu.h"
+#include "gateway/sms/tpdu.h"
 
 static void touch_names(const struct sms_tpdu *t)
 {

@@ -1,5 +1,5 @@
 /*
- * fuzz_ucs2.c — UCS-2/UTF-16BE, Latin-1 and IA5 (gateway/charset.c).
+ * fuzz_ucs2.c — UCS-2/UTF-16BE, Latin-1 and IA5 (gateway/sms/charset.c).
  *
  * The input is taken as UTF-16BE, as Latin-1/IA5 bytes, and as UTF-8.
  * Checked: size queries agree; lenient output is valid UTF-8; lenient
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "charset.h"
+#include "gateway/sms/charset.h"
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 

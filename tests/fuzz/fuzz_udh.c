@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "udh.h"
+#include "gateway/sms/udh.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -242,7 +242,7 @@ journal_seq() {
 }
 
 # ---- helpers for the simulator tests (tests/integration/sim_*.sh, crash.sh) ----
-SIM=${SIM:-$TOP/smpp/txgw-smsc-sim}
+SIM=${SIM:-$TOP/contrib/sim/txgw-smsc-sim}
 
 # new_ports: fresh free ports for the next txgw (one per sub-test)
 new_ports() {

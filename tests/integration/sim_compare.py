@@ -6,7 +6,7 @@
     sim_compare.py --listen tcp://127.0.0.1:PORT --out LIVE.jsonl
 
 Written from bus.md, txlog-v1.md ("What the gateway checks") and the
-summary format of smpp/sim_summary.h, not from the gateway's code.  BUS is
+summary format of contrib/sim/sim_summary.h, not from the gateway's code.  BUS is
 bus-sub.py's output: one {"topic", "payload"} object a line, seq 1..N.
 
 What must hold (each failure is printed as one line of a diff):

@@ -23,9 +23,9 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
-#include "bus.h"
-#include "bus_msg.h"
-#include "logging.h"
+#include "gateway/bus/bus.h"
+#include "gateway/bus/bus_msg.h"
+#include "gateway/lib/logging.h"
 
 struct pub {
 	struct bus *bus;

@@ -7,7 +7,7 @@
 # when all passed.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-TOOL=${TXGW_BUILDDIR:-$TOP}/gateway/txgw-frame
+TOOL=${TXGW_BUILDDIR:-$TOP}/gateway/tools/txgw-frame
 [ -x "$TOOL" ] || { echo "no $TOOL: build first"; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

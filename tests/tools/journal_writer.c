@@ -24,7 +24,7 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "journal.h"
+#include "gateway/journal/journal.h"
 
 #define SEGMENT_SIZE	(64u << 10)
 #define KEEP_MSGS	500

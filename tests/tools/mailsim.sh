@@ -17,7 +17,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TXGW_BUILD:-$TOP}
-SIM="$BUILD/contrib/txgw-mail-sim"
+SIM="$BUILD/contrib/sim/txgw-mail-sim"
 . "$TOP/tests/tools/lib.sh"	# make_test_ca
 SEED=${TXGW_SEED:-$(date +%s)}
 echo "mailsim.sh: seed $SEED (set TXGW_SEED to repeat)"

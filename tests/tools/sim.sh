@@ -10,7 +10,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TXGW_BUILD:-$TOP}
-SIM=$BUILD/smpp/txgw-smsc-sim
+SIM=$BUILD/contrib/sim/txgw-smsc-sim
 . "$TOP/tests/tools/lib.sh"
 tools_tmp
 

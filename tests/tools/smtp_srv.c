@@ -28,9 +28,9 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
-#include "config.h"
-#include "logging.h"
-#include "smtp.h"
+#include "gateway/lib/logging.h"
+#include "gateway/txgw_cfg.h"
+#include "mail/smtp.h"
 
 struct fake_gw {
 	void *ctx;
@@ -178,20 +178,20 @@ int main(int argc, char **argv)
 	FILE *f;
 	int c;
 
-	cfg->smtp_enabled = true;
-	cfg->smtp_addr = talloc_strdup(cfg, "127.0.0.1");
-	cfg->smtp_domain = talloc_strdup(cfg, "txlog.example");
+	cfg->smtp.enabled = true;
+	cfg->smtp.addr = talloc_strdup(cfg, "127.0.0.1");
+	cfg->smtp.domain = talloc_strdup(cfg, "txlog.example");
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o': gw.out = optarg; break;
 		case 'r': ready = optarg; break;
-		case 'l': cfg->smtp_addr = talloc_strdup(cfg, optarg); break;
-		case 'p': cfg->smtp_port = (uint16_t)atoi(optarg); break;
-		case 'd': cfg->smtp_domain = talloc_strdup(cfg, optarg); break;
-		case 'm': cfg->smtp_max_size = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'n': cfg->smtp_max_sessions = (unsigned)atoi(optarg); break;
-		case 'c': cfg->smtp_tls_cert = talloc_strdup(cfg, optarg); break;
-		case 'k': cfg->smtp_tls_key = talloc_strdup(cfg, optarg); break;
+		case 'l': cfg->smtp.addr = talloc_strdup(cfg, optarg); break;
+		case 'p': cfg->smtp.port = (uint16_t)atoi(optarg); break;
+		case 'd': cfg->smtp.domain = talloc_strdup(cfg, optarg); break;
+		case 'm': cfg->smtp.max_size = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'n': cfg->smtp.max_sessions = (unsigned)atoi(optarg); break;
+		case 'c': cfg->smtp.tls_cert = talloc_strdup(cfg, optarg); break;
+		case 'k': cfg->smtp.tls_key = talloc_strdup(cfg, optarg); break;
 		case 'w': gw.delay_ms = (unsigned)atoi(optarg); break;
 		case 'C': to.cmd_ms = (unsigned)atoi(optarg); break;
 		case 'D': to.data_ms = (unsigned)atoi(optarg); break;
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	log_set_use_color(osmo_stderr_target, 0);
 	log_set_category_filter(osmo_stderr_target, DSMTP, 1, LOGL_DEBUG);
 
-	srv = smtp_srv_open(ctx, cfg, &ops, &gw, NULL);
+	srv = smtp_srv_open(ctx, &cfg->smtp, &ops, &gw, NULL);
 	if (!srv) {
 		fprintf(stderr, "smtp_srv: %s\n", strerror(errno));
 		return 1;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/tools/tpdu.sh — gateway/txgw-tpdu on the TPDU vectors of
+# tests/tools/tpdu.sh — gateway/tools/txgw-tpdu on the TPDU vectors of
 # tests/vectors/vectors.json, and its command line.
 #
 # For every case with "tpdus", what its "what" says is checked on the
@@ -14,7 +14,7 @@
 #   TXGW_BUILD_DIR   where the built programs are (default: the top dir)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-TOOL=${TXGW_BUILD_DIR:-$TOP}/gateway/txgw-tpdu
+TOOL=${TXGW_BUILD_DIR:-$TOP}/gateway/tools/txgw-tpdu
 VECTORS=$TOP/tests/vectors/vectors.json
 [ -x "$TOOL" ] || { echo "not built: $TOOL (run make first)"; exit 1; }
 

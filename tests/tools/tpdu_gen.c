@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "charset.h"
-#include "tpdu.h"
+#include "gateway/sms/charset.h"
+#include "gateway/sms/tpdu.h"
 
 /* splitmix64: small, seedable and the same on every platform. */
 static uint64_t rnd(uint64_t *s)

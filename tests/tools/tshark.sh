@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/tools/tshark.sh — a second opinion on our TPDU decoder: random MO
 # and MT TPDUs from our encoder (tests/tools/tpdu_gen) decoded by both
-# gateway/txgw-tpdu and Wireshark's GSM SMS dissector, field by field
+# gateway/tools/txgw-tpdu and Wireshark's GSM SMS dissector, field by field
 # (tests/tools/tshark_compare.py).  Builds nothing; run from anywhere after
 # `make`, as tests/check.sh does.
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TXGW_BUILD_DIR:-$TOP}
 GEN=$BUILD/tests/tools/tpdu_gen
-TOOL=$BUILD/gateway/txgw-tpdu
+TOOL=$BUILD/gateway/tools/txgw-tpdu
 COUNT=${TXGW_TSHARK_COUNT:-1500}
 SEED=${TXGW_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 

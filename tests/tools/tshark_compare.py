@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tshark_compare.py — compare txgw-tpdu with Wireshark's GSM SMS dissector.
 
-    /usr/bin/python3 tests/tools/tshark_compare.py --txgw gateway/txgw-tpdu [FILE]
+    /usr/bin/python3 tests/tools/tshark_compare.py --txgw gateway/tools/txgw-tpdu [FILE]
 
 FILE (default standard input) holds lines "mo HEX" (MS->SC) or "mt HEX"
 (SC->MS), as tests/tools/tpdu_gen prints them.  All TPDUs go into one

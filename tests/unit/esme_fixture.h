@@ -33,10 +33,10 @@
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
-#include "counters.h"
-#include "esme.h"
-#include "logging.h"
-#include "smpp_pdu.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/logging.h"
+#include "smpp/esme.h"
+#include "smpp/smpp_pdu.h"
 
 #define MAX_RX 256
 #define MAX_GOT 16

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smpp_pdu.h"
-#include "smpp_test.h"
+#include "smpp/smpp_pdu.h"
+#include "tests/unit/smpp_test.h"
 
 /* A random C-octet string of 0..max-1 characters, biased to the bounds. */
 static void rnd_str(struct rng *g, char *dst, size_t max)

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "smpp_pdu.h"
+#include "smpp/smpp_pdu.h"
 
 #define U32(v) (uint8_t)((uint32_t)(v) >> 24), (uint8_t)((uint32_t)(v) >> 16), \
 	(uint8_t)((uint32_t)(v) >> 8), (uint8_t)(v)

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sms_in.h"
-#include "tpdu.h"
-#include "udh.h"
+#include "gateway/sms/sms_in.h"
+#include "gateway/sms/tpdu.h"
+#include "gateway/sms/udh.h"
 
 enum sms_form { SMS_FORM_UDH, SMS_FORM_SAR, SMS_FORM_DC1_GSM7 };
 

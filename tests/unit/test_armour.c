@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "armour.h"
-#include "frame.h"
-#include "txlog_vectors.h"
+#include "gateway/txlog/armour.h"
+#include "gateway/txlog/frame.h"
+#include "tests/unit/txlog_vectors.h"
 
 static struct tv_set vectors;
 

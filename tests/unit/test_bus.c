@@ -19,8 +19,8 @@
 #include <osmocom/core/talloc.h>
 #include <zmq.h>
 
-#include "bus.h"
-#include "logging.h"
+#include "gateway/bus/bus.h"
+#include "gateway/lib/logging.h"
 
 #define STORE_MAX	20001
 #define DEADLINE_S	10

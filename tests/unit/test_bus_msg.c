@@ -15,7 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "bus_msg.h"
+#include "gateway/bus/bus_msg.h"
 
 /* SHA-256("test"), whose first digits bus.md's example shows ("9f86...") */
 static const uint8_t digest[32] = {

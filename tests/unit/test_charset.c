@@ -1,6 +1,6 @@
 /*
  * test_charset.c — GSM 7-bit, UCS-2/UTF-16BE, Latin-1 and ASCII to and
- * from UTF-8 (gateway/charset.c), against the tables of 3GPP TS 23.038.
+ * from UTF-8 (gateway/sms/charset.c), against the tables of 3GPP TS 23.038.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "charset.h"
-#include "text_vec.h"
+#include "gateway/sms/charset.h"
+#include "tests/unit/text_vec.h"
 
 /*
  * 3GPP TS 23.038 §6.2.1, typed from the spec's table independently of the

@@ -1,5 +1,5 @@
 /*
- * test_concat.c — reassembly of concatenated SMS (gateway/concat.c):
+ * test_concat.c — reassembly of concatenated SMS (gateway/sms/concat.c):
  * order, interleaving, duplicates, conflicts, expiry on a fake clock,
  * eviction by count and bytes, reference kinds, replay, the vectors, and a
  * seeded random run against a simple reference model.
@@ -18,11 +18,11 @@
 #include <cmocka.h>
 #include <talloc.h>
 
-#include "charset.h"
-#include "concat.h"
-#include "text_vec.h"
-#include "tpdu.h"
-#include "udh.h"
+#include "gateway/sms/charset.h"
+#include "gateway/sms/concat.h"
+#include "gateway/sms/tpdu.h"
+#include "gateway/sms/udh.h"
+#include "tests/unit/text_vec.h"
 
 /* What the drop callback heard. */
 struct drops {

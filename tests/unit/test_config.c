@@ -22,7 +22,7 @@
 #include <osmocom/vty/misc.h>
 #include <osmocom/vty/vty.h>
 
-#include "config.h"
+#include "gateway/txgw_cfg.h"
 
 static void *ctx;
 static struct txgw_cfg *live;	/* what txgw_vty_init() was given */
@@ -89,10 +89,10 @@ static void example_loads(void **state)
 	assert_int_equal(e->bind_mode, ESME_BIND_TRANSCEIVER);
 	assert_int_equal(e->window, 64);
 	assert_int_equal(e->data_coding_1, ESME_DC1_ASCII);
-	assert_true(c->smtp_enabled);
-	assert_string_equal(c->smtp_addr, "127.0.0.1");
-	assert_int_equal(c->smtp_port, 2525);
-	assert_string_equal(c->smtp_domain, "txlog.example");
+	assert_true(c->smtp.enabled);
+	assert_string_equal(c->smtp.addr, "127.0.0.1");
+	assert_int_equal(c->smtp.port, 2525);
+	assert_string_equal(c->smtp.domain, "txlog.example");
 	assert_string_equal(c->bus_publish, "tcp://127.0.0.1:5560");
 	assert_string_equal(c->bus_replay, "tcp://127.0.0.1:5561");
 	assert_string_equal(c->stats_socket, "/run/txgw/stats.sock");
@@ -162,11 +162,11 @@ static void round_trip(void **state)
 	assert_int_equal(a->bind_mode, ESME_BIND_RECEIVER);
 	assert_int_equal(a->data_coding_1, ESME_DC1_GSM7);
 	assert_int_equal(txgw_cfg_esme_find(again, "b")->remote_port, 2777);
-	assert_int_equal(again->smtp_max_sessions, 7);
-	assert_int_equal(again->smtp_timeout_cmd, 30);
-	assert_int_equal(again->smtp_timeout_data, TXGW_DEFAULT_SMTP_T_DATA);
-	assert_int_equal(again->smtp_timeout_final, 45);
-	assert_string_equal(again->smtp_tls_key, "/tmp/k.pem");
+	assert_int_equal(again->smtp.max_sessions, 7);
+	assert_int_equal(again->smtp.timeout_cmd, 30);
+	assert_int_equal(again->smtp.timeout_data, TXGW_DEFAULT_SMTP_T_DATA);
+	assert_int_equal(again->smtp.timeout_final, 45);
+	assert_string_equal(again->smtp.tls_key, "/tmp/k.pem");
 
 	/* Swap the reloaded struct in as the live one and write it again. */
 	struct txgw_cfg *old = live;

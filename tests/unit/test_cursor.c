@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cursor.h"
+#include "gateway/lib/cursor.h"
 
 static void test_integers(void **state)
 {

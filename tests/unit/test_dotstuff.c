@@ -13,7 +13,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "dotstuff.h"
+#include "mail/dotstuff.h"
 
 struct res {
 	uint8_t out[4096];

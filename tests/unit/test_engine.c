@@ -19,12 +19,12 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "engine.h"
-#include "journal.h"
-#include "jrec.h"
-#include "registry.h"
-#include "tpdu_vectors.h"
-#include "sms_from_tpdu.h"
+#include "gateway/engine/engine.h"
+#include "gateway/engine/jrec.h"
+#include "gateway/journal/journal.h"
+#include "gateway/txlog/registry.h"
+#include "tests/unit/sms_from_tpdu.h"
+#include "tests/unit/tpdu_vectors.h"
 
 /* 2026-11-25T22:00:00Z: the vectors' records are from just before. */
 #define RX_MS 1795644000000LL

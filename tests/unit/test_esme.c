@@ -10,7 +10,7 @@
  *
  * ESME_TEST_LOG=1 shows the esme's log.
  */
-#include "esme_fixture.h"
+#include "tests/unit/esme_fixture.h"
 
 static void test_backoff(void **state_)
 {

@@ -11,7 +11,7 @@
  * ESME_TEST_SEED=<n> replays the random split of the 100-write test (the
  * seed is printed); ESME_TEST_LOG=1 shows the esme's log.
  */
-#include "esme_fixture.h"
+#include "tests/unit/esme_fixture.h"
 
 /* OsmoMSC's habits: data_coding 1 with septets under "data-coding-1 gsm7", TLV 0x0204. */
 static void test_deliver_short_message(void **state_)

@@ -1,5 +1,5 @@
 /*
- * test_fleet — contrib/fleet.c: the simulated handsets of txgw-smsc-sim.
+ * test_fleet — contrib/sim/fleet.c: the simulated handsets of txgw-smsc-sim.
  *
  * The fleet's claims are held to the gateway's own checks: every frame
  * goes through judge_check() (registry, signature, revocation) against the
@@ -25,13 +25,13 @@
 #include <cmocka.h>
 #include <talloc.h>
 
-#include "extract.h"
-#include "fleet.h"
-#include "judge.h"
-#include "ledger.h"
-#include "registry.h"
-#include "sign.h"
-#include "verify.h"
+#include "contrib/sim/fleet.h"
+#include "gateway/txlog/extract.h"
+#include "gateway/txlog/judge.h"
+#include "gateway/txlog/ledger.h"
+#include "gateway/txlog/registry.h"
+#include "gateway/txlog/sign.h"
+#include "gateway/txlog/verify.h"
 
 #define NOW	1795000000u
 #define SKEW	86400u

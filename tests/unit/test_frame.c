@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "frame.h"
-#include "txlog_vectors.h"
+#include "gateway/txlog/frame.h"
+#include "tests/unit/txlog_vectors.h"
 
 static struct tv_set vectors;
 

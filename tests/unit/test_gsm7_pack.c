@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "gsm7.h"
+#include "gateway/sms/gsm7.h"
 
 /* 23.038 §6.1.2.1.1: "hellohello" packs into E8 32 9B FD 46 97 D9 EC 37. */
 static void test_hellohello(void **state)

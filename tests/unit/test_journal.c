@@ -23,8 +23,8 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "crc32c.h"
-#include "journal.h"
+#include "gateway/journal/journal.h"
+#include "gateway/lib/crc32c.h"
 
 #define ENT_HDR 28
 #define SEG_HDR 32

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "gateway/lib/json.h"
 
 static void expect_str(const char *in, size_t n, const char *want)
 {

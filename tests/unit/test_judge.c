@@ -18,12 +18,12 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "judge.h"
-#include "ledger.h"
-#include "registry.h"
-#include "sign.h"
-#include "verify.h"
-#include "txlog_vectors.h"
+#include "gateway/txlog/judge.h"
+#include "gateway/txlog/ledger.h"
+#include "gateway/txlog/registry.h"
+#include "gateway/txlog/sign.h"
+#include "gateway/txlog/verify.h"
+#include "tests/unit/txlog_vectors.h"
 
 #define DEV_ED 0x00112233aabbccddULL
 #define DEV_EC 0x0a0b0c0d0e0f1011ULL

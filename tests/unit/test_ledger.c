@@ -3,7 +3,7 @@
  * "What the gateway checks, per device") and its applies.  Snapshot,
  * restore and the random sequences are in test_ledger_state.c.
  */
-#include "test_ledger_fixture.h"
+#include "tests/unit/test_ledger_fixture.h"
 
 
 /* ---- checking outcomes ---- */

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <talloc.h>
 
-#include "cursor.h"
-#include "ledger.h"
+#include "gateway/lib/cursor.h"
+#include "gateway/txlog/ledger.h"
 
 #define NOW	1795000000	/* 2026-11-18: the gateway clock of these tests */
 #define SKEW	86400		/* config.md default clock-skew */

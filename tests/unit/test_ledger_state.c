@@ -6,7 +6,7 @@
  * The random tests print their seed; LEDGER_SEED=<n> in the environment
  * replays one.
  */
-#include "test_ledger_fixture.h"
+#include "tests/unit/test_ledger_fixture.h"
 
 static void assert_same_state(const struct ledger *x, const struct ledger *y)
 {

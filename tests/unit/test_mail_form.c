@@ -1,5 +1,5 @@
 /*
- * test_mail_form — contrib/mail_form.c: TXLOG uploads as mails.
+ * test_mail_form — contrib/sim/mail_form.c: TXLOG uploads as mails.
  *
  * Every mail is taken apart here by a small MIME walker written for the
  * test (RFC 5322 header fields with folding, RFC 2046 §5.1.1 delimiters,
@@ -28,11 +28,11 @@
 #include <cmocka.h>
 #include <talloc.h>
 
-#include "armour.h"
-#include "charset.h"
-#include "frame.h"
-#include "mail_form.h"
-#include "txlog_vectors.h"
+#include "contrib/sim/mail_form.h"
+#include "gateway/sms/charset.h"
+#include "gateway/txlog/armour.h"
+#include "gateway/txlog/frame.h"
+#include "tests/unit/txlog_vectors.h"
 
 #define MAX_FOUND	16
 #define FROM		"886912345678@handset.example"

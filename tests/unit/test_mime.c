@@ -20,10 +20,10 @@
 #include <cmocka.h>
 #include <talloc.h>
 
-#include "b64stream.h"
-#include "mime.h"
-#include "mime_header.h"
-#include "qp.h"
+#include "mail/b64stream.h"
+#include "mail/mime.h"
+#include "mail/mime_header.h"
+#include "mail/qp.h"
 
 /* ---- a recorder: each leaf part as one line of text ---- */
 

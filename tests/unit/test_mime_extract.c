@@ -19,11 +19,11 @@
 #include <cmocka.h>
 #include <talloc.h>
 
-#include "armour.h"
-#include "charset.h"
-#include "frame.h"
-#include "mime_extract.h"
-#include "txlog_vectors.h"
+#include "gateway/sms/charset.h"
+#include "gateway/txlog/armour.h"
+#include "gateway/txlog/frame.h"
+#include "mail/mime_extract.h"
+#include "tests/unit/txlog_vectors.h"
 
 static struct tv_set vectors;
 static uint8_t ed[TXL_MAX_LEN], ec[TXL_MAX_LEN];

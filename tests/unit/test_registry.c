@@ -24,9 +24,9 @@
 #include <openssl/x509v3.h>
 #include <talloc.h>
 
-#include "frame.h"
-#include "registry.h"
-#include "sign.h"
+#include "gateway/txlog/frame.h"
+#include "gateway/txlog/registry.h"
+#include "gateway/txlog/sign.h"
 
 static void *ctx;
 static char dir[] = "/tmp/test_registry.XXXXXX";

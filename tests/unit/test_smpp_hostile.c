@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "smpp_pdu_fixture.h"
+#include "tests/unit/smpp_pdu_fixture.h"
 
 /* Like check_bad() on a literal whose command_length is set here. */
 static void check_bad_lit(const char *s, size_t n, int rc, uint32_t st)

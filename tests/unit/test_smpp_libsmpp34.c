@@ -26,8 +26,8 @@
 #include <time.h>
 
 /* Ours first: libsmpp34 then #defines ESME_ROK etc. to the same values. */
-#include "smpp_pdu.h"
-#include "smpp_test.h"
+#include "smpp/smpp_pdu.h"
+#include "tests/unit/smpp_test.h"
 
 #include <smpp34.h>
 #include <smpp34_structs.h>

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "smpp_pdu_fixture.h"
-#include "smpp_test.h"
+#include "tests/unit/smpp_pdu_fixture.h"
+#include "tests/unit/smpp_test.h"
 
 static void test_tables(void **state)
 {

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sms_addr.h"
-#include "sms_dcs.h"
-#include "sms_time.h"
+#include "gateway/sms/sms_addr.h"
+#include "gateway/sms/sms_dcs.h"
+#include "gateway/sms/sms_time.h"
 
 /* Read an address from b and write it back: the same bytes. */
 static int addr_rt(const uint8_t *b, size_t n, struct sms_addr *a)

@@ -1,5 +1,5 @@
 /*
- * test_sms_form — contrib/sms_form.c: an upload as SMS-SUBMIT TPDUs (3GPP
+ * test_sms_form — contrib/sim/sms_form.c: an upload as SMS-SUBMIT TPDUs (3GPP
  * TS 23.040 §9.2.2.2) and as an SMSC's deliver_sm (SMPP 3.4 §4.6.1).
  *
  * Every form goes back through the project's own receive path: the TPDUs
@@ -23,13 +23,14 @@
 #include <cmocka.h>
 #include <talloc.h>
 
-#include "armour.h"
-#include "charset.h"
-#include "concat.h"
-#include "sms_form.h"
-#include "sms_in.h"
-#include "smpp_pdu.h"
-#include "txlog_vectors.h"
+#include "contrib/sim/sms_form.h"
+#include "gateway/engine/sms_frames.h"
+#include "gateway/sms/charset.h"
+#include "gateway/sms/concat.h"
+#include "gateway/sms/sms_in.h"
+#include "gateway/txlog/armour.h"
+#include "smpp/smpp_pdu.h"
+#include "tests/unit/txlog_vectors.h"
 
 #define DA "886900000001"
 #define SRC "886912345678"

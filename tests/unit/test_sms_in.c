@@ -17,14 +17,15 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "concat.h"
-#include "judge.h"
-#include "registry.h"
-#include "sms_in.h"
-#include "tpdu.h"
-#include "verify.h"
-#include "tpdu_vectors.h"
-#include "sms_from_tpdu.h"
+#include "gateway/engine/sms_frames.h"
+#include "gateway/sms/concat.h"
+#include "gateway/sms/sms_in.h"
+#include "gateway/sms/tpdu.h"
+#include "gateway/txlog/judge.h"
+#include "gateway/txlog/registry.h"
+#include "gateway/txlog/verify.h"
+#include "tests/unit/sms_from_tpdu.h"
+#include "tests/unit/tpdu_vectors.h"
 
 #define TXLOG_PORT 16354
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "smtp_cmd.h"
+#include "mail/smtp_cmd.h"
 
 static int parse(const char *line, struct smtp_cmd *c)
 {

@@ -14,7 +14,7 @@
 
 #include <osmocom/core/talloc.h>
 
-#include "smtp_fsm.h"
+#include "mail/smtp_fsm.h"
 
 #define DOMAIN	"txlog.example"
 #define ST_COUNT	SMTP_ST_COUNT

@@ -18,9 +18,9 @@
 #include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
 
-#include "counters.h"
-#include "json.h"
-#include "stats.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/json.h"
+#include "gateway/stats.h"
 
 struct fixture {
 	void *ctx;

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "sub_json.h"
+#include "contrib/sub_json.h"
 
 #define MEMBERS_MAX 32
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tpdu.h"
+#include "gateway/sms/tpdu.h"
 
 static size_t unhex(const char *s, uint8_t *out, size_t cap)
 {
@@ -26,7 +26,7 @@ static size_t unhex(const char *s, uint8_t *out, size_t cap)
 	return n;
 }
 
-#include "tpdu_vectors.h"
+#include "tests/unit/tpdu_vectors.h"
 
 /*
  * Hand-made TPDUs of every type and form, checked field by field below

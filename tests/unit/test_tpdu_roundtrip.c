@@ -15,7 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "tpdu.h"
+#include "gateway/sms/tpdu.h"
 
 #define ITERATIONS 30000
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "udh.h"
+#include "gateway/sms/udh.h"
 
 static void test_concat_and_ports(void **state)
 {

@@ -21,11 +21,11 @@
 #include <openssl/ec.h>
 #include <talloc.h>
 
-#include "frame.h"
-#include "registry.h"
-#include "sign.h"
-#include "verify.h"
-#include "txlog_vectors.h"
+#include "gateway/txlog/frame.h"
+#include "gateway/txlog/registry.h"
+#include "gateway/txlog/sign.h"
+#include "gateway/txlog/verify.h"
+#include "tests/unit/txlog_vectors.h"
 
 static struct tv_set vectors;
 static void *ctx;

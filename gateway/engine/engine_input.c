@@ -1,0 +1,279 @@
+/*
+ * engine_input.c — inputs in arrival order: each SMS or mail becomes a
+ * struct input at the tail of a FIFO; its frames go to the signature
+ * workers (vpool.h); inputs leave the FIFO from its head only, once every
+ * frame of theirs is back, so the ledger sees each device's frames in the
+ * order they came and the journal holds one input's group unbroken.
+ *
+ * A part of a concatenated SMS waits for its turn at the head before it
+ * is journaled and given to reassembly, so that the SEGMENT entry and the
+ * reassembly state change happen together, in order; when it completes a
+ * message, that message's frames are verified then (the head waits).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <osmocom/core/talloc.h>
+
+#include "gateway/engine/engine_int.h"
+#include "gateway/engine/jrec.h"
+#include "gateway/engine/sms_frames.h"
+#include "gateway/engine/vpool.h"
+#include "gateway/journal/journal.h"
+#include "gateway/lib/counters.h"
+#include "gateway/lib/logging.h"
+#include "gateway/sms/concat.h"
+#include "gateway/txlog/judge.h"
+#include "gateway/txlog/registry.h"
+
+struct frame_task {
+	struct vtask t;
+	struct judge_result r;
+	struct reg_entry entry;
+};
+
+struct input {
+	struct llist_head list;
+	struct engine *e;
+	engine_ack_cb cb;
+	void *cb_data;
+	const char *bearer;
+	char *src;
+	bool src_is_msisdn;		/* SMS: check 6 applies */
+	int64_t rx_ms;
+	/* a part of a concatenated SMS, before its turn */
+	bool concat_pending;
+	struct sms_seg seg;		/* seg.payload points into seg_data */
+	uint8_t *seg_data;
+	/* the frames, once known */
+	struct extract_result *r;
+	struct frame_task **tasks;	/* one per item; NULL for non-frames */
+	unsigned n_todo;
+	bool dispatching;
+	bool journaled_segment;
+	struct group g;
+};
+
+static struct input *input_new(struct engine *e, const char *bearer, const char *src, int64_t rx_ms,
+			       engine_ack_cb cb, void *cb_data)
+{
+	struct input *in = talloc_zero(e, struct input);
+	if (!in)
+		return NULL;
+	in->e = e;
+	in->bearer = bearer;
+	in->src = talloc_strdup(in, src ? src : "");
+	in->rx_ms = rx_ms;
+	in->cb = cb;
+	in->cb_data = cb_data;
+	return in->src ? in : NULL;
+}
+
+/* Hand the input's frames to the workers. */
+static int dispatch(struct input *in)
+{
+	struct engine *e = in->e;
+
+	in->tasks = talloc_zero_array(in, struct frame_task *, in->r->n ? in->r->n : 1);
+	if (!in->tasks)
+		return -ENOMEM;
+	in->dispatching = true;
+	for (unsigned i = 0; i < in->r->n; i++) {
+		struct extract_item *it = &in->r->item[i];
+		if (it->kind != EXTRACT_FRAME)
+			continue;
+		/* not zeroed: t is set below, r by judge_check(), entry copied */
+		struct frame_task *ft = talloc(in, struct frame_task);
+		if (!ft) {
+			in->dispatching = false;
+			return -ENOMEM;
+		}
+		ft->r.entry = &ft->entry;
+		ft->t = (struct vtask){ .reg = e->reg, .buf = it->data, .len = it->len, .r = &ft->r,
+					.owner = in };
+		in->tasks[i] = ft;
+		in->n_todo++;
+		vpool_submit(e->pool, &ft->t);
+	}
+	in->dispatching = false;
+	return 0;
+}
+
+void engine_task_done(struct engine *e, struct vtask *t)
+{
+	struct input *in = t->owner;
+	in->n_todo--;
+	engine_pump(e);
+}
+
+/* The head's turn for a concatenated part: journal it, reassemble.
+ * Returns 1 when the input is ready to finish, 0 when it now waits for
+ * the frames of the message it completed. */
+static int concat_turn(struct input *in)
+{
+	struct engine *e = in->e;
+	struct sms_seg *seg = &in->seg;
+	struct jrec_segment js = { .rx_ms = in->rx_ms, .coding = seg->coding, .has_port = seg->has_port,
+				   .port = seg->port, .key = seg->key, .seq = seg->seq,
+				   .data = seg->payload, .len = seg->len };
+	struct concat_msg *m = NULL;
+	uint64_t entry = 0;
+	int n = jrec_segment_encode(e->buf, JOURNAL_MAX_PAYLOAD, &js);
+
+	in->concat_pending = false;
+	if (n < 0) {
+		in->g.p->err = n;
+		return 1;
+	}
+	group_append(&in->g, JREC_SEGMENT, e->buf, (size_t)n, &entry);
+	if (in->g.p->err)
+		return 1;
+	struct concat_part part = { .seq = seg->seq, .coding = seg->coding, .data = seg->payload,
+				    .len = seg->len, .cookie = entry };
+	int rc = concat_add(e->cc, &seg->key, &part, (uint64_t)in->rx_ms, in, &m);
+	if (rc < 0)
+		LOGP(DSMS, LOGL_NOTICE, "segment from %s refused by reassembly: %s\n", in->src,
+		     strerror(-rc));
+	if (rc != CONCAT_COMPLETE || !m)
+		return 1;
+	engine_ctr(e, TXGW_CTR_SMS_MESSAGES, 1);
+	sms_extract(e->scratch, m->coding, m->data, m->len, seg->has_port, seg->port, e->cfg.txlog_port);
+	talloc_free(m);
+	in->r = extract_result_dup(in, e->scratch, 0);
+	if (!in->r) {
+		in->g.p->err = -ENOMEM;
+		return 1;
+	}
+	if (dispatch(in) < 0)
+		in->g.p->err = -ENOMEM;
+	return in->n_todo == 0;
+}
+
+/* Every result is back: the input's entries, then COMMIT. */
+static void finish(struct input *in)
+{
+	const char *msisdn = in->src_is_msisdn ? in->src : NULL;
+
+	for (unsigned i = 0; in->r && i < in->r->n; i++) {
+		struct extract_item *it = &in->r->item[i];
+		struct frame_task *ft = in->tasks ? in->tasks[i] : NULL;
+		if (it->kind != EXTRACT_FRAME)
+			engine_emit_non_frame(&in->g, it);
+		else if (ft)
+			engine_emit_frame(&in->g, &ft->r, ft->t.rc, it->data, it->len, msisdn);
+	}
+	group_commit(&in->g);
+}
+
+/* Is the head ready?  Starts its group when it gets its turn. */
+static bool head_ready(struct input *in)
+{
+	if (in->dispatching || in->n_todo)
+		return false;
+	if (!in->g.p && group_begin(&in->g, in->e, in->bearer, in->src, in->rx_ms, in->cb,
+				    in->cb_data) < 0)
+		return false;	/* -ENOMEM: try again on the next wake-up */
+	if (in->concat_pending)
+		return concat_turn(in);
+	return true;
+}
+
+void engine_pump(struct engine *e)
+{
+	if (e->pumping)
+		return;		/* the outer call goes on with the FIFO */
+	e->pumping = true;
+	while (!llist_empty(&e->inputs)) {
+		struct input *in = llist_first_entry(&e->inputs, struct input, list);
+		if (!head_ready(in))
+			break;
+		finish(in);
+		llist_del(&in->list);
+		e->n_inputs--;
+		talloc_free(in);
+	}
+	e->pumping = false;
+}
+
+static void enqueue(struct engine *e, struct input *in)
+{
+	llist_add_tail(&in->list, &e->inputs);
+	e->n_inputs++;
+	if (in->r && dispatch(in) < 0 && !in->g.p) {
+		/* no memory for the tasks: answer with a temporary error */
+		in->r->n = 0;
+	}
+	engine_pump(e);
+}
+
+/* A message whose user data header does not parse: a malformed reject. */
+static void bad_sms(struct extract_result *r, const struct sms_in *sms, int rc)
+{
+	struct extract_item *it = &r->item[0];
+	r->n = 1;
+	it->kind = EXTRACT_MALFORMED;
+	it->why = rc == -EIO ? "user data header longer than the message" :
+		  "user data header does not parse";
+	it->len = sms->sm_len < EXTRACT_RAW_MAX ? sms->sm_len : EXTRACT_RAW_MAX;
+	memcpy(it->data, sms->sm, it->len);
+}
+
+int engine_sms(struct engine *e, const struct sms_in *sms, int64_t rx_ms, engine_ack_cb cb,
+	       void *cb_data)
+{
+	struct input *in;
+	int rc;
+
+	if (journal_failed(e->j) || e->broken)
+		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	in = input_new(e, "sms", sms->src, rx_ms, cb, cb_data);
+	if (!in)
+		return -ENOMEM;
+	in->src_is_msisdn = true;
+	engine_ctr(e, TXGW_CTR_SMS_SEGMENTS, 1);
+	rc = sms_in_parse(sms, &in->seg);
+	if (rc == 0 && in->seg.concat) {
+		in->seg_data = talloc_memdup(in, in->seg.payload, in->seg.len ? in->seg.len : 1);
+		in->seg.payload = in->seg_data;
+		in->concat_pending = true;
+		if (!in->seg_data) {
+			talloc_free(in);
+			return -ENOMEM;
+		}
+	} else {
+		if (rc < 0) {
+			bad_sms(e->scratch, sms, rc);
+		} else {
+			engine_ctr(e, TXGW_CTR_SMS_MESSAGES, 1);
+			sms_extract(e->scratch, in->seg.coding, in->seg.payload, in->seg.len,
+				    in->seg.has_port, in->seg.port, e->cfg.txlog_port);
+		}
+		in->r = extract_result_dup(in, e->scratch, 0);
+		if (!in->r) {
+			talloc_free(in);
+			return -ENOMEM;
+		}
+	}
+	enqueue(e, in);
+	return 0;
+}
+
+int engine_mail(struct engine *e, const char *mail_from, const struct extract_result *r,
+		const uint8_t *raw, size_t raw_len, int64_t rx_ms, engine_ack_cb cb, void *cb_data)
+{
+	struct input *in;
+
+	if (journal_failed(e->j) || e->broken)
+		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	in = input_new(e, "smtp", mail_from, rx_ms, cb, cb_data);
+	if (!in)
+		return -ENOMEM;
+	in->r = extract_result_dup(in, r, 1);	/* room for a not_txlog item */
+	if (!in->r) {
+		talloc_free(in);
+		return -ENOMEM;
+	}
+	extract_none_is_not_txlog(in->r, raw, raw_len, "no TXLOG frame in the mail");
+	enqueue(e, in);
+	return 0;
+}

@@ -1,0 +1,118 @@
+/*
+ * engine_int.h — the engine's insides, shared by engine.c (processing),
+ * engine_group.c (journal groups, flush, publish) and engine_recover.c
+ * (start-up, checkpoints, replay).  Not for other modules.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <osmocom/core/linuxlist.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/timer.h>
+
+#include "gateway/engine/engine.h"
+#include "gateway/lib/json.h"
+
+struct journal;
+struct journal_iter;
+struct verifier;
+struct ledger;
+struct concat;
+
+#define ENGINE_CKPT_NAME	"ledger.ckpt"
+#define ENGINE_CKPT_MAGIC	"TXGWCKPT"
+#define ENGINE_DEFAULT_CKPT_EVERY	100000
+#define ENGINE_DEFAULT_MAX_PARTIAL	100000
+#define ENGINE_DEFAULT_MAX_BYTES	(64u << 20)
+
+/* A bus message waiting for the sync before it is published. */
+struct pmsg {
+	const char *topic;	/* static */
+	char *payload;		/* talloc'd under the pending input */
+	size_t len;
+};
+
+/* An input waiting for the sync. */
+struct pending {
+	struct llist_head list;
+	engine_ack_cb cb;
+	void *cb_data;
+	int err;		/* an append failed: answer with it */
+	unsigned n_msgs;
+	struct pmsg *msgs;	/* talloc array */
+};
+
+struct engine {
+	void *ctx;
+	struct engine_cfg cfg;		/* strings copied under the engine */
+	struct journal *j;
+	const struct registry *reg;
+	struct verifier *v;
+	struct ledger *l;
+	struct concat *cc;
+	struct bus *bus;
+	struct rate_ctr_group *ctrs;
+	struct llist_head pending;	/* inputs journaled, waiting for the sync */
+	struct llist_head syncing;	/* inputs covered by the background sync in flight */
+	struct osmo_fd sync_ofd;	/* the journal's sync-done eventfd; fd -1: syncs block */
+	unsigned n_pending;
+	struct llist_head inputs;	/* inputs arrived, not yet journaled, in order */
+	unsigned n_inputs;
+	bool pumping;
+	int broken;			/* a group failed half-way: refuse input until restart */
+	struct vpool *pool;
+	struct extract_result *scratch;	/* frames of the message being looked at */
+	struct osmo_timer_list flush_timer;
+	uint64_t ckpt_entry;		/* last entry the ledger checkpoint covers */
+	struct journal_iter *rit;	/* replay: the iterator kept between fetches */
+	uint64_t rit_next;		/* the seq it reads next */
+	struct jw w;			/* JSON scratch */
+	uint8_t *buf;			/* entry scratch, JOURNAL_MAX_PAYLOAD */
+};
+
+/* One input's group of journal entries being written. */
+struct group {
+	struct engine *e;
+	struct pending *p;
+	const char *bearer;		/* "sms" | "smtp" */
+	const char *src;
+	int64_t rx_ms;
+};
+
+static inline void engine_ctr(struct engine *e, unsigned idx, uint64_t n)
+{
+	if (e->ctrs && n)
+		rate_ctr_add(rate_ctr_group_get_ctr(e->ctrs, idx), (int)n);
+}
+
+struct vtask;
+struct judge_result;
+struct extract_item;
+
+/* engine.c */
+void engine_emit_frame(struct group *g, struct judge_result *r, int rc, const uint8_t *buf,
+		       size_t len, const char *src_msisdn);
+void engine_emit_non_frame(struct group *g, const struct extract_item *it);
+
+/* engine_input.c */
+void engine_task_done(struct engine *e, struct vtask *t);
+void engine_pump(struct engine *e);
+
+/* engine_group.c */
+int group_begin(struct group *g, struct engine *e, const char *bearer, const char *src,
+		int64_t rx_ms, engine_ack_cb cb, void *cb_data);
+void group_append(struct group *g, uint8_t type, const void *buf, size_t len, uint64_t *entry);
+uint64_t group_next_seq(const struct group *g);
+void group_msg(struct group *g, const char *topic, const char *json, size_t len);
+void group_commit(struct group *g);
+
+int engine_flush_wait(struct engine *e);
+int engine_sync_start(struct engine *e);
+void engine_sync_stop(struct engine *e);
+
+/* engine_recover.c */
+int engine_recover(struct engine *e, char *err, size_t cap);
+int engine_checkpoint(struct engine *e);
+void engine_retain(struct engine *e);

@@ -1,0 +1,375 @@
+/*
+ * engine_recover.c — the engine's durable side: rebuilding state from the
+ * journal at start-up, ledger checkpoints, retention, and bus replay.
+ *
+ * Checkpoint file state-dir/ledger.ckpt (written atomically):
+ *   "TXGWCKPT" u64 entry (the last journal entry it covers, big-endian)
+ *   then a ledger snapshot (ledger.h) to the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <osmocom/core/talloc.h>
+
+#include "gateway/engine/engine_int.h"
+#include "gateway/engine/jrec.h"
+#include "gateway/journal/journal.h"
+#include "gateway/lib/cursor.h"
+#include "gateway/lib/logging.h"
+#include "gateway/sms/concat.h"
+#include "gateway/txlog/ledger.h"
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+struct growbuf {
+	uint8_t *buf;
+	size_t len;
+};
+
+static int grow_write(void *arg, const uint8_t *buf, size_t len)
+{
+	struct growbuf *g = arg;
+	uint8_t *nb = talloc_realloc_size(NULL, g->buf, g->len + len);
+	if (!nb)
+		return -ENOMEM;
+	memcpy(nb + g->len, buf, len);
+	g->buf = nb;
+	g->len += len;
+	return 0;
+}
+
+int engine_checkpoint(struct engine *e)
+{
+	struct growbuf g = { 0 };
+	uint8_t hdr[16];
+	struct wr w;
+	uint64_t entry = journal_synced_entry(e->j);
+	int rc;
+
+	wr_init(&w, hdr, sizeof(hdr));
+	wr_bytes(&w, ENGINE_CKPT_MAGIC, 8);
+	wr_u64(&w, entry);
+	rc = grow_write(&g, hdr, sizeof(hdr));
+	if (rc == 0)
+		rc = ledger_snapshot(e->l, grow_write, &g);
+	if (rc == 0)
+		rc = journal_write_file_atomic(e->cfg.state_dir, ENGINE_CKPT_NAME, g.buf, g.len);
+	if (rc == 0) {
+		e->ckpt_entry = entry;
+		LOGP(DJOURNAL, LOGL_INFO, "ledger checkpoint: %zu devices up to entry %llu (%zu bytes)\n",
+		     ledger_count(e->l), (unsigned long long)entry, g.len);
+	} else {
+		LOGP(DJOURNAL, LOGL_ERROR, "ledger checkpoint failed: %s\n", strerror(-rc));
+	}
+	talloc_free(g.buf);
+	return rc;
+}
+
+static void min_cookie(void *data, const struct concat_partial *p)
+{
+	uint64_t *min = data;
+	for (unsigned i = 0; i < p->n_parts; i++)
+		if (p->cookies[i] < *min)
+			*min = p->cookies[i];
+}
+
+/* Checkpoint, then let the journal drop what neither replay (journal-keep
+ * messages) nor a rebuild (entries after the checkpoint, segments of
+ * incomplete messages) needs. */
+void engine_retain(struct engine *e)
+{
+	uint64_t needed = JOURNAL_NEED_NONE;
+
+	if (engine_checkpoint(e) < 0)
+		return;
+	needed = e->ckpt_entry + 1;
+	concat_walk(e->cc, min_cookie, &needed);
+	int n = journal_keep(e->j, e->cfg.journal_keep, needed);
+	if (n > 0)
+		LOGP(DJOURNAL, LOGL_INFO, "retention: %d old journal segments deleted\n", n);
+}
+
+static int read_file(void *ctx, const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !(*out = talloc_size(ctx, (size_t)st.st_size + 1))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ssize_t n = read(fd, *out, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size)
+		return -EIO;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int load_checkpoint(struct engine *e, char *err, size_t cap)
+{
+	char path[4096];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct rd r;
+
+	snprintf(path, sizeof(path), "%s/%s", e->cfg.state_dir, ENGINE_CKPT_NAME);
+	int rc = read_file(e, path, &buf, &len);
+	if (rc == -ENOENT)
+		return 0;
+	rd_init(&r, buf, len);
+	const uint8_t *magic;
+	if (rc == 0 && (rd_bytes(&r, 8, &magic) < 0 || memcmp(magic, ENGINE_CKPT_MAGIC, 8) ||
+			rd_u64(&r, &e->ckpt_entry) < 0))
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = ledger_restore(e->l, buf + r.off, len - r.off);
+	talloc_free(buf);
+	if (rc < 0) {
+		snprintf(err, cap, "%s: %s: refusing to start on a bad checkpoint", path,
+			 rc == -EINVAL || rc == -EIO ? "corrupt" : strerror(-rc));
+		return rc;
+	}
+	LOGP(DJOURNAL, LOGL_NOTICE, "ledger checkpoint %s: %zu devices, up to entry %llu\n", path,
+	     ledger_count(e->l), (unsigned long long)e->ckpt_entry);
+	return 0;
+}
+
+/* ---- rebuilding from the journal ------------------------------------------- */
+
+struct rebuild {
+	struct engine *e;
+	uint64_t last_commit;		/* entry number of the last COMMIT seen */
+	uint64_t groups, segments, ledgers;
+	void *grp;			/* talloc context of the open group's copies */
+	struct llist_head items;	/* entries of the open group */
+};
+
+struct rb_item {
+	struct llist_head list;
+	uint64_t entry;
+	uint8_t type;
+	size_t len;
+	uint8_t data[];
+};
+
+static void apply_ledger(struct rebuild *rb, const struct jrec_ledger *lr)
+{
+	struct engine *e = rb->e;
+	if (lr->upload_accepted)
+		ledger_apply_upload(e->l, lr->device, lr->upload_seq, lr->digest);
+	for (unsigned i = 0; i < lr->n; i++)
+		ledger_apply_record(e->l, lr->device, lr->rec[i].counter, lr->rec[i].balance);
+	rb->ledgers++;
+}
+
+static void apply_segment(struct rebuild *rb, const struct jrec_segment *s, uint64_t entry)
+{
+	struct concat_msg *m = NULL;
+	struct concat_part part = { .seq = s->seq, .coding = s->coding, .data = s->data,
+				    .len = s->len, .cookie = entry };
+	concat_expire(rb->e->cc, (uint64_t)s->rx_ms);
+	/* a message completed here was processed when it arrived: its
+	 * results are in the journal already */
+	if (concat_add(rb->e->cc, &s->key, &part, (uint64_t)s->rx_ms, rb->grp, &m) == CONCAT_COMPLETE)
+		talloc_free(m);
+	rb->segments++;
+}
+
+static int apply_group(struct rebuild *rb)
+{
+	struct rb_item *it;
+	llist_for_each_entry(it, &rb->items, list) {
+		if (it->type == JREC_LEDGER && it->entry > rb->e->ckpt_entry) {
+			struct jrec_ledger lr;
+			if (jrec_ledger_decode(&lr, it->data, it->len) < 0)
+				return -EBADMSG;
+			apply_ledger(rb, &lr);
+		} else if (it->type == JREC_SEGMENT) {
+			struct jrec_segment s;
+			if (jrec_segment_decode(&s, it->data, it->len) < 0)
+				return -EBADMSG;
+			apply_segment(rb, &s, it->entry);
+		}
+	}
+	talloc_free(rb->grp);
+	rb->grp = talloc_named_const(rb->e, 0, "rebuild group");
+	INIT_LLIST_HEAD(&rb->items);
+	rb->groups++;
+	return 0;
+}
+
+static int rebuild_entry(struct rebuild *rb, const struct journal_entry *je)
+{
+	if (je->type == JREC_COMMIT) {
+		rb->last_commit = je->entry;
+		return apply_group(rb);
+	}
+	if (je->type != JREC_LEDGER && je->type != JREC_SEGMENT)
+		return 0;
+	struct rb_item *it = talloc_size(rb->grp, sizeof(*it) + je->len);
+	if (!it)
+		return -ENOMEM;
+	it->entry = je->entry;
+	it->type = je->type;
+	it->len = je->len;
+	memcpy(it->data, je->payload, je->len);
+	llist_add_tail(&it->list, &rb->items);
+	return 0;
+}
+
+static int rebuild(struct engine *e, struct rebuild *rb, char *err, size_t cap)
+{
+	struct journal_iter *it;
+	struct journal_entry je;
+	int rc;
+
+	rb->grp = talloc_named_const(e, 0, "rebuild group");
+	INIT_LLIST_HEAD(&rb->items);
+	rb->last_commit = journal_oldest_entry(e->j) ? journal_oldest_entry(e->j) - 1 : 0;
+	rc = journal_iter_entry(e, e->j, journal_oldest_entry(e->j), &it);
+	while (rc == 0 && (rc = journal_iter_next(it, &je)) == 1)
+		rc = rebuild_entry(rb, &je);
+	if (rc >= 0)
+		journal_iter_free(it);
+	talloc_free(rb->grp);
+	if (rc < 0) {
+		snprintf(err, cap, "%s/journal: cannot rebuild state: %s", e->cfg.state_dir,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int engine_recover(struct engine *e, char *err, size_t cap)
+{
+	char dir[4096];
+	struct journal_recovery rec;
+	struct journal_opts opts = { .segment_size = e->cfg.segment_size };
+	struct rebuild rb = { .e = e };
+	int rc;
+
+	if (mkdir(e->cfg.state_dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, cap, "%s: %s", e->cfg.state_dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(dir, sizeof(dir), "%s/journal", e->cfg.state_dir);
+	rc = journal_open(e, dir, &opts, &e->j, &rec);
+	if (rc < 0) {
+		snprintf(err, cap, "%s: %s%s%s", dir, strerror(-rc), rec.msg[0] ? ": " : "", rec.msg);
+		return rc;
+	}
+	/* a cut tail was logged by the journal itself, an error when intact
+	 * entries were among the bytes kept aside */
+	rc = load_checkpoint(e, err, cap);
+	if (rc == 0)
+		rc = rebuild(e, &rb, err, cap);
+	if (rc == 0 && rb.last_commit < journal_last_entry(e->j)) {
+		/* an input's group that never got its COMMIT: never acknowledged */
+		LOGP(DJOURNAL, LOGL_NOTICE, "journal: cutting %llu entries of an unfinished input\n",
+		     (unsigned long long)(journal_last_entry(e->j) - rb.last_commit));
+		rc = journal_cut_after(e->j, rb.last_commit);
+		if (rc < 0)
+			snprintf(err, cap, "%s: cannot cut the unfinished group: %s", dir, strerror(-rc));
+		if (rc == 0) {
+			journal_close(e->j);
+			e->j = NULL;
+			rc = journal_open(e, dir, &opts, &e->j, &rec);
+			if (rc < 0)
+				snprintf(err, cap, "%s: %s", dir, strerror(-rc));
+		}
+	}
+	if (rc < 0)
+		return rc;
+	LOGP(DJOURNAL, LOGL_NOTICE, "journal %s: %llu entries, seq %llu..%llu; rebuilt %llu groups, "
+	     "%llu ledger entries, %llu segments; %zu devices\n", dir,
+	     (unsigned long long)rec.entries, (unsigned long long)journal_oldest_seq(e->j),
+	     (unsigned long long)journal_last_seq(e->j), (unsigned long long)rb.groups,
+	     (unsigned long long)rb.ledgers, (unsigned long long)rb.segments, ledger_count(e->l));
+	return 0;
+}
+
+/* ---- bus replay --------------------------------------------------------------- */
+
+static void replay_range(void *data, uint64_t *oldest, uint64_t *next)
+{
+	struct engine *e = data;
+	*oldest = journal_oldest_seq(e->j);
+	*next = journal_synced_seq(e->j) + 1;
+}
+
+/*
+ * The bus asks for one seq at a time (so that it can stop exactly where a
+ * client's queue fills); an iterator kept between calls makes a replay of
+ * consecutive seqs cost one read each instead of one seek each.
+ */
+static int replay_iter(struct engine *e, uint64_t from)
+{
+	if (e->rit && e->rit_next == from)
+		return 0;
+	if (e->rit)
+		journal_iter_free(e->rit);
+	e->rit = NULL;
+	int rc = journal_iter_seq(e, e->j, from, &e->rit);
+	if (rc == 0)
+		e->rit_next = from;
+	return rc;
+}
+
+static int replay_fetch(void *data, uint64_t from, unsigned max,
+			int (*emit)(void *arg, const char *topic, const char *payload, size_t len),
+			void *arg)
+{
+	struct engine *e = data;
+	uint64_t synced = journal_synced_seq(e->j);
+	struct journal_entry je;
+	unsigned n = 0;
+	int rc;
+
+	if (from > synced || !max)
+		return 0;
+	rc = replay_iter(e, from);
+	if (rc < 0)
+		return rc;
+	while (n < max && (rc = journal_iter_next(e->rit, &je)) == 1) {
+		struct jrec_msg m;
+		char topic[JREC_TOPIC_MAX + 1];
+		if (!je.seq || je.seq < from)
+			continue;
+		if (je.seq > synced) {
+			rc = 0;
+			break;
+		}
+		if (jrec_msg_decode(&m, je.payload, je.len) < 0) {
+			rc = -EBADMSG;
+			break;
+		}
+		memcpy(topic, m.topic, m.topic_len);
+		topic[m.topic_len] = '\0';
+		int stop = emit(arg, topic, m.payload, m.len);
+		if (stop) {
+			/* read but not taken: the iterator is past it, drop it */
+			journal_iter_free(e->rit);
+			e->rit = NULL;
+			return stop;
+		}
+		e->rit_next = je.seq + 1;
+		n++;
+	}
+	if (rc < 0 || n < max) {
+		/* an error, the end, or past what is synced: start afresh next time */
+		journal_iter_free(e->rit);
+		e->rit = NULL;
+	}
+	return rc < 0 ? rc : (int)n;
+}
+
+const struct bus_replay_ops engine_replay_ops = {
+	.range = replay_range,
+	.fetch = replay_fetch,
+};

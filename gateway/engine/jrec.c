@@ -1,0 +1,165 @@
+/*
+ * jrec.c — the gateway's journal entry payloads; see jrec.h.
+ *
+ *   SEGMENT: i64 rx_ms, u8 coding, u8 has_port, u16 port, u32 bind,
+ *            u8 ref_kind, u16 ref, u8 total, u8 seq,
+ *            u8 len + src, u8 len + dst, u16 len + data
+ *   LEDGER:  u64 device, u32 upload_seq, 32 digest, u8 upload_accepted,
+ *            u8 n, n x (u32 counter, u32 balance)
+ *   MSG:     u8 len + topic, the JSON payload to the end
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "gateway/engine/jrec.h"
+#include "gateway/lib/cursor.h"
+#include "gateway/sms/charset.h"
+
+static int wr_str8(struct wr *w, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > 255)
+		return w->err = -EINVAL;
+	wr_u8(w, (uint8_t)n);
+	return wr_bytes(w, s, n);
+}
+
+static int rd_str8(struct rd *r, char *out, size_t cap)
+{
+	uint8_t n;
+	const uint8_t *p = NULL;
+	if (rd_u8(r, &n) < 0 || rd_bytes(r, n, &p) < 0)
+		return r->err;
+	if (n >= cap || memchr(p, 0, n))
+		return rd_fail(r, -EINVAL);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int jrec_segment_encode(uint8_t *out, size_t cap, const struct jrec_segment *s)
+{
+	struct wr w;
+	if (s->len > UINT16_MAX)
+		return -EINVAL;
+	wr_init(&w, out, cap);
+	wr_u64(&w, (uint64_t)s->rx_ms);
+	wr_u8(&w, s->coding);
+	wr_u8(&w, s->has_port);
+	wr_u16(&w, s->port);
+	wr_u32(&w, s->key.bearer);
+	wr_u8(&w, s->key.ref_kind);
+	wr_u16(&w, s->key.ref);
+	wr_u8(&w, s->key.total);
+	wr_u8(&w, s->seq);
+	wr_str8(&w, s->key.src);
+	wr_str8(&w, s->key.dst);
+	wr_u16(&w, (uint16_t)s->len);
+	wr_bytes(&w, s->data, s->len);
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_segment_decode(struct jrec_segment *s, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+	uint64_t rx;
+	uint8_t has_port;
+	uint16_t n;
+
+	memset(s, 0, sizeof(*s));
+	rd_init(&r, buf, len);
+	rd_u64(&r, &rx);
+	rd_u8(&r, &s->coding);
+	rd_u8(&r, &has_port);
+	rd_u16(&r, &s->port);
+	rd_u32(&r, &s->key.bearer);
+	rd_u8(&r, &s->key.ref_kind);
+	rd_u16(&r, &s->key.ref);
+	rd_u8(&r, &s->key.total);
+	rd_u8(&r, &s->seq);
+	rd_str8(&r, s->key.src, sizeof(s->key.src));
+	rd_str8(&r, s->key.dst, sizeof(s->key.dst));
+	rd_u16(&r, &n);
+	rd_bytes(&r, n, &s->data);
+	if (rd_end(&r) < 0)
+		return r.err;
+	s->rx_ms = (int64_t)rx;
+	s->has_port = has_port;
+	s->len = n;
+	if (has_port > 1 || s->coding > CHARSET_ASCII || s->key.ref_kind < CONCAT_REF8 ||
+	    s->key.ref_kind > CONCAT_REF_SAR || s->key.total < 2 || !s->seq || s->seq > s->key.total)
+		return -EINVAL;
+	return 0;
+}
+
+int jrec_ledger_encode(uint8_t *out, size_t cap, const struct jrec_ledger *l)
+{
+	struct wr w;
+	if (l->n > TXL_MAX_RECORDS)
+		return -EINVAL;
+	wr_init(&w, out, cap);
+	wr_u64(&w, l->device);
+	wr_u32(&w, l->upload_seq);
+	wr_bytes(&w, l->digest, sizeof(l->digest));
+	wr_u8(&w, l->upload_accepted);
+	wr_u8(&w, l->n);
+	for (unsigned i = 0; i < l->n; i++) {
+		wr_u32(&w, l->rec[i].counter);
+		wr_u32(&w, l->rec[i].balance);
+	}
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_ledger_decode(struct jrec_ledger *l, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+	uint8_t acc;
+
+	memset(l, 0, sizeof(*l));
+	rd_init(&r, buf, len);
+	rd_u64(&r, &l->device);
+	rd_u32(&r, &l->upload_seq);
+	rd_copy(&r, l->digest, sizeof(l->digest));
+	rd_u8(&r, &acc);
+	rd_u8(&r, &l->n);
+	if (r.err)
+		return r.err;
+	if (acc > 1 || l->n > TXL_MAX_RECORDS)
+		return -EINVAL;
+	l->upload_accepted = acc;
+	for (unsigned i = 0; i < l->n; i++) {
+		rd_u32(&r, &l->rec[i].counter);
+		rd_u32(&r, &l->rec[i].balance);
+	}
+	return rd_end(&r);
+}
+
+int jrec_msg_encode(uint8_t *out, size_t cap, const struct jrec_msg *m)
+{
+	struct wr w;
+	if (!m->topic_len || m->topic_len > JREC_TOPIC_MAX)
+		return -EINVAL;
+	wr_init(&w, out, cap);
+	wr_u8(&w, (uint8_t)m->topic_len);
+	wr_bytes(&w, m->topic, m->topic_len);
+	wr_bytes(&w, m->payload, m->len);
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_msg_decode(struct jrec_msg *m, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+	uint8_t n;
+	const uint8_t *t;
+
+	rd_init(&r, buf, len);
+	if (rd_u8(&r, &n) < 0 || rd_bytes(&r, n, &t) < 0)
+		return r.err;
+	if (!n || n > JREC_TOPIC_MAX)
+		return -EINVAL;
+	m->topic = (const char *)t;
+	m->topic_len = n;
+	m->payload = (const char *)buf + r.off;
+	m->len = len - r.off;
+	return 0;
+}
