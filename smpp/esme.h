@@ -61,7 +61,7 @@ struct rate_ctr_group;
  * (§5.3.2.32, its TLV header 4) plus the largest mandatory part (data_sm
  * addresses of 65 octets, §4.7.1) and other TLVs, rounded up to 70 KiB.
  * Before the bind succeeds only a bind_resp or generic_nack is expected,
- * so the limit is ESME_PDU_MAX_UNBOUND (STYLE.md: tighter limits before
+ * so the limit is ESME_PDU_MAX_UNBOUND (HACKING.md, Style 5: tighter limits before
  * the peer is known).
  */
 #define ESME_PDU_MAX		(70 * 1024)

@@ -27,7 +27,7 @@
 #define ESME_SEQ_MAX		0x7fffffffu
 
 /*
- * The bind states (STYLE.md 8: a table of states and the moves allowed
+ * The bind states (HACKING.md, Style 8: a table of states and the moves allowed
  * out of each; esme_enter() refuses any other).
  */
 enum esme_state {

@@ -335,7 +335,7 @@ static int conn_pdu(struct esme_conn *c)
 
 /*
  * State 1 done: the command_length is known.  Check it before allocating
- * (§3.2, STYLE.md 2).  A length under 16 or over the maximum cannot be
+ * (§3.2, HACKING.md, Style 2).  A length under 16 or over the maximum cannot be
  * resynchronised (we cannot tell where the next PDU starts, and reading
  * up to 4 GiB to skip it is no option): answer generic_nack
  * ESME_RINVCMDLEN (sequence_number unread, so 0) and drop the connection;

@@ -6,7 +6,7 @@
  * bind's in-flight table (sent, unanswered), indexed by sequence_number
  * modulo a power of two at least twice the window.  A connection reads
  * PDUs in two states (header, then body), checking command_length before
- * allocating (STYLE.md 2), and writes through an output buffer.
+ * allocating (HACKING.md, Style 2), and writes through an output buffer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
