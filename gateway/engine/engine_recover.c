@@ -261,7 +261,7 @@ int engine_recover(struct engine *e, char *err, size_t cap)
 	snprintf(dir, sizeof(dir), "%s/journal", e->cfg.state_dir);
 	rc = journal_open(e, dir, &opts, &e->j, &rec);
 	if (rc < 0) {
-		snprintf(err, cap, "%s: %s%s%s", dir, strerror(-rc), rec.msg[0] ? ": " : "", rec.msg);
+		snprintf(err, cap, "%s: %s", dir, strerror(-rc));
 		return rc;
 	}
 	/* a cut tail was logged by the journal itself, an error when intact
