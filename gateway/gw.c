@@ -197,7 +197,6 @@ static void tick_cb(void *data)
 
 static int open_engine(struct gw *g)
 {
-	char err[512];
 	struct engine_cfg ec = {
 		.gw_name = g->cfg->name,
 		.state_dir = g->cfg->state_dir,
@@ -207,11 +206,10 @@ static int open_engine(struct gw *g)
 		.journal_keep = g->cfg->journal_keep,
 		.threads = g->cfg->verify_threads,
 	};
-	g->engine = engine_open(g->ctx, &ec, g->reg, g->ctrs, err, sizeof(err));
-	if (!g->engine) {
-		LOGP(DJOURNAL, LOGL_ERROR, "%s\n", err);
-		return -EIO;
-	}
+	/* engine_open() logs why it failed */
+	int rc = engine_open(g->ctx, &ec, g->reg, g->ctrs, &g->engine);
+	if (rc < 0)
+		return rc;
 	if (engine_async_sync(g->engine) < 0)
 		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
 	g->bus = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine);

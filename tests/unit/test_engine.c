@@ -23,6 +23,7 @@
 #include "gateway/engine/jrec.h"
 #include "gateway/journal/journal.h"
 #include "gateway/txlog/registry.h"
+#include "tests/unit/log_capture.h"
 #include "tests/unit/sms_from_tpdu.h"
 #include "tests/unit/tpdu_vectors.h"
 
@@ -53,15 +54,21 @@ static void on_ack(void *data, int status)
 /* 0: signatures checked on the calling thread; 2: on worker threads */
 static unsigned threads;
 
-static struct engine *open_engine(struct fx *x)
+static int try_open_engine(struct fx *x, struct engine **e)
 {
-	char err[512] = "";
 	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
 				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
 				  .threads = threads };
-	struct engine *e = engine_open(x->ctx, &cfg, x->reg, NULL, err, sizeof(err));
-	if (!e)
-		fail_msg("engine_open: %s", err);
+	log_capture_reset();
+	return engine_open(x->ctx, &cfg, x->reg, NULL, e);
+}
+
+static struct engine *open_engine(struct fx *x)
+{
+	struct engine *e = NULL;
+	int rc = try_open_engine(x, &e);
+	if (rc < 0)
+		fail_msg("engine_open: %s; logged: %s", strerror(-rc), log_captured);
 	return e;
 }
 
@@ -260,6 +267,48 @@ static void unfinished_group_is_cut(void **state)
 	assert_string_equal(x->topic[1], "txlog.reject");
 }
 
+/* A state the engine cannot start on: the errno comes back, the reason
+ * is in the log (where the daemon's operator reads it), nothing is open. */
+static void open_refused(void **state)
+{
+	struct fx *x = *state;
+	struct engine *e = NULL;
+	char path[128];
+	FILE *f;
+
+	send_vector(x, 0, SMS_FORM_UDH);
+	assert_int_equal(engine_settle(x->e), 0);
+	engine_close(x->e);
+	x->e = NULL;
+
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("TXGWCKPT but not a checkpoint", f);
+	fclose(f);
+	assert_int_equal(try_open_engine(x, &e), -EIO);	/* too short for a ledger */
+	assert_null(e);
+	assert_true(log_capture_has("/ledger.ckpt: corrupt: refusing to start on a bad checkpoint"));
+	assert_int_equal(unlink(path), 0);
+
+	/* a file where the journal's directory should be */
+	char jdir[128], moved[140];
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	snprintf(moved, sizeof(moved), "%s.away", jdir);
+	assert_int_equal(rename(jdir, moved), 0);
+	assert_non_null(f = fopen(jdir, "w"));
+	fclose(f);
+	assert_int_equal(try_open_engine(x, &e), -ENOTDIR);
+	assert_null(e);
+	assert_true(log_capture_has("/journal: cannot open the journal: Not a directory"));
+	assert_int_equal(unlink(jdir), 0);
+	assert_int_equal(rename(moved, jdir), 0);
+
+	/* put right, it opens with what was there */
+	x->e = open_engine(x);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,7 +317,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(segment_survives_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(human_text_is_not_txlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_group_is_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_refused, setup, teardown),
 	};
+	log_capture_start(NULL);
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
 	threads = 2;
 	failed += cmocka_run_group_tests_name("2 worker threads", tests, NULL, NULL);
