@@ -212,12 +212,11 @@ static int open_engine(struct gw *g)
 		return rc;
 	if (engine_async_sync(g->engine) < 0)
 		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
-	g->bus = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine);
-	if (!g->bus) {
-		LOGP(DBUS, LOGL_ERROR, "cannot bind the bus to %s / %s: %s\n", g->cfg->bus_publish,
-		     g->cfg->bus_replay, strerror(errno));
-		return -EIO;
-	}
+	/* bus_open() logs the endpoint that would not bind, and why */
+	rc = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine,
+		      &g->bus);
+	if (rc < 0)
+		return rc;
 	engine_set_bus(g->engine, g->bus);
 	return 0;
 }
