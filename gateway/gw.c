@@ -239,13 +239,10 @@ int gw_start(struct gw *g)
 	if (rc < 0)
 		return rc;
 	if (g->cfg->stats_socket) {
-		g->stats = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
-					   g->ctrs, &stats_ops, g);
-		if (!g->stats) {
-			LOGP(DSTATS, LOGL_ERROR, "cannot open the stats socket %s: %s\n",
-			     g->cfg->stats_socket, strerror(errno));
-			return -EIO;
-		}
+		rc = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
+				     g->ctrs, &stats_ops, g, &g->stats);
+		if (rc < 0)
+			return rc;
 	}
 	osmo_timer_setup(&g->tick, tick_cb, g);
 	osmo_timer_schedule(&g->tick, 1, 0);
