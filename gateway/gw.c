@@ -102,6 +102,10 @@ static int start_esmes(struct gw *g)
 	llist_for_each_entry(ec, &g->cfg->esmes, list)
 		n++;
 	g->esmes = talloc_zero_array(g->ctx, struct esme *, n ? n : 1);
+	if (!g->esmes) {
+		LOGP(DSMPP, LOGL_ERROR, "cannot start %u binds: %s\n", n, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	llist_for_each_entry(ec, &g->cfg->esmes, list) {
 		struct esme *es = esme_start(g->ctx, ec, g->n_esmes, &esme_ops, g, g->ctrs);
 		if (!es) {
