@@ -22,6 +22,8 @@
 #include "gateway/engine/engine.h"
 #include "gateway/engine/jrec.h"
 #include "gateway/journal/journal.h"
+#include "gateway/lib/crc32c.h"
+#include "gateway/txlog/ledger.h"
 #include "gateway/txlog/registry.h"
 #include "tests/unit/log_capture.h"
 #include "tests/unit/sms_from_tpdu.h"
@@ -267,6 +269,80 @@ static void unfinished_group_is_cut(void **state)
 	assert_string_equal(x->topic[1], "txlog.reject");
 }
 
+static uint8_t *read_ckpt(struct fx *x, size_t *len)
+{
+	char path[128];
+	static uint8_t buf[1 << 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	assert_non_null(f = fopen(path, "rb"));
+	*len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(*len > 16 + 20 && *len < sizeof(buf));
+	return buf;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ledger.ckpt is "TXGWCKPT", u64 entry, then a ledger snapshot: written as
+ * version 2 (CRC-32C); a version 1 checkpoint (CRC-32 of IEEE 802.3), as
+ * txgw wrote before, still starts the engine with its state. */
+static void checkpoint_versions(void **state)
+{
+	struct fx *x = *state;
+	size_t nv = sizeof(vectors) / sizeof(vectors[0]), len;
+	char path[128];
+	uint8_t *p;
+	FILE *f;
+
+	for (size_t i = 0; i < nv; i++)
+		send_vector(x, i, SMS_FORM_UDH);
+	assert_int_equal(engine_settle(x->e), 0);
+	engine_close(x->e);		/* writes the checkpoint */
+	x->e = NULL;
+
+	p = read_ckpt(x, &len);
+	uint8_t *snap = p + 16;
+	size_t slen = len - 16;
+	assert_memory_equal(p, "TXGWCKPT", 8);
+	assert_memory_equal(snap, "TXLEDGER\0\2", 10);
+	assert_int_equal(crc32c(0, snap, slen - 4), get_u32(snap + slen - 4));
+
+	/* the same checkpoint as the old code wrote it */
+	snap[9] = 1;
+	uint32_t c = ledger_crc32_v1(snap, slen - 4);
+	uint8_t crc[4] = { c >> 24, c >> 16, c >> 8, c };
+	memcpy(snap + slen - 4, crc, 4);
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(p, 1, len, f), len);
+	fclose(f);
+
+	x->e = open_engine(x);
+	assert_true(log_capture_has("ledger.ckpt: 2 devices"));
+	/* the ledger came from it (the journal's entries up to its entry are
+	 * not applied again): the same frames are duplicates */
+	read_all(x, 1);
+	unsigned before = x->n;
+	for (size_t i = 0; i < nv; i++)
+		send_vector(x, i, SMS_FORM_SAR);
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_int_equal(x->n, before);
+
+	/* and the next checkpoint is version 2 again */
+	engine_close(x->e);
+	x->e = NULL;
+	p = read_ckpt(x, &len);
+	assert_int_equal(p[16 + 9], 2);
+	assert_int_equal(crc32c(0, p + 16, len - 20), get_u32(p + len - 4));
+	x->e = open_engine(x);
+}
+
 /* A state the engine cannot start on: the errno comes back, the reason
  * is in the log (where the daemon's operator reads it), nothing is open. */
 static void open_refused(void **state)
@@ -318,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(human_text_is_not_txlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_group_is_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(checkpoint_versions, setup, teardown),
 	};
 	log_capture_start(NULL);
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
