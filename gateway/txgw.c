@@ -195,6 +195,11 @@ static int load_config(struct gw *g, const char *path)
 	osmo_stats_vty_add_cmds();
 	osmo_talloc_vty_add_cmds();
 	g->cfg = txgw_cfg_alloc(g->ctx);
+	if (!g->cfg) {
+		/* as txgw_config_load() says it: the operator's "FILE: reason" */
+		fprintf(stderr, "txgw: %s: out of memory\n", path);
+		return -ENOMEM;
+	}
 	txgw_vty_init(g->cfg);
 	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "txgw: %s\n", err);
