@@ -102,6 +102,10 @@ static int start_esmes(struct gw *g)
 	llist_for_each_entry(ec, &g->cfg->esmes, list)
 		n++;
 	g->esmes = talloc_zero_array(g->ctx, struct esme *, n ? n : 1);
+	if (!g->esmes) {
+		LOGP(DSMPP, LOGL_ERROR, "cannot start %u binds: %s\n", n, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	llist_for_each_entry(ec, &g->cfg->esmes, list) {
 		struct esme *es = esme_start(g->ctx, ec, g->n_esmes, &esme_ops, g, g->ctrs);
 		if (!es) {
@@ -197,7 +201,6 @@ static void tick_cb(void *data)
 
 static int open_engine(struct gw *g)
 {
-	char err[512];
 	struct engine_cfg ec = {
 		.gw_name = g->cfg->name,
 		.state_dir = g->cfg->state_dir,
@@ -207,19 +210,17 @@ static int open_engine(struct gw *g)
 		.journal_keep = g->cfg->journal_keep,
 		.threads = g->cfg->verify_threads,
 	};
-	g->engine = engine_open(g->ctx, &ec, g->reg, g->ctrs, err, sizeof(err));
-	if (!g->engine) {
-		LOGP(DJOURNAL, LOGL_ERROR, "%s\n", err);
-		return -EIO;
-	}
+	/* engine_open() logs why it failed */
+	int rc = engine_open(g->ctx, &ec, g->reg, g->ctrs, &g->engine);
+	if (rc < 0)
+		return rc;
 	if (engine_async_sync(g->engine) < 0)
 		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
-	g->bus = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine);
-	if (!g->bus) {
-		LOGP(DBUS, LOGL_ERROR, "cannot bind the bus to %s / %s: %s\n", g->cfg->bus_publish,
-		     g->cfg->bus_replay, strerror(errno));
-		return -EIO;
-	}
+	/* bus_open() logs the endpoint that would not bind, and why */
+	rc = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine,
+		      &g->bus);
+	if (rc < 0)
+		return rc;
 	engine_set_bus(g->engine, g->bus);
 	return 0;
 }
@@ -242,13 +243,10 @@ int gw_start(struct gw *g)
 	if (rc < 0)
 		return rc;
 	if (g->cfg->stats_socket) {
-		g->stats = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
-					   g->ctrs, &stats_ops, g);
-		if (!g->stats) {
-			LOGP(DSTATS, LOGL_ERROR, "cannot open the stats socket %s: %s\n",
-			     g->cfg->stats_socket, strerror(errno));
-			return -EIO;
-		}
+		rc = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
+				     g->ctrs, &stats_ops, g, &g->stats);
+		if (rc < 0)
+			return rc;
 	}
 	osmo_timer_setup(&g->tick, tick_cb, g);
 	osmo_timer_schedule(&g->tick, 1, 0);

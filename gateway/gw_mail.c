@@ -104,12 +104,10 @@ int gw_mail_start(struct gw *g)
 	g->mail_scratch = talloc_zero(g->ctx, struct extract_result);
 	if (!g->mail_scratch)
 		return -ENOMEM;
-	g->smtp = smtp_srv_open(g->ctx, &g->cfg->smtp, &smtp_ops, g, g->ctrs);
-	if (!g->smtp) {
-		LOGP(DSMTP, LOGL_ERROR, "cannot start the SMTP service on %s:%u: %s\n", g->cfg->smtp.addr,
-		     g->cfg->smtp.port, strerror(errno));
-		return -EIO;
-	}
+	/* smtp_srv_open() logs why it failed (smtp-listen, smtp-tls, ...) */
+	int rc = smtp_srv_open(g->ctx, &g->cfg->smtp, &smtp_ops, g, g->ctrs, &g->smtp);
+	if (rc < 0)
+		return rc;
 	const struct smtp_timeouts t = {
 		.cmd_ms = g->cfg->smtp.timeout_cmd * 1000,
 		.data_ms = g->cfg->smtp.timeout_data * 1000,

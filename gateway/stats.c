@@ -24,6 +24,7 @@
 
 #include "gateway/lib/counters.h"
 #include "gateway/lib/json.h"
+#include "gateway/lib/logging.h"
 #include "gateway/stats.h"
 
 #define STATS_MAX_LINE	256
@@ -261,12 +262,17 @@ static int stats_sock_destructor(struct stats_sock *s)
 	return 0;
 }
 
-struct stats_sock *stats_sock_open(void *ctx, const char *path, const char *name, const char *version,
-				   struct rate_ctr_group *ctrs, const struct stats_ops *ops, void *data)
+int stats_sock_open(void *ctx, const char *path, const char *name, const char *version,
+		    struct rate_ctr_group *ctrs, const struct stats_ops *ops, void *data,
+		    struct stats_sock **out)
 {
 	struct stats_sock *s = talloc_zero(ctx, struct stats_sock);
-	if (!s)
-		return NULL;
+	int rc;
+
+	if (!s) {
+		LOGP(DSTATS, LOGL_ERROR, "cannot open the stats socket %s: %s\n", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	s->listen.fd = -1;
 	s->path = talloc_strdup(s, path);
 	s->name = talloc_strdup(s, name);
@@ -280,23 +286,26 @@ struct stats_sock *stats_sock_open(void *ctx, const char *path, const char *name
 	unlink(path);
 	int fd = osmo_sock_unix_init(SOCK_STREAM, 0, path, OSMO_SOCK_F_BIND | OSMO_SOCK_F_NONBLOCK);
 	if (fd < 0 || chmod(path, 0660) < 0) {
-		int err = errno;
+		/* osmo_sock_unix_init() returns -1 and leaves errno to the call that failed */
+		rc = errno ? -errno : -EADDRINUSE;
 		if (fd >= 0)
 			close(fd);
-		talloc_set_destructor(s, NULL);
-		talloc_free(s);
-		errno = err ? err : EADDRINUSE;
-		return NULL;
+		goto fail;
 	}
 	osmo_fd_setup(&s->listen, fd, OSMO_FD_READ, listen_cb, s, 0);
-	if (osmo_fd_register(&s->listen) < 0) {
+	rc = osmo_fd_register(&s->listen);
+	if (rc < 0) {
 		close(fd);
 		s->listen.fd = -1;
-		talloc_free(s);
-		errno = EBADF;
-		return NULL;
+		goto fail;
 	}
-	return s;
+	*out = s;
+	return 0;
+fail:
+	LOGP(DSTATS, LOGL_ERROR, "cannot open the stats socket %s: %s\n", path, strerror(-rc));
+	talloc_set_destructor(s, NULL);
+	talloc_free(s);
+	return rc;
 }
 
 void stats_sock_close(struct stats_sock *s)

@@ -28,10 +28,11 @@ struct stats_sock;
 /*
  * Bind path (an old socket file there is replaced), chmod 0660, and serve
  * it in the osmo_select loop.  name/version are shown by "show info".
- * Returns NULL with errno set on failure.
+ * Returns 0 and *out, or a negative errno after logging why on DSTATS.
  */
-struct stats_sock *stats_sock_open(void *ctx, const char *path, const char *name, const char *version,
-				   struct rate_ctr_group *ctrs, const struct stats_ops *ops, void *data);
+int stats_sock_open(void *ctx, const char *path, const char *name, const char *version,
+		    struct rate_ctr_group *ctrs, const struct stats_ops *ops, void *data,
+		    struct stats_sock **out);
 void stats_sock_close(struct stats_sock *s);
 
 /*

@@ -2,16 +2,18 @@
  * txgw.c — the txgw daemon: option parsing, start-up, signals, the loop.
  *
  * One libosmocore event loop (osmo_select_main) serves the VTY, the stats
- * socket, the SMPP binds, the SMTP service and the bus.  Signals are turned
- * into loop events through a self-pipe, so no handler runs gateway code.
+ * socket, the SMPP binds, the SMTP service and the bus.  Signals are read
+ * from a signalfd in that loop (osmo_signalfd), so no handler runs gateway
+ * code.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <osmocom/core/application.h>
@@ -41,11 +43,10 @@ struct opts {
 	bool check_only;
 };
 
-/* main()'s state: the gateway and the signal pipe. */
+/* main()'s state: the gateway and its signalfd. */
 struct daemon {
 	struct gw gw;
-	struct osmo_fd sigfd;
-	int sigpipe[2];
+	struct osmo_signalfd *sigfd;
 };
 
 static void usage(FILE *out)
@@ -120,61 +121,54 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* ---- signals through a self-pipe ----------------------------------------- */
+/* ---- signals ---------------------------------------------------------------- */
 
-static int sig_wfd = -1;
-
-static void on_signal(int sig)
+static void on_signal(struct osmo_signalfd *osfd, const struct signalfd_siginfo *si)
 {
-	unsigned char b = (unsigned char)sig;
-	int saved = errno;
-	if (write(sig_wfd, &b, 1) < 0) {
-		/* the pipe is full: a signal of each kind is already pending */
-	}
-	errno = saved;
-}
-
-static int sig_read_cb(struct osmo_fd *ofd, unsigned int what)
-{
-	struct daemon *d = ofd->data;
-	unsigned char b;
+	struct daemon *d = osfd->data;
 	char msg[512];
 
-	while (read(ofd->fd, &b, 1) == 1) {
-		switch (b) {
-		case SIGTERM:
-		case SIGINT:
-			LOGP(DMAIN, LOGL_NOTICE, "%s: unbinding, finishing what is in flight\n",
-			     b == SIGTERM ? "SIGTERM" : "SIGINT");
-			gw_stop(&d->gw);
-			break;
-		case SIGHUP:
-			LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry\n");
-			gw_reload_registry(&d->gw, msg, sizeof(msg));
-			break;
-		case SIGUSR1:
-			talloc_report_full(d->gw.ctx, stderr);
-			break;
-		}
+	switch (si->ssi_signo) {
+	case SIGTERM:
+	case SIGINT:
+		LOGP(DMAIN, LOGL_NOTICE, "%s: unbinding, finishing what is in flight\n",
+		     si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		gw_stop(&d->gw);
+		break;
+	case SIGHUP:
+		LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry\n");
+		gw_reload_registry(&d->gw, msg, sizeof(msg));
+		break;
+	case SIGUSR1:
+		talloc_report_full(d->gw.ctx, stderr);
+		break;
 	}
-	return 0;
 }
 
 static int signals_init(struct daemon *d)
 {
-	if (pipe2(d->sigpipe, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
-	sig_wfd = d->sigpipe[1];
-	osmo_fd_setup(&d->sigfd, d->sigpipe[0], OSMO_FD_READ, sig_read_cb, d, 0);
-	if (osmo_fd_register(&d->sigfd) < 0)
-		return -EIO;
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t set;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	/* blocked before gw_start() starts any thread (journal sync, signature
+	 * workers, ZeroMQ): they inherit the mask, so that these signals are
+	 * only ever read from the signalfd, never delivered to a thread */
+	rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (rc) {
+		LOGP(DMAIN, LOGL_ERROR, "cannot block the signals: %s\n", strerror(rc));
+		return -rc;
+	}
+	d->sigfd = osmo_signalfd_setup(d->gw.ctx, set, on_signal, d);
+	if (!d->sigfd) {
+		rc = errno ? -errno : -EIO;
+		LOGP(DMAIN, LOGL_ERROR, "cannot read signals from a signalfd: %s\n", strerror(-rc));
+		return rc;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
@@ -201,6 +195,11 @@ static int load_config(struct gw *g, const char *path)
 	osmo_stats_vty_add_cmds();
 	osmo_talloc_vty_add_cmds();
 	g->cfg = txgw_cfg_alloc(g->ctx);
+	if (!g->cfg) {
+		/* as txgw_config_load() says it: the operator's "FILE: reason" */
+		fprintf(stderr, "txgw: %s: out of memory\n", path);
+		return -ENOMEM;
+	}
 	txgw_vty_init(g->cfg);
 	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "txgw: %s\n", err);
@@ -252,12 +251,17 @@ int main(int argc, char **argv)
 	}
 	LOGP(DMAIN, LOGL_NOTICE, "txgw %s '%s' running (config %s)\n", PACKAGE_VERSION, g->cfg->name,
 	     o.config);
-	while (!g->stopped)
-		osmo_select_main(0);
-	/* the last answers (deliver_sm_resp, 250) may still sit in our write
-	 * queues: a few non-blocking turns of the loop let them go out */
-	for (int i = 0; i < 50; i++)
-		osmo_select_main(1);
+	/* Once the gateway has stopped (gw_stop(): binds unbound, what was in
+	 * flight synced and answered), the last answers (deliver_sm_resp, 250)
+	 * may still sit in write queues.  libosmocore's shutdown mode then
+	 * serves the loop without timers until no fd waiting to write is
+	 * writable; the turns do not block, so a peer that stopped reading
+	 * cannot hold the exit up. */
+	while (!osmo_select_shutdown_done()) {
+		if (g->stopped && !osmo_select_shutdown_requested())
+			osmo_select_shutdown_request();
+		osmo_select_main(osmo_select_shutdown_requested() ? 1 : 0);
+	}
 	gw_close(g);
 	if (g->exit_code)
 		LOGP(DMAIN, LOGL_ERROR, "stopped after a failure (exit %d)\n", g->exit_code);

@@ -713,8 +713,8 @@ static int srv_listen(struct smtp_srv *srv, const char *addr, uint16_t port)
 	return 0;
 }
 
-struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops,
-			       void *data, struct rate_ctr_group *ctrs)
+int smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops, void *data,
+		  struct rate_ctr_group *ctrs, struct smtp_srv **out)
 {
 	static const struct smtp_timeouts def = { SMTP_TIMEOUT_CMD_MS, SMTP_TIMEOUT_DATA_MS,
 						  SMTP_TIMEOUT_FINAL_MS };
@@ -723,13 +723,15 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const stru
 
 	if (!cfg->enabled || !cfg->addr || !cfg->domain || !*cfg->domain ||
 	    !ops || !ops->deliver) {
-		errno = EINVAL;
-		return NULL;
+		LOGP(DSMTP, LOGL_ERROR, "cannot start the SMTP service: %s\n",
+		     !cfg->enabled || !cfg->addr ? "no smtp-listen" :
+		     !cfg->domain || !*cfg->domain ? "no smtp-domain" : "no deliver callback");
+		return -EINVAL;
 	}
 	srv = talloc_zero(ctx, struct smtp_srv);
 	if (!srv) {
-		errno = ENOMEM;
-		return NULL;
+		LOGP(DSMTP, LOGL_ERROR, "cannot start the SMTP service: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
 	}
 	srv->ctx = ctx;
 	srv->ops = *ops;
@@ -748,15 +750,17 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const stru
 	}
 	if (!rc)
 		rc = srv_listen(srv, cfg->addr, cfg->port);
+	if (rc == -ENOMEM)
+		LOGP(DSMTP, LOGL_ERROR, "cannot start the SMTP service: %s\n", strerror(ENOMEM));
 	if (rc) {
 		SSL_CTX_free(srv->ssl_ctx);
 		talloc_free(srv);
-		errno = -rc;
-		return NULL;
+		return rc;
 	}
 	LOGP(DSMTP, LOGL_NOTICE, "SMTP on %s port %u for %s%s\n", cfg->addr, srv->port,
 	     srv->domain, srv->ssl_ctx ? ", STARTTLS offered" : "");
-	return srv;
+	*out = srv;
+	return 0;
 }
 
 void smtp_srv_set_timeouts(struct smtp_srv *s, const struct smtp_timeouts *t)

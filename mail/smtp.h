@@ -74,11 +74,12 @@ struct smtp_timeouts {
  * the counter group of counters.h (smtp:sessions, smtp:messages,
  * smtp:rejected) or NULL.  Allocated under ctx; the answers still owed
  * (struct smtp_deliver) too, so that they outlive the service.
- * Returns NULL with errno set: EINVAL (no smtp-listen, no domain, bad
- * certificate or key), EADDRINUSE and other socket errors, ENOMEM.
+ * Returns 0 and *out, or a negative errno after logging why on DSMTP:
+ * -EINVAL (no smtp-listen, no domain, bad certificate or key),
+ * -EADDRINUSE (cannot listen), -ENOMEM.
  */
-struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops,
-			       void *data, struct rate_ctr_group *ctrs);
+int smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops, void *data,
+		  struct rate_ctr_group *ctrs, struct smtp_srv **out);
 
 /* Replace the timeouts (for tests); applies from each session's next wait. */
 void smtp_srv_set_timeouts(struct smtp_srv *s, const struct smtp_timeouts *t);

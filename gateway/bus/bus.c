@@ -371,11 +371,19 @@ static int pub_fd_cb(struct osmo_fd *ofd, unsigned int what)
 
 /* ---- set-up and tear-down ---- */
 
-static void *sock_open(struct bus *b, int type, const char *ep, struct osmo_fd *ofd,
-		       int (*cb)(struct osmo_fd *, unsigned int))
+/* ZeroMQ's own error numbers (past ZMQ_HAUSNUMERO) mean nothing to
+ * strerror(): those become -EIO, the log line has zmq_strerror()'s text. */
+static int zmq_neg_errno(void)
+{
+	int e = zmq_errno();
+	return e > 0 && e < ZMQ_HAUSNUMERO ? -e : -EIO;
+}
+
+static int sock_open(struct bus *b, int type, const char *ep, struct osmo_fd *ofd,
+		     int (*cb)(struct osmo_fd *, unsigned int), void **out)
 {
 	void *s = zmq_socket(b->zctx, type);
-	int one = 1, hwm = BUS_PUB_SNDHWM, fd;
+	int one = 1, hwm = BUS_PUB_SNDHWM, fd, rc;
 	size_t sz = sizeof(fd);
 
 	if (!s)
@@ -389,31 +397,42 @@ static void *sock_open(struct bus *b, int type, const char *ep, struct osmo_fd *
 	if (zmq_getsockopt(s, ZMQ_FD, &fd, &sz) < 0)
 		goto fail;
 	osmo_fd_setup(ofd, fd, OSMO_FD_READ, cb, b, 0);
-	if (osmo_fd_register(ofd) < 0) {
+	rc = osmo_fd_register(ofd);
+	if (rc < 0) {
 		ofd->fd = -1;
-		goto fail;
+		LOGP(DBUS, LOGL_ERROR, "cannot bind %s: cannot register its fd\n", ep);
+		goto close;
 	}
-	return s;
+	*out = s;
+	return 0;
 fail:
+	rc = zmq_neg_errno();
 	LOGP(DBUS, LOGL_ERROR, "cannot bind %s: %s\n", ep, zmq_strerror(zmq_errno()));
+close:
 	if (s) {
 		int zero = 0;
 		zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
 		zmq_close(s);
 	}
-	return NULL;
+	return rc;
 }
 
-struct bus *bus_open(void *ctx, const char *pub_ep, const char *replay_ep,
-		     const struct bus_replay_ops *ops, void *data)
+int bus_open(void *ctx, const char *pub_ep, const char *replay_ep, const struct bus_replay_ops *ops,
+	     void *data, struct bus **out)
 {
 	struct bus *b;
+	int rc;
 
-	if (!pub_ep || (replay_ep && (!ops || !ops->range || !ops->fetch)))
-		return NULL;
+	if (!pub_ep || (replay_ep && (!ops || !ops->range || !ops->fetch))) {
+		LOGP(DBUS, LOGL_ERROR, "bus_open: %s\n", !pub_ep ? "no publish endpoint"
+							   : "replay without replay callbacks");
+		return -EINVAL;
+	}
 	b = talloc_zero(ctx, struct bus);
-	if (!b)
-		return NULL;
+	if (!b) {
+		LOGP(DBUS, LOGL_ERROR, "bus: out of memory\n");
+		return -ENOMEM;
+	}
 	INIT_LLIST_HEAD(&b->jobs);
 	b->ops = ops;
 	b->data = data;
@@ -421,25 +440,26 @@ struct bus *bus_open(void *ctx, const char *pub_ep, const char *replay_ep,
 	b->rtr_ofd.fd = -1;
 	osmo_timer_setup(&b->timer, router_timer_cb, b);
 	b->zctx = zmq_ctx_new();
-	if (!b->zctx)
+	if (!b->zctx) {
+		rc = zmq_neg_errno();
+		LOGP(DBUS, LOGL_ERROR, "bus: no ZeroMQ context: %s\n", zmq_strerror(zmq_errno()));
 		goto fail;
-	b->pub = sock_open(b, ZMQ_PUB, pub_ep, &b->pub_ofd, pub_fd_cb);
-	if (!b->pub)
-		goto fail;
-	if (replay_ep) {
-		b->router = sock_open(b, ZMQ_ROUTER, replay_ep, &b->rtr_ofd, router_fd_cb);
-		if (!b->router)
-			goto fail;
 	}
+	rc = sock_open(b, ZMQ_PUB, pub_ep, &b->pub_ofd, pub_fd_cb, &b->pub);
+	if (rc == 0 && replay_ep)
+		rc = sock_open(b, ZMQ_ROUTER, replay_ep, &b->rtr_ofd, router_fd_cb, &b->router);
+	if (rc < 0)
+		goto fail;
 	char pe[128] = "", re[128] = "(none)";
 	bus_endpoint(b, 0, pe, sizeof(pe));
 	if (b->router)
 		bus_endpoint(b, 1, re, sizeof(re));
 	LOGP(DBUS, LOGL_NOTICE, "publishing on %s, replay on %s\n", pe, re);
-	return b;
+	*out = b;
+	return 0;
 fail:
 	bus_close(b);
-	return NULL;
+	return rc;
 }
 
 void bus_get_stats(const struct bus *b, struct bus_stats *st)

@@ -68,11 +68,12 @@ struct bus;
 /*
  * Bind a PUB socket to pub_ep and, unless replay_ep is NULL, a ROUTER socket
  * to replay_ep, and register both with the select loop.  ops and data serve
- * replay.  The struct is allocated under the talloc context ctx.  Returns
- * NULL on failure (bad endpoint, address in use, ...), logged on DBUS.
+ * replay.  The struct is allocated under the talloc context ctx.  Returns 0
+ * and *out, or a negative errno (-EADDRINUSE, -EINVAL for a bad endpoint,
+ * -EIO for ZeroMQ's own errors, ...) after logging why on DBUS.
  */
-struct bus *bus_open(void *ctx, const char *pub_ep, const char *replay_ep,
-		     const struct bus_replay_ops *ops, void *data);
+int bus_open(void *ctx, const char *pub_ep, const char *replay_ep, const struct bus_replay_ops *ops,
+	     void *data, struct bus **out);
 
 /*
  * Publish [topic, payload] on the PUB socket without blocking.  Returns 0

@@ -214,9 +214,13 @@ static int engine_alloc_parts(struct engine *e)
 	e->l = ledger_alloc(e);
 	e->cc = concat_new(e, &cc, on_concat_drop, e);
 	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
-	e->pool = vpool_start(e, e->cfg.threads, on_task_done, e);
 	e->scratch = talloc_zero(e, struct extract_result);
-	return e->v && e->l && e->cc && e->buf && e->pool && e->scratch ? 0 : -ENOMEM;
+	if (!e->v || !e->l || !e->cc || !e->buf || !e->scratch) {
+		LOGP(DJOURNAL, LOGL_ERROR, "engine: out of memory\n");
+		return -ENOMEM;
+	}
+	/* vpool_start() logs why it failed */
+	return vpool_start(e, e->cfg.threads, on_task_done, e, &e->pool);
 }
 
 static void copy_cfg(struct engine *e, const struct engine_cfg *cfg)
@@ -234,14 +238,15 @@ static void copy_cfg(struct engine *e, const struct engine_cfg *cfg)
 		e->cfg.concat_timeout_s = 600;
 }
 
-struct engine *engine_open(void *ctx, const struct engine_cfg *cfg, const struct registry *reg,
-			   struct rate_ctr_group *ctrs, char *err, size_t cap)
+int engine_open(void *ctx, const struct engine_cfg *cfg, const struct registry *reg,
+		struct rate_ctr_group *ctrs, struct engine **out)
 {
 	struct engine *e = talloc_zero(ctx, struct engine);
+	int rc;
 
 	if (!e) {
-		snprintf(err, cap, "out of memory");
-		return NULL;
+		LOGP(DJOURNAL, LOGL_ERROR, "engine: out of memory\n");
+		return -ENOMEM;
 	}
 	e->ctx = ctx;
 	e->reg = reg;
@@ -253,20 +258,19 @@ struct engine *engine_open(void *ctx, const struct engine_cfg *cfg, const struct
 	osmo_timer_setup(&e->flush_timer, flush_cb, e);
 	copy_cfg(e, cfg);
 	jw_init(&e->w, 0);
-	if (engine_alloc_parts(e) < 0) {
-		snprintf(err, cap, "out of memory");
-		goto fail;
+	rc = engine_alloc_parts(e);
+	if (rc == 0)
+		rc = engine_recover(e);
+	if (rc < 0) {
+		vpool_stop(e->pool);
+		jw_free(&e->w);
+		if (e->j)
+			journal_close(e->j);
+		talloc_free(e);
+		return rc;
 	}
-	if (engine_recover(e, err, cap) < 0)
-		goto fail;
-	return e;
-fail:
-	vpool_stop(e->pool);
-	jw_free(&e->w);
-	if (e->j)
-		journal_close(e->j);
-	talloc_free(e);
-	return NULL;
+	*out = e;
+	return 0;
 }
 
 void engine_set_bus(struct engine *e, struct bus *bus)

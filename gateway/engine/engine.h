@@ -53,10 +53,11 @@ struct engine;
  * Open the journal under cfg->state_dir, rebuild the state, and start.
  * reg: the current registry (borrowed; see engine_set_registry()).
  * ctrs: the gateway's counter group (counters.h), or NULL.
- * Returns NULL with a reason in err.
+ * Returns 0 and *out, or a negative errno after logging why on DJOURNAL
+ * (a bad journal or checkpoint, an unusable state-dir, ...).
  */
-struct engine *engine_open(void *ctx, const struct engine_cfg *cfg, const struct registry *reg,
-			   struct rate_ctr_group *ctrs, char *err, size_t cap);
+int engine_open(void *ctx, const struct engine_cfg *cfg, const struct registry *reg,
+		struct rate_ctr_group *ctrs, struct engine **out);
 /* Where bus messages go once durable (NULL: nowhere; replay still works). */
 void engine_set_bus(struct engine *e, struct bus *bus);
 /* A new registry after a reload; the old one may be freed after this. */

@@ -112,7 +112,8 @@ int engine_flush_wait(struct engine *e);
 int engine_sync_start(struct engine *e);
 void engine_sync_stop(struct engine *e);
 
-/* engine_recover.c */
-int engine_recover(struct engine *e, char *err, size_t cap);
+/* engine_recover.c: open the journal, load the checkpoint, rebuild the
+ * state.  0, or a negative errno after logging why. */
+int engine_recover(struct engine *e);
 int engine_checkpoint(struct engine *e);
 void engine_retain(struct engine *e);

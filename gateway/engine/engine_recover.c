@@ -111,7 +111,7 @@ static int read_file(void *ctx, const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static int load_checkpoint(struct engine *e, char *err, size_t cap)
+static int load_checkpoint(struct engine *e)
 {
 	char path[4096];
 	uint8_t *buf = NULL;
@@ -131,8 +131,8 @@ static int load_checkpoint(struct engine *e, char *err, size_t cap)
 		rc = ledger_restore(e->l, buf + r.off, len - r.off);
 	talloc_free(buf);
 	if (rc < 0) {
-		snprintf(err, cap, "%s: %s: refusing to start on a bad checkpoint", path,
-			 rc == -EINVAL || rc == -EIO ? "corrupt" : strerror(-rc));
+		LOGP(DJOURNAL, LOGL_ERROR, "%s: %s: refusing to start on a bad checkpoint\n", path,
+		     rc == -EINVAL || rc == -EIO ? "corrupt" : strerror(-rc));
 		return rc;
 	}
 	LOGP(DJOURNAL, LOGL_NOTICE, "ledger checkpoint %s: %zu devices, up to entry %llu\n", path,
@@ -223,7 +223,7 @@ static int rebuild_entry(struct rebuild *rb, const struct journal_entry *je)
 	return 0;
 }
 
-static int rebuild(struct engine *e, struct rebuild *rb, char *err, size_t cap)
+static int rebuild(struct engine *e, struct rebuild *rb)
 {
 	struct journal_iter *it;
 	struct journal_entry je;
@@ -239,14 +239,14 @@ static int rebuild(struct engine *e, struct rebuild *rb, char *err, size_t cap)
 		journal_iter_free(it);
 	talloc_free(rb->grp);
 	if (rc < 0) {
-		snprintf(err, cap, "%s/journal: cannot rebuild state: %s", e->cfg.state_dir,
-			 strerror(-rc));
+		LOGP(DJOURNAL, LOGL_ERROR, "%s/journal: cannot rebuild state: %s\n", e->cfg.state_dir,
+		     strerror(-rc));
 		return rc;
 	}
 	return 0;
 }
 
-int engine_recover(struct engine *e, char *err, size_t cap)
+int engine_recover(struct engine *e)
 {
 	char dir[4096];
 	struct journal_recovery rec;
@@ -255,33 +255,32 @@ int engine_recover(struct engine *e, char *err, size_t cap)
 	int rc;
 
 	if (mkdir(e->cfg.state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, cap, "%s: %s", e->cfg.state_dir, strerror(errno));
-		return -errno;
-	}
-	snprintf(dir, sizeof(dir), "%s/journal", e->cfg.state_dir);
-	rc = journal_open(e, dir, &opts, &e->j, &rec);
-	if (rc < 0) {
-		snprintf(err, cap, "%s: %s%s%s", dir, strerror(-rc), rec.msg[0] ? ": " : "", rec.msg);
+		rc = -errno;
+		LOGP(DJOURNAL, LOGL_ERROR, "%s: %s\n", e->cfg.state_dir, strerror(-rc));
 		return rc;
 	}
+	snprintf(dir, sizeof(dir), "%s/journal", e->cfg.state_dir);
+	/* journal_open() logs why it failed */
+	rc = journal_open(e, dir, &opts, &e->j, &rec);
+	if (rc < 0)
+		return rc;
 	/* a cut tail was logged by the journal itself, an error when intact
 	 * entries were among the bytes kept aside */
-	rc = load_checkpoint(e, err, cap);
+	rc = load_checkpoint(e);
 	if (rc == 0)
-		rc = rebuild(e, &rb, err, cap);
+		rc = rebuild(e, &rb);
 	if (rc == 0 && rb.last_commit < journal_last_entry(e->j)) {
 		/* an input's group that never got its COMMIT: never acknowledged */
 		LOGP(DJOURNAL, LOGL_NOTICE, "journal: cutting %llu entries of an unfinished input\n",
 		     (unsigned long long)(journal_last_entry(e->j) - rb.last_commit));
 		rc = journal_cut_after(e->j, rb.last_commit);
 		if (rc < 0)
-			snprintf(err, cap, "%s: cannot cut the unfinished group: %s", dir, strerror(-rc));
+			LOGP(DJOURNAL, LOGL_ERROR, "%s: cannot cut the unfinished group: %s\n", dir,
+			     strerror(-rc));
 		if (rc == 0) {
 			journal_close(e->j);
 			e->j = NULL;
 			rc = journal_open(e, dir, &opts, &e->j, &rec);
-			if (rc < 0)
-				snprintf(err, cap, "%s: %s", dir, strerror(-rc));
 		}
 	}
 	if (rc < 0)

@@ -493,15 +493,13 @@ static int list_segs(struct journal *j, uint64_t **out, size_t *n)
 	return 0;
 }
 
-static int refuse(const struct journal *j, struct journal_recovery *rec, uint64_t first,
-		  uint64_t off, const char *why)
+static int refuse(const struct journal *j, uint64_t first, uint64_t off, const char *why)
 {
 	char name[SEG_NAME_LEN + 1];
 
 	seg_name(name, first);
-	snprintf(rec->msg, sizeof(rec->msg), "%s/%s: offset %" PRIu64 ": %s: journal corrupt, refusing to open",
-		 j->dir, name, off, why);
-	LOGP(DJOURNAL, LOGL_ERROR, "%s\n", rec->msg);
+	LOGP(DJOURNAL, LOGL_ERROR, "%s/%s: offset %" PRIu64 ": %s: journal corrupt, refusing to open\n",
+	     j->dir, name, off, why);
 	return -EBADMSG;
 }
 
@@ -510,7 +508,7 @@ static int refuse(const struct journal *j, struct journal_recovery *rec, uint64_
 static int cut_tail(struct journal *j, struct journal_recovery *rec, int fd, uint64_t first,
 		    uint64_t off, const char *why)
 {
-	char name[SEG_NAME_LEN + 1], kept[SEG_NAME_LEN + 32];
+	char name[SEG_NAME_LEN + 1], kept[SEG_NAME_LEN + 32], msg[512];
 	struct stat st;
 	int rc;
 
@@ -522,15 +520,15 @@ static int cut_tail(struct journal *j, struct journal_recovery *rec, int fd, uin
 	if (rc)
 		LOGP(DJOURNAL, LOGL_ERROR, "%s/%s: cannot keep the torn tail aside: %s\n", j->dir, name,
 		     strerror(-rc));
-	snprintf(rec->msg, sizeof(rec->msg), "%s/%s: torn tail at offset %" PRIu64 " (%s): %" PRIu64
+	snprintf(msg, sizeof(msg), "%s/%s: torn tail at offset %" PRIu64 " (%s): %" PRIu64
 		 " bytes dropped%s%s%s", j->dir, name, off, why, rec->dropped_bytes,
 		 kept[0] ? ", kept in " : "", kept, rec->intact_dropped ? "; intact entries follow" : "");
 	if (rec->intact_dropped)
 		LOGP(DJOURNAL, LOGL_ERROR, "%s: %u intact entries follow the bad one: the disk may have "
-		     "damaged written data, or lost a power cut's last unsynced pages\n", rec->msg,
+		     "damaged written data, or lost a power cut's last unsynced pages\n", msg,
 		     rec->intact_dropped);
 	else
-		LOGP(DJOURNAL, LOGL_NOTICE, "%s\n", rec->msg);
+		LOGP(DJOURNAL, LOGL_NOTICE, "%s\n", msg);
 	if (ftruncate(fd, (off_t)off) || fsync(fd))
 		return -errno;
 	return 0;
@@ -552,7 +550,7 @@ static int recover_seg(struct journal *j, struct journal_recovery *rec, uint64_t
 	if (!rc && j->nsegs && (first != j->next_entry || prev_seq != j->last_seq))
 		why = "segment does not continue the previous one", rc = -EBADMSG;
 	if (rc == -EBADMSG)
-		rc = refuse(j, rec, first, 0, why);
+		rc = refuse(j, first, 0, why);
 	if (!rc) {
 		j->next_entry = first;
 		j->last_seq = prev_seq;
@@ -573,7 +571,7 @@ static int recover_seg(struct journal *j, struct journal_recovery *rec, uint64_t
 		}
 		if (rc == -EBADMSG)
 			rc = last ? cut_tail(j, rec, r.fd, first, off, why)
-				  : refuse(j, rec, first, off, why);
+				  : refuse(j, first, off, why);
 		break;
 	}
 	close(r.fd);
@@ -624,8 +622,10 @@ int journal_open(void *ctx, const char *dir, const struct journal_opts *opts,
 		rec = &dummy;
 	memset(rec, 0, sizeof(*rec));
 	j = talloc_zero(ctx, struct journal);
-	if (!j)
+	if (!j) {
+		LOGP(DJOURNAL, LOGL_ERROR, "%s: cannot open the journal: %s\n", dir, strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	j->fd = j->dirfd = -1;
 	talloc_set_destructor(j, journal_destructor);
 	if (opts)
@@ -639,8 +639,8 @@ int journal_open(void *ctx, const char *dir, const struct journal_opts *opts,
 	j->next_entry = 1;
 	j->dir = talloc_strdup(j, dir);
 	if (!j->dir) {
-		talloc_free(j);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto fail;
 	}
 	if (mkdir(dir, 0750) && errno != EEXIST) {
 		rc = -errno;
@@ -662,6 +662,9 @@ int journal_open(void *ctx, const char *dir, const struct journal_opts *opts,
 	*out = j;
 	return 0;
 fail:
+	/* corruption was logged with its file and offset where it was found */
+	if (rc != -EBADMSG)
+		LOGP(DJOURNAL, LOGL_ERROR, "%s: cannot open the journal: %s\n", dir, strerror(-rc));
 	talloc_free(j);
 	return rc;
 }

@@ -65,7 +65,6 @@ struct journal_recovery {
 	uint64_t last_entry;	/* 0 when the journal is empty */
 	uint64_t last_seq;	/* 0 when no message was ever written */
 	uint64_t oldest_seq;	/* first message seq kept (last_seq + 1 if none kept) */
-	char msg[256];		/* what was dropped or refused, and where (file, offset) */
 };
 
 /* One entry read back by an iterator.  payload stays valid until the next
@@ -84,8 +83,9 @@ struct journal_entry {
  * A bad entry in the last segment is a torn tail: the file is cut there
  * (ftruncate + fsync) and rec->dropped_bytes says how much went.  A bad
  * entry or inconsistent numbering in an earlier segment is corruption:
- * the open is refused with -EBADMSG, rec->msg naming file and offset.
- * opts and rec may be NULL.  The journal is allocated under ctx.
+ * the open is refused with -EBADMSG.  What was cut or refused, and where
+ * (file, offset), is logged on DJOURNAL, as is the reason of any other
+ * failure.  opts and rec may be NULL.  The journal is allocated under ctx.
  * Returns 0 and *out, or -EBADMSG, -ENOMEM, or the errno of a failed
  * system call (negative).
  */

@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <osmocom/core/utils.h>
 #include <talloc.h>
 
 #include "gateway/txlog/frame.h"
@@ -82,30 +83,19 @@ static bool field_is(const struct field *f, const char *word)
 	return f->n == strlen(word) && !memcmp(f->s, word, f->n);
 }
 
-static int hex_val(char c)
+/* Decode field f, exactly 2*n hex digits, into out[n].  osmo_hexparse()
+ * skips white space, but a field holds none (split_fields() cuts there),
+ * and a count other than n is refused all the same. */
+static bool hex_field(const struct field *f, size_t skip, uint8_t *out, size_t n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+	char z[2 * REG_KEY_MAX + 1];
 
-/* Decode exactly 2*n hex digits into out[n]; false if any is not hex. */
-static bool hex_bytes(const char *s, size_t n, uint8_t *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	if (f->n < skip || f->n - skip != 2 * n || 2 * n >= sizeof(z))
+		return false;
+	size_t len = 2 * n;
+	memcpy(z, f->s + skip, len);
+	z[len] = '\0';
+	return osmo_hexparse(z, out, (unsigned)n) == (int)n;
 }
 
 static bool parse_device(const struct field *f, uint64_t *dev)
@@ -113,7 +103,7 @@ static bool parse_device(const struct field *f, uint64_t *dev)
 	uint8_t b[8];
 	int i;
 
-	if (f->n != 16 || !hex_bytes(f->s, 8, b))
+	if (!hex_field(f, 0, b, 8))
 		return false;
 	*dev = 0;
 	for (i = 0; i < 8; i++)
@@ -177,7 +167,7 @@ static int parse_key(const struct field *f, struct reg_line *out, const char **w
 						 : "hex: key for ecdsa-p256 is not 65 bytes (04 x y)";
 		return -EINVAL;
 	}
-	if (!hex_bytes(f->s + 4, want, e->key)) {
+	if (!hex_field(f, 4, e->key, want)) {
 		*why = "hex: key has a character that is not a hex digit";
 		return -EINVAL;
 	}

@@ -211,11 +211,9 @@ int main(int argc, char **argv)
 	log_set_use_color(osmo_stderr_target, 0);
 	log_set_category_filter(osmo_stderr_target, DSMTP, 1, LOGL_DEBUG);
 
-	srv = smtp_srv_open(ctx, &cfg->smtp, &ops, &gw, NULL);
-	if (!srv) {
-		fprintf(stderr, "smtp_srv: %s\n", strerror(errno));
+	/* the reason is on stderr already (DSMTP) */
+	if (smtp_srv_open(ctx, &cfg->smtp, &ops, &gw, NULL, &srv) < 0)
 		return 1;
-	}
 	smtp_srv_set_timeouts(srv, &to);
 	f = fopen(ready, "w");
 	if (!f || fprintf(f, "%u\n", smtp_srv_port(srv)) < 0 || fclose(f))

@@ -21,6 +21,7 @@
 
 #include "gateway/bus/bus.h"
 #include "gateway/lib/logging.h"
+#include "tests/unit/log_capture.h"
 
 #define STORE_MAX	20001
 #define DEADLINE_S	10
@@ -144,8 +145,7 @@ static int setup(void **state)
 	f->st = talloc_zero(f, struct store);
 	f->st->oldest = 5;
 	f->st->next = 25;
-	f->bus = bus_open(f, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", &st_ops, f->st);
-	assert_non_null(f->bus);
+	assert_int_equal(bus_open(f, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", &st_ops, f->st, &f->bus), 0);
 	assert_int_equal(bus_endpoint(f->bus, 0, f->pub_ep, sizeof(f->pub_ep)), 0);
 	assert_int_equal(bus_endpoint(f->bus, 1, f->rep_ep, sizeof(f->rep_ep)), 0);
 	f->zctx = zmq_ctx_new();
@@ -441,6 +441,30 @@ static void test_replay_pipelined(void **state)
 	}
 }
 
+/* A bus that cannot bind says which endpoint and why, in the log. */
+static void test_open_errors(void **state)
+{
+	struct fx *f = *state;
+	struct bus *b = NULL;
+	char want[128];
+
+	log_capture_reset();
+	assert_int_equal(bus_open(f, f->pub_ep, NULL, NULL, NULL, &b), -EADDRINUSE);
+	assert_null(b);
+	snprintf(want, sizeof(want), "cannot bind %s: Address already in use", f->pub_ep);
+	assert_true(log_capture_has(want));
+	log_capture_reset();
+	assert_int_equal(bus_open(f, "tcp://127.0.0.1:*", f->rep_ep, &st_ops, f->st, &b), -EADDRINUSE);
+	assert_null(b);
+	snprintf(want, sizeof(want), "cannot bind %s: ", f->rep_ep);
+	assert_true(log_capture_has(want));
+	log_capture_reset();
+	assert_int_equal(bus_open(f, "nosuch://x", NULL, NULL, NULL, &b), -EPROTONOSUPPORT);
+	assert_true(log_capture_has("cannot bind nosuch://x: "));
+	assert_int_equal(bus_open(f, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", NULL, NULL, &b), -EINVAL);
+	assert_null(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,12 +477,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_pipelined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_client_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
 	void *lctx = talloc_named_const(NULL, 0, "test_bus log");
 
 	osmo_init_logging2(lctx, &txgw_log_info);
 	log_set_print_category(osmo_stderr_target, 1);
 	log_set_category_filter(osmo_stderr_target, DBUS, 1, LOGL_ERROR);
+	log_capture_start(lctx);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	log_fini();
 	talloc_free(lctx);

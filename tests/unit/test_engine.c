@@ -22,7 +22,10 @@
 #include "gateway/engine/engine.h"
 #include "gateway/engine/jrec.h"
 #include "gateway/journal/journal.h"
+#include "gateway/lib/crc32c.h"
+#include "gateway/txlog/ledger.h"
 #include "gateway/txlog/registry.h"
+#include "tests/unit/log_capture.h"
 #include "tests/unit/sms_from_tpdu.h"
 #include "tests/unit/tpdu_vectors.h"
 
@@ -53,15 +56,21 @@ static void on_ack(void *data, int status)
 /* 0: signatures checked on the calling thread; 2: on worker threads */
 static unsigned threads;
 
-static struct engine *open_engine(struct fx *x)
+static int try_open_engine(struct fx *x, struct engine **e)
 {
-	char err[512] = "";
 	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
 				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
 				  .threads = threads };
-	struct engine *e = engine_open(x->ctx, &cfg, x->reg, NULL, err, sizeof(err));
-	if (!e)
-		fail_msg("engine_open: %s", err);
+	log_capture_reset();
+	return engine_open(x->ctx, &cfg, x->reg, NULL, e);
+}
+
+static struct engine *open_engine(struct fx *x)
+{
+	struct engine *e = NULL;
+	int rc = try_open_engine(x, &e);
+	if (rc < 0)
+		fail_msg("engine_open: %s; logged: %s", strerror(-rc), log_captured);
 	return e;
 }
 
@@ -260,6 +269,122 @@ static void unfinished_group_is_cut(void **state)
 	assert_string_equal(x->topic[1], "txlog.reject");
 }
 
+static uint8_t *read_ckpt(struct fx *x, size_t *len)
+{
+	char path[128];
+	static uint8_t buf[1 << 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	assert_non_null(f = fopen(path, "rb"));
+	*len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(*len > 16 + 20 && *len < sizeof(buf));
+	return buf;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ledger.ckpt is "TXGWCKPT", u64 entry, then a ledger snapshot: written as
+ * version 2 (CRC-32C); a version 1 checkpoint (CRC-32 of IEEE 802.3), as
+ * txgw wrote before, still starts the engine with its state. */
+static void checkpoint_versions(void **state)
+{
+	struct fx *x = *state;
+	size_t nv = sizeof(vectors) / sizeof(vectors[0]), len;
+	char path[128];
+	uint8_t *p;
+	FILE *f;
+
+	for (size_t i = 0; i < nv; i++)
+		send_vector(x, i, SMS_FORM_UDH);
+	assert_int_equal(engine_settle(x->e), 0);
+	engine_close(x->e);		/* writes the checkpoint */
+	x->e = NULL;
+
+	p = read_ckpt(x, &len);
+	uint8_t *snap = p + 16;
+	size_t slen = len - 16;
+	assert_memory_equal(p, "TXGWCKPT", 8);
+	assert_memory_equal(snap, "TXLEDGER\0\2", 10);
+	assert_int_equal(crc32c(0, snap, slen - 4), get_u32(snap + slen - 4));
+
+	/* the same checkpoint as the old code wrote it */
+	snap[9] = 1;
+	uint32_t c = ledger_crc32_v1(snap, slen - 4);
+	uint8_t crc[4] = { c >> 24, c >> 16, c >> 8, c };
+	memcpy(snap + slen - 4, crc, 4);
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(p, 1, len, f), len);
+	fclose(f);
+
+	x->e = open_engine(x);
+	assert_true(log_capture_has("ledger.ckpt: 2 devices"));
+	/* the ledger came from it (the journal's entries up to its entry are
+	 * not applied again): the same frames are duplicates */
+	read_all(x, 1);
+	unsigned before = x->n;
+	for (size_t i = 0; i < nv; i++)
+		send_vector(x, i, SMS_FORM_SAR);
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_int_equal(x->n, before);
+
+	/* and the next checkpoint is version 2 again */
+	engine_close(x->e);
+	x->e = NULL;
+	p = read_ckpt(x, &len);
+	assert_int_equal(p[16 + 9], 2);
+	assert_int_equal(crc32c(0, p + 16, len - 20), get_u32(p + len - 4));
+	x->e = open_engine(x);
+}
+
+/* A state the engine cannot start on: the errno comes back, the reason
+ * is in the log (where the daemon's operator reads it), nothing is open. */
+static void open_refused(void **state)
+{
+	struct fx *x = *state;
+	struct engine *e = NULL;
+	char path[128];
+	FILE *f;
+
+	send_vector(x, 0, SMS_FORM_UDH);
+	assert_int_equal(engine_settle(x->e), 0);
+	engine_close(x->e);
+	x->e = NULL;
+
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("TXGWCKPT but not a checkpoint", f);
+	fclose(f);
+	assert_int_equal(try_open_engine(x, &e), -EIO);	/* too short for a ledger */
+	assert_null(e);
+	assert_true(log_capture_has("/ledger.ckpt: corrupt: refusing to start on a bad checkpoint"));
+	assert_int_equal(unlink(path), 0);
+
+	/* a file where the journal's directory should be */
+	char jdir[128], moved[140];
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	snprintf(moved, sizeof(moved), "%s.away", jdir);
+	assert_int_equal(rename(jdir, moved), 0);
+	assert_non_null(f = fopen(jdir, "w"));
+	fclose(f);
+	assert_int_equal(try_open_engine(x, &e), -ENOTDIR);
+	assert_null(e);
+	assert_true(log_capture_has("/journal: cannot open the journal: Not a directory"));
+	assert_int_equal(unlink(jdir), 0);
+	assert_int_equal(rename(moved, jdir), 0);
+
+	/* put right, it opens with what was there */
+	x->e = open_engine(x);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,7 +393,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(segment_survives_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(human_text_is_not_txlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_group_is_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(checkpoint_versions, setup, teardown),
 	};
+	log_capture_start(NULL);
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
 	threads = 2;
 	failed += cmocka_run_group_tests_name("2 worker threads", tests, NULL, NULL);

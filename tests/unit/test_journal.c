@@ -25,6 +25,7 @@
 
 #include "gateway/journal/journal.h"
 #include "gateway/lib/crc32c.h"
+#include "tests/unit/log_capture.h"
 
 #define ENT_HDR 28
 #define SEG_HDR 32
@@ -401,11 +402,12 @@ static void test_flipped_last(void **state)
 		if (at > third)
 			three_entries(f, p, sizeof(p));
 		flip(p, at);
+		log_capture_reset();
 		j = jopen(f, 0, &rec);
 		assert_int_equal(rec.last_entry, 2);
 		assert_int_equal(rec.dropped_bytes, full - third);
 		assert_int_equal(rec.intact_dropped, 0);
-		assert_non_null(strstr(rec.msg, "torn tail"));
+		assert_true(log_capture_has("torn tail"));
 		journal_close(j);
 		assert_int_equal(unlink(p), 0);
 	}
@@ -435,11 +437,12 @@ static void test_cut_kept(void **state)
 	close(fd);
 
 	flip(p, third + 40);		/* the third entry's payload */
+	log_capture_reset();
 	j = jopen(f, 0, &rec);
 	assert_int_equal(rec.last_entry, 2);
 	assert_int_equal(rec.dropped_bytes, full - third);
 	assert_int_equal(rec.intact_dropped, 2);	/* entries 4 and 5 */
-	assert_non_null(strstr(rec.msg, "intact entries follow"));
+	assert_true(log_capture_has("intact entries follow"));
 	journal_close(j);
 	snprintf(kept, sizeof(kept), "%s.torn-%lld", p, (long long)third);
 	assert_int_equal(file_size(kept), full - third);
@@ -473,10 +476,12 @@ static void test_corrupt_earlier(void **state)
 	journal_close(j);
 	seg_path(f, 1, p, sizeof(p));
 	flip(p, SEG_HDR + ENT_HDR + 40);	/* somewhere in the first segment */
+	log_capture_reset();
 	assert_int_equal(journal_open(f->ctx, f->jdir, NULL, &j2, &rec), -EBADMSG);
 	assert_null(j2);
-	assert_non_null(strstr(rec.msg, "0000000000000001.jnl"));
-	assert_non_null(strstr(rec.msg, "offset"));
+	/* the reason is logged where it was found, naming file and offset */
+	assert_true(log_capture_has("/0000000000000001.jnl: offset "));
+	assert_true(log_capture_has("journal corrupt, refusing to open"));
 	flip(p, SEG_HDR + ENT_HDR + 40);
 	j = jopen(f, 1024, &rec);
 	assert_int_equal(rec.last_entry, 40);
@@ -514,8 +519,30 @@ static void test_missing_middle(void **state)
 	journal_close(j);
 	assert_true(second > 1);
 	assert_int_equal(unlink(p), 0);
+	log_capture_reset();
 	assert_int_equal(journal_open(f->ctx, f->jdir, NULL, &j2, &rec), -EBADMSG);
-	assert_non_null(strstr(rec.msg, "does not continue"));
+	assert_true(log_capture_has("does not continue"));
+}
+
+/* A journal that cannot be opened at all says why, where it found out. */
+static void test_open_errors(void **state)
+{
+	struct fx *f = *state;
+	struct journal *j = NULL;
+	char p[160];
+
+	log_capture_reset();
+	assert_int_equal(journal_open(f->ctx, "/nonexistent/txgw/journal", NULL, &j, NULL), -ENOENT);
+	assert_null(j);
+	assert_true(log_capture_has("/nonexistent/txgw/journal: cannot open the journal: No such file"));
+	/* a file where the directory should be */
+	snprintf(p, sizeof(p), "%s/file", f->dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	log_capture_reset();
+	assert_int_equal(journal_open(f->ctx, p, NULL, &j, NULL), -ENOTDIR);
+	assert_null(j);
+	assert_true(log_capture_has(": cannot open the journal: Not a directory"));
+	unlink(p);
 }
 
 static void test_limits(void **state)
@@ -754,11 +781,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_earlier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_middle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_model, setup, teardown),
 	};
+	log_capture_start(NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <osmocom/core/utils.h>
 #include <talloc.h>
 
 #include "gateway/txlog/frame.h"
@@ -232,6 +233,8 @@ static const struct bad_line bad_lines[] = {
 	{ "00112233445566778 1 ed25519 - active k.pem", "device_id is not 16 hex digits" },
 	{ "001122334455667g 1 ed25519 - active k.pem", "device_id is not 16 hex digits" },
 	{ "0x11223344556677 1 ed25519 - active k.pem", "device_id is not 16 hex digits" },
+	{ "+011223344556677 1 ed25519 - active k.pem", "device_id is not 16 hex digits" },
+	{ "-011223344556677 1 ed25519 - active k.pem", "device_id is not 16 hex digits" },
 	{ "0011223344556677 256 ed25519 - active k.pem", "key_id is not a number 0..255" },
 	{ "0011223344556677 -1 ed25519 - active k.pem", "key_id is not a number 0..255" },
 	{ "0011223344556677 0x1 ed25519 - active k.pem", "key_id is not a number 0..255" },
@@ -248,6 +251,12 @@ static const struct bad_line bad_lines[] = {
 	{ "0011223344556677 1 ed25519 - active "
 	  "hex:3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660z",
 	  "hex: key has a character that is not a hex digit" },
+	{ "0011223344556677 1 ed25519 - active "
+	  "hex:0x4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+	  "hex: key has a character that is not a hex digit" },
+	{ "0011223344556677 1 ed25519 - active "
+	  "hex:3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660",
+	  "hex: key for ed25519 is not 32 bytes" },
 	{ "0011223344556677 1 ecdsa-p256 - active "
 	  "hex:3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
 	  "hex: key for ecdsa-p256 is not 65 bytes (04 x y)" },
@@ -533,9 +542,37 @@ static void test_many(void **state)
 	reg_report_clear(&rep);
 }
 
+/*
+ * What registry.c, txgw-frame and txgw-tpdu rely on in libosmocore's
+ * osmo_hexparse(): the byte count back; -1 for a character that is not a
+ * hex digit (a sign or "0x" included), an odd number of digits, or more
+ * bytes than room; both cases; white space skipped, even inside a byte
+ * (so the registry checks each field's length itself, and ':' is the
+ * frame tool's to drop).
+ */
+static void test_hexparse(void **state)
+{
+	uint8_t b[4];
+
+	assert_int_equal(osmo_hexparse("", b, sizeof(b)), 0);
+	assert_int_equal(osmo_hexparse("0aB1", b, sizeof(b)), 2);
+	assert_memory_equal(b, "\x0a\xb1\0\0", 4);
+	assert_int_equal(osmo_hexparse("01020304", b, sizeof(b)), 4);
+	assert_int_equal(osmo_hexparse("0102030405", b, sizeof(b)), -1);
+	assert_int_equal(osmo_hexparse("abc", b, sizeof(b)), -1);
+	assert_int_equal(osmo_hexparse("0g", b, sizeof(b)), -1);
+	assert_int_equal(osmo_hexparse("0x01", b, sizeof(b)), -1);
+	assert_int_equal(osmo_hexparse("+1", b, sizeof(b)), -1);
+	assert_int_equal(osmo_hexparse("-1", b, sizeof(b)), -1);
+	assert_int_equal(osmo_hexparse("01:02", b, sizeof(b)), -1);
+	assert_int_equal(osmo_hexparse(" 0 1\t02\r\n", b, sizeof(b)), 2);
+	assert_memory_equal(b, "\x01\x02", 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hexparse),
 		cmocka_unit_test(test_parse_line),
 		cmocka_unit_test(test_parse_bad_lines),
 		cmocka_unit_test(test_vectors_registry),

@@ -2,8 +2,10 @@
  * test_smtp_fsm — the SMTP session table: every (state, command) pair gives
  * the reply code and next state of RFC 5321 §4.1.4 / §4.3.2 (table
  * driven), then the rules inside the handlers: relaying, sizes, SMTPUTF8,
- * BDAT, STARTTLS (RFC 3207 §4.2), bad-command limit, delivery answers.
+ * BDAT, STARTTLS (RFC 3207 §4.2), bad-command limit, delivery answers;
+ * last, the errno and log line of a service that cannot start.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +16,9 @@
 
 #include <osmocom/core/talloc.h>
 
+#include "mail/smtp.h"
 #include "mail/smtp_fsm.h"
+#include "tests/unit/log_capture.h"
 
 #define DOMAIN	"txlog.example"
 #define ST_COUNT	SMTP_ST_COUNT
@@ -325,6 +329,46 @@ static void test_bad_commands(void **state)
 	smtp_fsm_free(&f);
 }
 
+/* ---- the service around the table (smtp.c): why it would not start ---- */
+
+static void no_deliver(void *data, const char *mail_from, const char *const *rcpts,
+		       unsigned n_rcpts, const uint8_t *msg, size_t len, struct smtp_deliver *d)
+{
+}
+
+static void test_srv_open_errors(void **state)
+{
+	void *ctx = talloc_named_const(NULL, 0, "srv");
+	static const struct smtp_ops ops = { .deliver = no_deliver };
+	struct smtp_cfg cfg = { .enabled = true, .addr = "127.0.0.1", .domain = DOMAIN,
+				.max_size = 1 << 20, .max_sessions = 4 };
+	struct smtp_srv *a = NULL, *b = NULL;
+	char want[64];
+
+	assert_int_equal(smtp_srv_open(ctx, &cfg, &ops, NULL, NULL, &a), 0);
+	cfg.port = smtp_srv_port(a);
+	log_capture_reset();
+	assert_int_equal(smtp_srv_open(ctx, &cfg, &ops, NULL, NULL, &b), -EADDRINUSE);
+	assert_null(b);
+	snprintf(want, sizeof(want), "smtp-listen 127.0.0.1 %u: cannot listen", cfg.port);
+	assert_true(log_capture_has(want));
+	smtp_srv_close(a);
+
+	cfg.port = 0;
+	cfg.tls_cert = "/nonexistent/smtp.crt";
+	cfg.tls_key = "/nonexistent/smtp.key";
+	log_capture_reset();
+	assert_int_equal(smtp_srv_open(ctx, &cfg, &ops, NULL, NULL, &b), -EINVAL);
+	assert_true(log_capture_has("smtp-tls /nonexistent/smtp.crt / /nonexistent/smtp.key: "));
+	cfg.tls_cert = cfg.tls_key = NULL;
+	cfg.domain = "";
+	log_capture_reset();
+	assert_int_equal(smtp_srv_open(ctx, &cfg, &ops, NULL, NULL, &b), -EINVAL);
+	assert_true(log_capture_has("cannot start the SMTP service: no smtp-domain"));
+	assert_null(b);
+	talloc_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,9 +381,12 @@ int main(void)
 		cmocka_unit_test(test_utf8_and_helo),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_bad_commands),
+		cmocka_unit_test(test_srv_open_errors),
 	};
 	int rc;
 
+	/* before the tracking: the log's allocations stay for the whole run */
+	log_capture_start(talloc_named_const(NULL, 0, "log"));
 	talloc_enable_null_tracking();
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (talloc_total_blocks(NULL) != 1) {

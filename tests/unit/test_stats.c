@@ -21,6 +21,7 @@
 #include "gateway/lib/counters.h"
 #include "gateway/lib/json.h"
 #include "gateway/stats.h"
+#include "tests/unit/log_capture.h"
 
 struct fixture {
 	void *ctx;
@@ -65,8 +66,7 @@ static int setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/stats.sock", f->dir);
 	f->ctrs = rate_ctr_group_alloc(f->ctx, &txgw_ctrg_desc, 0);
 	assert_non_null(f->ctrs);
-	f->s = stats_sock_open(f->ctx, f->path, "gw-test", "9.9", f->ctrs, &ops, f);
-	assert_non_null(f->s);
+	assert_int_equal(stats_sock_open(f->ctx, f->path, "gw-test", "9.9", f->ctrs, &ops, f, &f->s), 0);
 	*state = f;
 	return 0;
 }
@@ -195,6 +195,21 @@ static void test_unknown_and_odd_input(void **state)
 	assert_memory_equal(ask(f, "show info\n"), "{\"name\":", 8);
 }
 
+/* A socket that cannot be made says where and why, in the log. */
+static void test_open_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct stats_sock *s = NULL;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/no/such/dir/stats.sock", f->dir);
+	log_capture_reset();
+	assert_int_equal(stats_sock_open(f->ctx, path, "gw-test", "9.9", f->ctrs, &ops, f, &s), -ENOENT);
+	assert_null(s);
+	assert_true(log_capture_has("/no/such/dir/stats.sock: No such file or directory"));
+	assert_true(log_capture_has("cannot open the stats socket "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +220,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_show_binds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_odd_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
+	log_capture_start(NULL);
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }
