@@ -471,8 +471,9 @@ static bool cfg_fits(const char *what, const char *name, const char *s, size_t m
 	return false;
 }
 
-struct esme *esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
-			const struct esme_ops *ops, void *data, struct rate_ctr_group *ctrs)
+int esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
+	       const struct esme_ops *ops, void *data, struct rate_ctr_group *ctrs,
+	       struct esme **out)
 {
 	const char *name = cfg->name ? cfg->name : "?";
 	struct esme *es;
@@ -481,10 +482,10 @@ struct esme *esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
 	    !cfg_fits("password", name, cfg->password ? cfg->password : "", 9) ||
 	    !cfg_fits("system-type", name, cfg->system_type ? cfg->system_type : "", 13) ||
 	    !cfg_fits("remote-ip", name, cfg->remote_ip, 64))
-		return NULL;
+		return -EINVAL;
 	es = talloc_zero(ctx, struct esme);
 	if (!es)
-		return NULL;
+		goto oom;
 	es->cfg = *cfg;
 	INIT_LLIST_HEAD(&es->cfg.list);
 	es->cfg.name = talloc_strdup(es, name);
@@ -492,6 +493,9 @@ struct esme *esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
 	es->cfg.system_id = talloc_strdup(es, cfg->system_id);
 	es->cfg.password = talloc_strdup(es, cfg->password ? cfg->password : "");
 	es->cfg.system_type = talloc_strdup(es, cfg->system_type ? cfg->system_type : "");
+	if (!es->cfg.name || !es->cfg.remote_ip || !es->cfg.system_id || !es->cfg.password ||
+	    !es->cfg.system_type)
+		goto oom;
 	es->ack_ctx = ctx;
 	es->bind_id = bind_id;
 	es->ops = ops;
@@ -505,7 +509,12 @@ struct esme *esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
 	osmo_timer_setup(&es->done_timer, esme_done_cb, es);
 	talloc_set_destructor(es, esme_destructor);
 	esme_connect(es);
-	return es;
+	*out = es;
+	return 0;
+oom:
+	LOGP(DSMPP, LOGL_ERROR, "esme %s: out of memory\n", name);
+	talloc_free(es);
+	return -ENOMEM;
 }
 
 void esme_stop(struct esme *es, void (*done)(void *), void *data)

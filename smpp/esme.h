@@ -97,12 +97,13 @@ struct esme_ops {
  * counters.h; its TXGW_CTR_SMPP_* counters are counted.  The esme is
  * allocated under ctx; the acks it hands out are allocated under ctx too,
  * so that esme_ack() stays safe after the esme is freed.
- * Returns NULL when a setting cannot be sent (system_id over 15
- * characters, password over 8, system_type over 12, no remote-ip) or on
- * allocation failure; the reason is logged.
+ * Returns 0 with *out set, or a negative errno with the reason logged:
+ * -EINVAL when a setting cannot be sent (system_id over 15 characters,
+ * password over 8, system_type over 12, no remote-ip), -ENOMEM.
  */
-struct esme *esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
-			const struct esme_ops *ops, void *data, struct rate_ctr_group *ctrs);
+int esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
+	       const struct esme_ops *ops, void *data, struct rate_ctr_group *ctrs,
+	       struct esme **out);
 
 /*
  * esme_ack — answer the deliver_sm/data_sm behind ack: status 0 ->

@@ -180,10 +180,15 @@ static void test_stop_down_and_bad_cfg(void **state_)
 	fx->es = NULL;
 
 	bad.system_id = "a-system-id-too-long";
-	assert_null(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL));
+	assert_int_equal(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL, &fx->es), -EINVAL);
 	bad = fx->cfg;
 	bad.password = "123456789";
-	assert_null(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL));
+	assert_int_equal(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL, &fx->es), -EINVAL);
+	bad = fx->cfg;
+	bad.remote_ip = NULL;
+	assert_int_equal(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL, &fx->es), -EINVAL);
+	/* *out is left alone on failure */
+	assert_null(fx->es);
 }
 
 int main(void)
