@@ -6,9 +6,11 @@
  * One connection at a time, on the libosmocore event loop (osmo_select):
  * a non-blocking connect, bind_receiver or bind_transceiver (§4.1),
  * enquire_link both ways (§4.11), unbind both ways (§4.2), reconnection with
- * exponential back-off from reconnect-interval up to 60 s.  PDUs are read
- * in two states, the 4-octet command_length first, checked (16 ..
- * ESME_PDU_MAX) before the body buffer is allocated (§3.2).
+ * exponential back-off from reconnect-interval up to 60 s.  The bind's
+ * life is an osmo_fsm, "ESME", an instance per esme node named by it
+ * (VTY: show fsm-instances all; transitions logged on DSMPP at info).
+ * PDUs are read in two states, the 4-octet command_length first, checked
+ * (16 .. ESME_PDU_MAX) before the body buffer is allocated (§3.2).
  *
  * A received deliver_sm/data_sm is answered only when the gateway calls
  * esme_ack(): after everything it produced is in the journal and synced.
