@@ -200,6 +200,7 @@ static int load_config(struct gw *g, const char *path)
 	logging_vty_add_cmds();
 	osmo_stats_vty_add_cmds();
 	osmo_talloc_vty_add_cmds();
+	osmo_fsm_vty_add_cmds();
 	g->cfg = txgw_cfg_alloc(g->ctx);
 	txgw_vty_init(g->cfg);
 	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0) {
