@@ -103,16 +103,15 @@ static int start_esmes(struct gw *g)
 		n++;
 	g->esmes = talloc_zero_array(g->ctx, struct esme *, n ? n : 1);
 	if (!g->esmes) {
-		LOGP(DSMPP, LOGL_ERROR, "cannot start %u binds: %s\n", n, strerror(ENOMEM));
+		LOGP(DSMPP, LOGL_ERROR, "out of memory for %u binds\n", n);
 		return -ENOMEM;
 	}
 	llist_for_each_entry(ec, &g->cfg->esmes, list) {
-		struct esme *es = esme_start(g->ctx, ec, g->n_esmes, &esme_ops, g, g->ctrs);
-		if (!es) {
-			LOGP(DSMPP, LOGL_ERROR, "esme %s: cannot start\n", ec->name);
-			return -ENOMEM;
-		}
-		g->esmes[g->n_esmes++] = es;
+		int rc = esme_start(g->ctx, ec, g->n_esmes, &esme_ops, g, g->ctrs,
+				    &g->esmes[g->n_esmes]);
+		if (rc < 0)
+			return rc;
+		g->n_esmes++;
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <osmocom/core/application.h>
+#include <osmocom/core/fsm.h>
 #include <osmocom/core/msgb.h>
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/select.h>
@@ -194,6 +195,8 @@ static int load_config(struct gw *g, const char *path)
 	logging_vty_add_cmds();
 	osmo_stats_vty_add_cmds();
 	osmo_talloc_vty_add_cmds();
+	osmo_fsm_vty_add_cmds();
+	osmo_fsm_log_addr(false);	/* "ESME(smsc1){BOUND}: ...", not a pointer */
 	g->cfg = txgw_cfg_alloc(g->ctx);
 	if (!g->cfg) {
 		/* as txgw_config_load() says it: the operator's "FILE: reason" */
