@@ -213,6 +213,27 @@ static int load_config(struct gw *g, const char *path)
 	return 0;
 }
 
+/* config.md: the VTY asks for a password; say so when it does not, or
+ * when it cannot (no password set: every session is refused). */
+static void log_vty_login(void)
+{
+	const char *addr = vty_get_bind_addr();
+	int port = vty_get_bind_port(TXGW_DEFAULT_VTY_PORT);
+
+	switch (txgw_vty_login()) {
+	case TXGW_VTY_OPEN:
+		LOGP(DMAIN, LOGL_NOTICE, "VTY %s:%d asks no password ('no login' under 'line vty'): "
+		     "whoever connects can configure the gateway\n", addr, port);
+		break;
+	case TXGW_VTY_NO_PASSWORD:
+		LOGP(DMAIN, LOGL_NOTICE, "VTY %s:%d refuses every session: it asks for a password and "
+		     "the file sets none ('password' at the top level)\n", addr, port);
+		break;
+	case TXGW_VTY_LOGIN:
+		break;
+	}
+}
+
 static int start(struct daemon *d)
 {
 	struct gw *g = &d->gw;
@@ -221,6 +242,7 @@ static int start(struct daemon *d)
 		LOGP(DMAIN, LOGL_ERROR, "cannot start the VTY telnet service: %s\n", strerror(-rc));
 		return rc;
 	}
+	log_vty_login();
 	rc = signals_init(d);
 	if (rc < 0)
 		return rc;

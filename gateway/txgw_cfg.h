@@ -61,6 +61,15 @@ void txgw_vty_init(struct txgw_cfg *cfg);
 /* Make cfg the configuration "write" and "show running-config" show. */
 void txgw_vty_set_cfg(struct txgw_cfg *cfg);
 
+/* What the VTY asks of a session once the file is read: the VTY asks for
+ * the password unless the file says "no login" (config.md, line vty). */
+enum txgw_vty_login {
+	TXGW_VTY_LOGIN,		/* login, and a password is set */
+	TXGW_VTY_NO_PASSWORD,	/* login, no password: every session is refused */
+	TXGW_VTY_OPEN,		/* "no login": no password asked */
+};
+enum txgw_vty_login txgw_vty_login(void);
+
 /*
  * Read a configuration file through the VTY, one line at a time, so that an
  * error can name the line: "FILE:LINE: what is wrong: 'the line'".
