@@ -206,10 +206,13 @@ static int load_config(struct gw *g, const char *path)
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}
-	/* so that "write" on the VTY writes this file back */
+	/* "write" on the VTY writes this file back; a reload reads it again
+	 * (config.md) */
 	char *abs = realpath(path, NULL);
-	host_config_set(abs ? abs : path);
+	g->cfg_file = talloc_strdup(g->ctx, abs ? abs : path);
 	free(abs);
+	host_config_set(g->cfg_file);
+	txgw_vty_set_start_file(g->cfg_file);
 	return 0;
 }
 

@@ -18,6 +18,8 @@
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/talloc.h>
+#include <osmocom/vty/buffer.h>
+#include <osmocom/vty/command.h>
 #include <osmocom/vty/logging.h>
 #include <osmocom/vty/misc.h>
 #include <osmocom/vty/vty.h>
@@ -237,6 +239,74 @@ static void stdin_survives(void **state)
 	talloc_free(c);
 }
 
+/* A vty as a telnet session has one (VTY_TERM), in node. */
+static struct vty *session(int node)
+{
+	struct vty *v = vty_new();
+	assert_non_null(v);
+	assert_non_null(v->buf);
+	v->type = VTY_TERM;
+	v->node = node;
+	return v;
+}
+
+static void session_close(struct vty *v)
+{
+	buffer_reset(v->obuf);
+	v->type = VTY_FILE;
+	v->fd = -1;
+	vty_close(v);
+}
+
+/* One line on the session, as vty_read() runs it: its result, and what it
+ * printed in said. */
+static int session_cmd(struct vty *v, const char *line, char *said, size_t cap)
+{
+	snprintf(v->buf, VTY_BUFSIZ, "%s", line);
+	vector vl = cmd_make_strvec(line);
+	int rc = cmd_execute_command(vl, v, NULL, 0);
+	cmd_free_strvec(vl);
+	char *out = buffer_getstr(v->obuf);
+	buffer_reset(v->obuf);
+	snprintf(said, cap, "%s", out ? out : "");
+	talloc_free(out);
+	return rc;
+}
+
+/* config.md: registry, ca-file and state-dir come from the file only; on a
+ * session the command says so and changes nothing, while the other
+ * commands of the same nodes still work. */
+static void trust_locked_on_session(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "gateway", "state-dir /tmp/evil-state" },
+		{ "devices", "registry /tmp/evil-devices.txt" },
+		{ "devices", "ca-file /tmp/evil-ca.pem" },
+		{ "devices", "no ca-file" },
+	};
+	char err[512] = "", said[512];
+	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
+	struct vty *v = session(CONFIG_NODE);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		v->node = CONFIG_NODE;
+		assert_int_equal(session_cmd(v, cases[i][0], said, sizeof(said)), CMD_SUCCESS);
+		assert_int_equal(session_cmd(v, cases[i][1], said, sizeof(said)), CMD_WARNING);
+		print_message("%s: %s", cases[i][1], said);
+		assert_non_null(strstr(said, "is read from"));
+		assert_non_null(strstr(said, "edit the file"));
+	}
+	assert_string_equal(live->state_dir, "/tmp/txgw-state");
+	assert_string_equal(live->registry, "/tmp/devices.txt");
+	assert_string_equal(live->ca_file, "/tmp/ca.pem");
+
+	v->node = CONFIG_NODE;
+	assert_int_equal(session_cmd(v, "gateway", said, sizeof(said)), CMD_SUCCESS);
+	assert_int_equal(session_cmd(v, "clock-skew 77", said, sizeof(said)), CMD_SUCCESS);
+	assert_int_equal(live->clock_skew, 77);
+	session_close(v);
+}
+
 int main(void)
 {
 	ctx = talloc_named_const(NULL, 0, "test_config");
@@ -252,6 +322,7 @@ int main(void)
 		cmocka_unit_test(bad_lines),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(stdin_survives),
+		cmocka_unit_test(trust_locked_on_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
