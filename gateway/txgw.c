@@ -189,6 +189,7 @@ static struct vty_app_info vty_info = {
 	"License AGPLv3+: GNU AGPL version 3 or later <http://gnu.org/licenses/agpl-3.0.html>\r\n"
 	"This is free software: you are free to change and redistribute it.\r\n"
 	"There is NO WARRANTY, to the extent permitted by law.\r\n",
+	.config_is_consistent = txgw_vty_write_allowed,
 };
 
 static int load_config(struct gw *g, const char *path)
@@ -206,8 +207,8 @@ static int load_config(struct gw *g, const char *path)
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}
-	/* "write" on the VTY writes this file back; a reload reads it again
-	 * (config.md) */
+	/* "write" on the VTY writes this file back, and only this one; a
+	 * reload reads it again (config.md) */
 	char *abs = realpath(path, NULL);
 	g->cfg_file = talloc_strdup(g->ctx, abs ? abs : path);
 	free(abs);

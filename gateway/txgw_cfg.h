@@ -60,8 +60,8 @@ struct esme_cfg *txgw_cfg_esme_find(struct txgw_cfg *cfg, const char *name);
 void txgw_vty_init(struct txgw_cfg *cfg);
 /* Make cfg the configuration "write" and "show running-config" show. */
 void txgw_vty_set_cfg(struct txgw_cfg *cfg);
-/* The file the gateway was started with, absolute: the settings of trust
- * name it. */
+/* The file the gateway was started with, absolute: "write" writes only this
+ * file, and the settings of trust name it. */
 void txgw_vty_set_start_file(const char *path);
 
 struct vty;
@@ -75,6 +75,9 @@ struct cmd_element;
  * On a VTY session this says where the setting comes from and returns true.
  */
 bool cfg_trust_locked(struct vty *vty, const struct cmd_element *cmd);
+/* vty_app_info.config_is_consistent: refuses "write file PATH" for any
+ * PATH but the start file (1: write, 0: refused, with the reason). */
+int txgw_vty_write_allowed(struct vty *vty);
 
 /* What the VTY asks of a session once the file is read: the VTY asks for
  * the password unless the file says "no login" (config.md, line vty). */
