@@ -41,10 +41,11 @@ int64_t gw_now_ms(void)
 
 /* ---- registry ------------------------------------------------------------- */
 
-static int load_registry(struct gw *g, struct registry **out, char *msg, size_t cap)
+static int load_registry(struct gw *g, const struct txgw_cfg *c, struct registry **out, char *msg,
+			 size_t cap)
 {
 	struct reg_report rep = { 0 };
-	int rc = registry_load(g->ctx, g->cfg->registry, g->cfg->ca_file, out, &rep);
+	int rc = registry_load(g->ctx, c->registry, c->ca_file, out, &rep);
 
 	if (rc < 0) {
 		for (unsigned i = 0; i < rep.n_msgs; i++)
@@ -59,15 +60,59 @@ static int load_registry(struct gw *g, struct registry **out, char *msg, size_t 
 	return rc;
 }
 
+static void set_path(void *ctx, char **dst, const char *val, const char *what)
+{
+	if ((!*dst && !val) || (*dst && val && !strcmp(*dst, val)))
+		return;
+	LOGP(DREG, LOGL_NOTICE, "%s: %s, was %s\n", what, val ? val : "none", *dst ? *dst : "none");
+	talloc_free(*dst);
+	*dst = val ? talloc_strdup(ctx, val) : NULL;
+}
+
+/*
+ * config.md: registry and ca-file are read from the configuration file at
+ * start-up and on a reload; a VTY session cannot set them (gw_vty.c).  So
+ * a reload reads the file again, into a struct of its own, and takes those
+ * two from it.  Nothing else of it is applied: the other parts copied their
+ * settings at start-up, and a changed state-dir waits for the next start.
+ */
+static int reread_file(struct gw *g, struct txgw_cfg **out, char *msg, size_t cap)
+{
+	struct txgw_cfg *f = txgw_cfg_alloc(g->ctx);
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	rc = txgw_config_load(f, g->cfg_file, msg, cap);
+	if (rc < 0) {
+		talloc_free(f);
+		return rc;
+	}
+	if (strcmp(f->state_dir, g->cfg->state_dir))
+		LOGP(DREG, LOGL_NOTICE, "state-dir in %s is now %s; it takes effect at the next start\n",
+		     g->cfg_file, f->state_dir);
+	*out = f;
+	return 0;
+}
+
 long gw_reload_registry(struct gw *g, char *msg, size_t cap)
 {
+	struct txgw_cfg *f = NULL;
 	struct registry *nr = NULL;
-	int rc = load_registry(g, &nr, msg, cap);
+	int rc = g->cfg_file ? reread_file(g, &f, msg, cap) : 0;
 
+	if (rc == 0)
+		rc = load_registry(g, f ? f : g->cfg, &nr, msg, cap);
 	if (rc < 0) {
+		talloc_free(f);
 		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOAD_ERRORS));
 		LOGP(DREG, LOGL_ERROR, "registry reload refused, the old one stays: %s\n", msg);
 		return rc;
+	}
+	if (f) {
+		set_path(g->cfg, &g->cfg->registry, f->registry, "registry");
+		set_path(g->cfg, &g->cfg->ca_file, f->ca_file, "ca-file");
+		talloc_free(f);
 	}
 	engine_set_registry(g->engine, nr);
 	registry_free(g->reg);
@@ -232,7 +277,7 @@ int gw_start(struct gw *g)
 	g->ctrs = rate_ctr_group_alloc(g->ctx, &txgw_ctrg_desc, 0);
 	if (!g->ctrs)
 		return -ENOMEM;
-	rc = load_registry(g, &g->reg, msg, sizeof(msg));
+	rc = load_registry(g, g->cfg, &g->reg, msg, sizeof(msg));
 	if (rc < 0) {
 		LOGP(DREG, LOGL_ERROR, "registry %s: %s\n", g->cfg->registry, msg);
 		return rc;

@@ -21,6 +21,7 @@ struct rate_ctr_group;
 struct gw {
 	void *ctx;
 	struct txgw_cfg *cfg;
+	const char *cfg_file;		/* txgw -c, absolute; read again on a reload */
 	struct rate_ctr_group *ctrs;
 	struct registry *reg;
 	struct engine *engine;

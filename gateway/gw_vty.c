@@ -118,6 +118,8 @@ DEFUN(cfg_gw_name, cfg_gw_name_cmd, "name NAME",
 DEFUN(cfg_gw_state_dir, cfg_gw_state_dir_cmd, "state-dir PATH",
       "Directory of the journal and the per-device state\n" "Path\n")
 {
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
 	set_str(CFG(vty), &CFG(vty)->state_dir, argv[0]);
 	return CMD_SUCCESS;
 }
@@ -187,6 +189,8 @@ DEFUN(cfg_devices, cfg_devices_cmd, "devices", "The device registry\n")
 DEFUN(cfg_dev_registry, cfg_dev_registry_cmd, "registry PATH",
       "The registry file (doc/registry.md)\n" "Path\n")
 {
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
 	set_str(CFG(vty), &CFG(vty)->registry, argv[0]);
 	return CMD_SUCCESS;
 }
@@ -195,6 +199,8 @@ DEFUN(cfg_dev_ca_file, cfg_dev_ca_file_cmd, "ca-file PATH",
       "CA certificates every device certificate must chain to; bare keys are then refused\n"
       "Path of a PEM file\n")
 {
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
 	set_str(CFG(vty), &CFG(vty)->ca_file, argv[0]);
 	return CMD_SUCCESS;
 }
@@ -202,6 +208,8 @@ DEFUN(cfg_dev_ca_file, cfg_dev_ca_file_cmd, "ca-file PATH",
 DEFUN(cfg_dev_no_ca_file, cfg_dev_no_ca_file_cmd, "no ca-file",
       NO_STR "Accept bare public keys; do not check certificates against a CA\n")
 {
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
 	set_str(CFG(vty), &CFG(vty)->ca_file, NULL);
 	return CMD_SUCCESS;
 }

@@ -71,13 +71,16 @@ static void usage(FILE *out)
 "  -v, --version      show the version and exit\n"
 "\n"
 "Signals:\n"
-"  SIGHUP             reload the device registry (kept if the new one has errors)\n"
+"  SIGHUP             read registry and ca-file from FILE again and reload the\n"
+"                     device registry (the old one stays on any error)\n"
 "  SIGTERM, SIGINT    unbind, finish what is in flight, sync, exit 0\n"
 "  SIGUSR1            print a talloc memory report to stderr\n"
 "\n"
 "Operation:\n"
-"  The VTY (telnet, 127.0.0.1:4290 by default) shows and changes the running\n"
-"  configuration; the stats socket (\"stats\" node) answers \"show info\",\n"
+"  The VTY (telnet, 127.0.0.1:4290 by default, behind the file's password)\n"
+"  shows the running configuration and writes it back to FILE, and only\n"
+"  there; registry, ca-file, state-dir and the bus keys come from FILE only.\n"
+"  The stats socket (\"stats\" node) answers \"show info\",\n"
 "  \"show stats\", \"show metrics\", \"show binds\" and \"reload registry\".\n"
 "\n"
 "Exit status: 0 on a clean stop or a good configuration, 1 on a bad\n"
@@ -184,6 +187,7 @@ static struct vty_app_info vty_info = {
 	"License AGPLv3+: GNU AGPL version 3 or later <http://gnu.org/licenses/agpl-3.0.html>\r\n"
 	"This is free software: you are free to change and redistribute it.\r\n"
 	"There is NO WARRANTY, to the extent permitted by law.\r\n",
+	.config_is_consistent = txgw_vty_write_allowed,
 };
 
 static int load_config(struct gw *g, const char *path)
@@ -208,11 +212,35 @@ static int load_config(struct gw *g, const char *path)
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}
-	/* so that "write" on the VTY writes this file back */
+	/* "write" on the VTY writes this file back, and only this one; a
+	 * reload reads it again (config.md) */
 	char *abs = realpath(path, NULL);
-	host_config_set(abs ? abs : path);
+	g->cfg_file = talloc_strdup(g->ctx, abs ? abs : path);
 	free(abs);
+	host_config_set(g->cfg_file);
+	txgw_vty_set_start_file(g->cfg_file);
 	return 0;
+}
+
+/* config.md: the VTY asks for a password; say so when it does not, or
+ * when it cannot (no password set: every session is refused). */
+static void log_vty_login(void)
+{
+	const char *addr = vty_get_bind_addr();
+	int port = vty_get_bind_port(TXGW_DEFAULT_VTY_PORT);
+
+	switch (txgw_vty_login()) {
+	case TXGW_VTY_OPEN:
+		LOGP(DMAIN, LOGL_NOTICE, "VTY %s:%d asks no password ('no login' under 'line vty'): "
+		     "whoever connects can configure the gateway\n", addr, port);
+		break;
+	case TXGW_VTY_NO_PASSWORD:
+		LOGP(DMAIN, LOGL_NOTICE, "VTY %s:%d refuses every session: it asks for a password and "
+		     "the file sets none ('password' at the top level)\n", addr, port);
+		break;
+	case TXGW_VTY_LOGIN:
+		break;
+	}
 }
 
 static int start(struct daemon *d)
@@ -223,6 +251,7 @@ static int start(struct daemon *d)
 		LOGP(DMAIN, LOGL_ERROR, "cannot start the VTY telnet service: %s\n", strerror(-rc));
 		return rc;
 	}
+	log_vty_login();
 	rc = signals_init(d);
 	if (rc < 0)
 		return rc;

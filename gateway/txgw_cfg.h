@@ -60,6 +60,33 @@ struct esme_cfg *txgw_cfg_esme_find(struct txgw_cfg *cfg, const char *name);
 void txgw_vty_init(struct txgw_cfg *cfg);
 /* Make cfg the configuration "write" and "show running-config" show. */
 void txgw_vty_set_cfg(struct txgw_cfg *cfg);
+/* The file the gateway was started with, absolute: "write" writes only this
+ * file, and the settings of trust name it. */
+void txgw_vty_set_start_file(const char *path);
+
+struct vty;
+struct cmd_element;
+/*
+ * A setting that decides whom the gateway trusts (config.md: registry,
+ * ca-file, state-dir, the bus keys) is taken only from the configuration
+ * file.  Its command begins with
+ *	if (cfg_trust_locked(vty, self))
+ *		return CMD_WARNING;
+ * On a VTY session this says where the setting comes from and returns true.
+ */
+bool cfg_trust_locked(struct vty *vty, const struct cmd_element *cmd);
+/* vty_app_info.config_is_consistent: refuses "write file PATH" for any
+ * PATH but the start file (1: write, 0: refused, with the reason). */
+int txgw_vty_write_allowed(struct vty *vty);
+
+/* What the VTY asks of a session once the file is read: the VTY asks for
+ * the password unless the file says "no login" (config.md, line vty). */
+enum txgw_vty_login {
+	TXGW_VTY_LOGIN,		/* login, and a password is set */
+	TXGW_VTY_NO_PASSWORD,	/* login, no password: every session is refused */
+	TXGW_VTY_OPEN,		/* "no login": no password asked */
+};
+enum txgw_vty_login txgw_vty_login(void);
 
 /*
  * Read a configuration file through the VTY, one line at a time, so that an

@@ -5,6 +5,9 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PY=/usr/bin/python3
 . "$TOP/tests/tools/lib.sh"
 TXGW=${TXGW:-$TOP/gateway/txgw}
+# The VTY password of the test's txgw (write_config): anyone on the host can
+# reach the loopback port, so the tests, like config/txgw.cfg, log in.
+VTY_PASSWORD=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 
 # free_ports N: N distinct TCP ports free on 127.0.0.1, chosen below the
 # kernel's ephemeral range (so that no outgoing connection can take one
@@ -106,8 +109,10 @@ bus
  replay tcp://127.0.0.1:$REPLAY_PORT
 stats
  socket $WORK/stats.sock
+password $VTY_PASSWORD
 line vty
  bind 127.0.0.1 $VTY_PORT
+ login
 CFG
 }
 

@@ -16,7 +16,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
 CHECK=("$PY" "$TOP/tests/integration/stats_check.py" "$WORK/stats.sock")
-VTY=("$PY" "$TOP/tests/integration/vty_client.py")
+VTY=("$PY" "$TOP/tests/integration/vty_client.py" --password "$VTY_PASSWORD")
 FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 check() { "${CHECK[@]}" "$@" || FAILS=$((FAILS + 1)); }

@@ -15,9 +15,14 @@
 #include <fcntl.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
+#include <osmocom/core/signal.h>
 #include <osmocom/core/talloc.h>
+#include <osmocom/vty/buffer.h>
+#include <osmocom/vty/command.h>
 #include <osmocom/vty/logging.h>
 #include <osmocom/vty/misc.h>
 #include <osmocom/vty/vty.h>
@@ -32,7 +37,11 @@ static const struct log_info_cat cats[] = {
 };
 static const struct log_info log_info = { .cat = cats, .num_cat = ARRAY_SIZE(cats) };
 
-static struct vty_app_info app = { .name = "txgw-test", .version = "0" };
+static struct vty_app_info app = {
+	.name = "txgw-test",
+	.version = "0",
+	.config_is_consistent = txgw_vty_write_allowed,	/* as txgw.c */
+};
 
 /* Write text to a fresh temporary file; returns its malloc'd path. */
 static char *tmpfile_with(const char *text)
@@ -137,6 +146,15 @@ static const char full_cfg[] =
 	"stats\n"
 	" socket /tmp/txgw-stats.sock\n";
 
+/* Remove a file libosmovty wrote, and the FILE.sav it keeps next to it. */
+static void unlink_written(const char *path)
+{
+	char sav[256];
+	snprintf(sav, sizeof(sav), "%s.sav", path);
+	unlink(sav);
+	unlink(path);
+}
+
 /* Load into the live configuration, write it with libosmovty's own "write
  * file" path, load that into a fresh struct, write again: same bytes. */
 static void round_trip(void **state)
@@ -178,8 +196,8 @@ static void round_trip(void **state)
 	assert_string_equal(text1, text2);
 	txgw_vty_set_cfg(old);
 	talloc_free(again);
-	unlink(out1);
-	unlink(out2);
+	unlink_written(out1);
+	unlink_written(out2);
 	free(out1);
 	free(out2);
 	free(text1);
@@ -237,6 +255,134 @@ static void stdin_survives(void **state)
 	talloc_free(c);
 }
 
+
+/* A vty as a telnet session has one (VTY_TERM), in node. */
+static struct vty *session(int node)
+{
+	struct vty *v = vty_new();
+	assert_non_null(v);
+	assert_non_null(v->buf);
+	v->type = VTY_TERM;
+	v->node = node;
+	return v;
+}
+
+static void session_close(struct vty *v)
+{
+	buffer_reset(v->obuf);
+	v->type = VTY_FILE;
+	v->fd = -1;
+	vty_close(v);
+}
+
+/* One line on the session, as vty_read() runs it: its result, and what it
+ * printed in said. */
+static int session_cmd(struct vty *v, const char *line, char *said, size_t cap)
+{
+	snprintf(v->buf, VTY_BUFSIZ, "%s", line);
+	vector vl = cmd_make_strvec(line);
+	int rc = cmd_execute_command(vl, v, NULL, 0);
+	cmd_free_strvec(vl);
+	char *out = buffer_getstr(v->obuf);
+	buffer_reset(v->obuf);
+	snprintf(said, cap, "%s", out ? out : "");
+	talloc_free(out);
+	return rc;
+}
+
+/* config.md: registry, ca-file and state-dir come from the file only; on a
+ * session the command says so and changes nothing, while the other
+ * commands of the same nodes still work. */
+static void trust_locked_on_session(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "gateway", "state-dir /tmp/evil-state" },
+		{ "devices", "registry /tmp/evil-devices.txt" },
+		{ "devices", "ca-file /tmp/evil-ca.pem" },
+		{ "devices", "no ca-file" },
+	};
+	char err[512] = "", said[512];
+	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
+	struct vty *v = session(CONFIG_NODE);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		v->node = CONFIG_NODE;
+		assert_int_equal(session_cmd(v, cases[i][0], said, sizeof(said)), CMD_SUCCESS);
+		assert_int_equal(session_cmd(v, cases[i][1], said, sizeof(said)), CMD_WARNING);
+		print_message("%s: %s", cases[i][1], said);
+		assert_non_null(strstr(said, "is read from"));
+		assert_non_null(strstr(said, "edit the file"));
+	}
+	assert_string_equal(live->state_dir, "/tmp/txgw-state");
+	assert_string_equal(live->registry, "/tmp/devices.txt");
+	assert_string_equal(live->ca_file, "/tmp/ca.pem");
+
+	v->node = CONFIG_NODE;
+	assert_int_equal(session_cmd(v, "gateway", said, sizeof(said)), CMD_SUCCESS);
+	assert_int_equal(session_cmd(v, "clock-skew 77", said, sizeof(said)), CMD_SUCCESS);
+	assert_int_equal(live->clock_skew, 77);
+	session_close(v);
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* The end of a session's read, where libosmovty signals S_VTY_EVENT. */
+static void end_of_read(struct vty *v)
+{
+	struct vty_signal_data sd = { .event = VTY_READ, .sock = -1, .vty = v };
+	osmo_signal_dispatch(SS_L_VTY, S_VTY_EVENT, &sd);
+}
+
+/* config.md: "write" writes only the file the gateway was started with,
+ * in every spelling libosmovty offers, and leaves it as private as it was. */
+static void write_only_start_file(void **state)
+{
+	char err[512] = "", said[512], line[256], other[64];
+	char *start = tmpfile_with("! to be written\n");	/* mode 0600 */
+	char *dir = strdup("/tmp/txgw-test-other-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(other, sizeof(other), "%s/x", dir);
+	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
+	txgw_vty_set_start_file(start);
+	host_config_set(start);
+	struct vty *v = session(ENABLE_NODE);
+
+	static const char *const refused[] = { "write file %s", "wr f %s", "write   file %s" };
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		snprintf(line, sizeof(line), refused[i], other);
+		assert_int_equal(session_cmd(v, line, said, sizeof(said)), CMD_WARNING);
+		print_message("%s: %s", line, said);
+		assert_non_null(strstr(said, "write writes only"));
+		assert_int_not_equal(access(other, F_OK), 0);
+	}
+	assert_string_equal(host_config_file(), start);
+
+	static const char *const allowed[] = { "write", "write memory", "write file",
+		"copy running-config startup-config", "write file %s" };
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+		snprintf(line, sizeof(line), allowed[i], start);
+		assert_int_equal(session_cmd(v, line, said, sizeof(said)), CMD_SUCCESS);
+		end_of_read(v);
+		assert_int_equal(mode_of(start), 0600);
+	}
+	char *text = slurp(start);
+	assert_non_null(strstr(text, " name gw-round\n"));
+	assert_int_not_equal(access(other, F_OK), 0);
+
+	session_close(v);
+	txgw_vty_set_start_file(NULL);
+	unlink_written(start);
+	rmdir(dir);
+	free(text);
+	free(start);
+	free(dir);
+}
+
 int main(void)
 {
 	ctx = talloc_named_const(NULL, 0, "test_config");
@@ -252,6 +398,8 @@ int main(void)
 		cmocka_unit_test(bad_lines),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(stdin_survives),
+		cmocka_unit_test(trust_locked_on_session),
+		cmocka_unit_test(write_only_start_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
