@@ -31,7 +31,7 @@
 
 #include <zmq.h>
 
-#include "contrib/sub_json.h"
+#include "gateway/lib/json_read.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"

@@ -1,9 +1,14 @@
 /*
- * sub_json.h — the small JSON reader of txgw-sub: one JSON object (RFC 8259)
- * is checked whole, and each of its top-level members is handed to a
- * callback with its value decoded when it is a scalar.  Nested objects and
- * arrays are checked and skipped (their type is reported, not their
- * content).  It takes (buf, len), does no I/O and allocates nothing.
+ * json_read.h — a small strict JSON reader ("sj"): one JSON object
+ * (RFC 8259) is checked whole, and each of its top-level members is handed
+ * to a callback with its value decoded when it is a scalar.  Nested
+ * objects and arrays are checked and skipped (their type is reported, not
+ * their content).  It takes (buf, len), does no I/O and allocates nothing.
+ *
+ * Used by txgw-sub (bus payloads) and by the send socket (downlink
+ * requests, doc/downlink.md): a string longer than SJ_STR_MAX is reported
+ * cut, with its whole undecoded text in raw/raw_len, which
+ * sj_str_decode() decodes into a buffer of the caller's size.
  */
 #pragma once
 #include <errno.h>
@@ -32,6 +37,8 @@ struct sj_val {
 	char s[SJ_STR_MAX + 1];		/* SJ_STR: decoded (\uXXXX as UTF-8), NUL-terminated */
 	size_t s_len;			/* bytes in s; a decoded U+0000 stays in s */
 	bool truncated;			/* SJ_STR: the string was longer than SJ_STR_MAX */
+	const char *raw;		/* SJ_STR: the text between the quotes, escapes */
+	size_t raw_len;			/* undecoded; points into the input */
 };
 
 /* Called for each top-level member, in input order.  key is decoded and
@@ -49,3 +56,11 @@ typedef void (*sj_member_cb)(void *data, const char *key, const struct sj_val *v
  * that is not an object) or nesting deeper than SJ_MAX_DEPTH.
  */
 int sj_object(const char *buf, size_t len, sj_member_cb cb, void *data);
+
+/*
+ * Decode the text of a string sj_object() accepted (v->raw, v->raw_len)
+ * into out[cap], NUL-terminated, *out_len bytes (a decoded U+0000 stays).
+ * Returns 0, -ENOSPC when it does not fit (out holds the first cap - 1
+ * bytes), -EINVAL for text sj_object() would not have accepted.
+ */
+int sj_str_decode(const char *raw, size_t raw_len, char *out, size_t cap, size_t *out_len);

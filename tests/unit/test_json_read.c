@@ -1,5 +1,5 @@
 /*
- * test_sub_json.c — the JSON object reader of txgw-sub (contrib/sub_json.h):
+ * test_json_read.c — the strict JSON object reader (gateway/lib/json_read.h):
  * bus.md's example payload member by member, RFC 8259 escapes and numbers,
  * what strict JSON refuses, limits, and seeded random garbage (the seed is
  * printed; TXGW_SEED overrides it).
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "contrib/sub_json.h"
+#include "gateway/lib/json_read.h"
 
 #define MEMBERS_MAX 32
 
@@ -184,6 +184,39 @@ static void test_limits(void **state)
 	assert_false(member(&s, "t")->truncated);
 }
 
+/* A string longer than SJ_STR_MAX keeps its whole text in raw, which
+ * sj_str_decode() decodes with its escapes into the caller's buffer. */
+static void test_raw_decode(void **state)
+{
+	char buf[4096], out[2048], longv[1500];
+	size_t n;
+	struct seen s;
+
+	for (size_t i = 0; i < sizeof(longv) - 1; i++)
+		longv[i] = "AB+/"[i % 4];
+	longv[sizeof(longv) - 1] = '\0';
+	/* the same text once plain, once with every "/" escaped as "\/" */
+	snprintf(buf, sizeof(buf), "{\"p\":\"%s\\/\\u00e9\"}", longv);
+	assert_int_equal(scan(buf, &s), 0);
+	const struct sj_val *v = member(&s, "p");
+	assert_true(v->truncated);
+	assert_int_equal(v->raw_len, strlen(longv) + 8);
+	assert_int_equal(sj_str_decode(v->raw, v->raw_len, out, sizeof(out), &n), 0);
+	assert_int_equal(n, strlen(longv) + 3);
+	assert_memory_equal(out, longv, strlen(longv));
+	assert_string_equal(out + strlen(longv), "/\xc3\xa9");
+	/* too small a buffer: -ENOSPC, the first cap - 1 bytes */
+	assert_int_equal(sj_str_decode(v->raw, v->raw_len, out, 11, &n), -ENOSPC);
+	assert_int_equal(n, 10);
+	assert_memory_equal(out, longv, 10);
+	/* text no string could hold */
+	assert_int_equal(sj_str_decode("a\"b", 3, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(sj_str_decode("a\\", 2, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(sj_str_decode("\\u12", 4, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(sj_str_decode("", 0, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 0);
+}
+
 /* Random bytes and random cuts of a valid payload: never a crash, only the
  * documented answers, and a cut valid object is never accepted. */
 static void test_garbage(void **state)
@@ -194,7 +227,7 @@ static void test_garbage(void **state)
 	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	uint8_t buf[96];
 
-	printf("test_sub_json: seed %u (TXGW_SEED to repeat)\n", seed);
+	printf("test_json_read: seed %u (TXGW_SEED to repeat)\n", seed);
 	srand(seed);
 	for (size_t cut = 0; cut < sizeof(ok) - 1; cut++)
 		assert_int_equal(sj_object(ok, cut, NULL, NULL), -EIO);
@@ -220,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_raw_decode),
 		cmocka_unit_test(test_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

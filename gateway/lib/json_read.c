@@ -1,5 +1,5 @@
 /*
- * sub_json.c — the JSON object reader of sub_json.h (RFC 8259 grammar).
+ * json_read.c — the JSON object reader of json_read.h (RFC 8259 grammar).
  *
  * Recursive descent over the bounds-checked cursor; every value is checked
  * even where it is skipped, so a payload accepted here is strict JSON and
@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "contrib/sub_json.h"
 #include "gateway/lib/cursor.h"
+#include "gateway/lib/json_read.h"
 
 /* The next byte without taking it, or -1 at the end of the input. */
 static int peek(const struct rd *r)
@@ -50,31 +50,38 @@ static int expect_word(struct rd *r, const char *w)
 	return 0;
 }
 
-/* Append a byte to the decoded string; past SJ_STR_MAX it is counted only. */
-static void put(struct sj_val *v, uint8_t c)
+/* Where a string is decoded: cap bytes and a NUL; past cap it is only
+ * noted as cut. */
+struct sink {
+	char *buf;
+	size_t cap, len;
+	bool cut;
+};
+
+static void put(struct sink *k, uint8_t c)
 {
-	if (v->s_len < SJ_STR_MAX)
-		v->s[v->s_len++] = (char)c;
+	if (k->len < k->cap)
+		k->buf[k->len++] = (char)c;
 	else
-		v->truncated = true;
+		k->cut = true;
 }
 
-static void put_utf8(struct sj_val *v, uint32_t cp)
+static void put_utf8(struct sink *k, uint32_t cp)
 {
 	if (cp < 0x80) {
-		put(v, (uint8_t)cp);
+		put(k, (uint8_t)cp);
 	} else if (cp < 0x800) {
-		put(v, (uint8_t)(0xc0 | cp >> 6));
-		put(v, (uint8_t)(0x80 | (cp & 0x3f)));
+		put(k, (uint8_t)(0xc0 | cp >> 6));
+		put(k, (uint8_t)(0x80 | (cp & 0x3f)));
 	} else if (cp < 0x10000) {
-		put(v, (uint8_t)(0xe0 | cp >> 12));
-		put(v, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
-		put(v, (uint8_t)(0x80 | (cp & 0x3f)));
+		put(k, (uint8_t)(0xe0 | cp >> 12));
+		put(k, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
+		put(k, (uint8_t)(0x80 | (cp & 0x3f)));
 	} else {
-		put(v, (uint8_t)(0xf0 | cp >> 18));
-		put(v, (uint8_t)(0x80 | ((cp >> 12) & 0x3f)));
-		put(v, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
-		put(v, (uint8_t)(0x80 | (cp & 0x3f)));
+		put(k, (uint8_t)(0xf0 | cp >> 18));
+		put(k, (uint8_t)(0x80 | ((cp >> 12) & 0x3f)));
+		put(k, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
+		put(k, (uint8_t)(0x80 | (cp & 0x3f)));
 	}
 }
 
@@ -98,7 +105,7 @@ static int hex4(struct rd *r, uint32_t *out)
 
 /* RFC 8259 §7: \uXXXX, with a UTF-16 surrogate pair as one code point; a
  * lone surrogate is valid JSON and decodes to U+FFFD. */
-static int unicode_escape(struct rd *r, struct sj_val *v)
+static int unicode_escape(struct rd *r, struct sink *k)
 {
 	uint32_t hi, lo;
 	int rc = hex4(r, &hi);
@@ -112,17 +119,17 @@ static int unicode_escape(struct rd *r, struct sj_val *v)
 		if (rc < 0)
 			return rc;
 		if (lo >= 0xdc00 && lo < 0xe000) {
-			put_utf8(v, 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00));
+			put_utf8(k, 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00));
 			return 0;
 		}
-		put_utf8(v, 0xfffd);
+		put_utf8(k, 0xfffd);
 		hi = lo;
 	}
-	put_utf8(v, hi >= 0xd800 && hi < 0xe000 ? 0xfffd : hi);
+	put_utf8(k, hi >= 0xd800 && hi < 0xe000 ? 0xfffd : hi);
 	return 0;
 }
 
-static int escape(struct rd *r, struct sj_val *v)
+static int escape(struct rd *r, struct sink *k)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 	int c = next(r);
@@ -131,39 +138,68 @@ static int escape(struct rd *r, struct sj_val *v)
 	if (c < 0)
 		return -EIO;
 	if (c == 'u')
-		return unicode_escape(r, v);
+		return unicode_escape(r, k);
 	p = c ? strchr(from, c) : NULL;
 	if (!p)
 		return -EINVAL;
-	put(v, (uint8_t)to[p - from]);
+	put(k, (uint8_t)to[p - from]);
 	return 0;
 }
 
-/* RFC 8259 §7: a string, the opening quote already taken.  Raw bytes from
- * 0x80 up are kept as they are (not checked as UTF-8). */
-static int string(struct rd *r, struct sj_val *v)
+/* RFC 8259 §7: a string's text up to its closing quote (taken), or to the
+ * end of the input when at_end (sj_str_decode()).  Raw bytes from 0x80 up
+ * are kept as they are (not checked as UTF-8). */
+static int string_text(struct rd *r, struct sink *k, bool at_end)
 {
-	v->type = SJ_STR;
-	v->s_len = 0;
-	v->truncated = false;
 	for (;;) {
 		int c = next(r), rc;
 		if (c < 0)
-			return -EIO;
-		if (c == '"')
-			break;
-		if (c < 0x20)
+			return at_end ? 0 : -EIO;
+		if (c == '"' && !at_end)
+			return 0;
+		if (c < 0x20 || c == '"')
 			return -EINVAL;
 		if (c == '\\') {
-			rc = escape(r, v);
+			rc = escape(r, k);
 			if (rc < 0)
 				return rc;
 			continue;
 		}
-		put(v, (uint8_t)c);
+		put(k, (uint8_t)c);
 	}
-	v->s[v->s_len] = '\0';
-	return 0;
+}
+
+/* A string, the opening quote already taken. */
+static int string(struct rd *r, struct sj_val *v)
+{
+	struct sink k = { .buf = v->s, .cap = SJ_STR_MAX };
+	size_t start = r->off;
+	int rc = string_text(r, &k, false);
+
+	v->type = SJ_STR;
+	v->s_len = k.len;
+	v->s[k.len] = '\0';
+	v->truncated = k.cut;
+	v->raw = (const char *)r->buf + start;
+	v->raw_len = rc == 0 ? r->off - start - 1 : 0;
+	return rc;
+}
+
+int sj_str_decode(const char *raw, size_t raw_len, char *out, size_t cap, size_t *out_len)
+{
+	struct sink k = { .buf = out, .cap = cap ? cap - 1 : 0 };
+	struct rd r;
+	int rc;
+
+	if (!cap)
+		return -ENOSPC;
+	rd_init(&r, (const uint8_t *)raw, raw ? raw_len : 0);
+	rc = string_text(&r, &k, true);
+	out[k.len] = '\0';
+	*out_len = k.len;
+	if (rc < 0)
+		return rc == -EIO ? -EINVAL : rc;
+	return k.cut ? -ENOSPC : 0;
 }
 
 static int digits(struct rd *r)

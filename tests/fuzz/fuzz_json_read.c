@@ -1,6 +1,6 @@
 /*
- * fuzz_sub_json.c — libFuzzer target for sj_object(), the JSON object reader
- * of txgw-sub (contrib/sub_json.h), which reads what a bus peer sends.
+ * fuzz_json_read.c — libFuzzer target for sj_object(), the JSON object reader
+ * (gateway/lib/json_read.h), which reads what bus peers send.
  *
  * Besides not crashing: every reported string is NUL-terminated within
  * SJ_STR_MAX, keys within SJ_KEY_MAX, and an accepted input stays accepted
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "contrib/sub_json.h"
+#include "gateway/lib/json_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
