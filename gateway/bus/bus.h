@@ -103,3 +103,19 @@ int bus_endpoint(const struct bus *b, int which, char *out, size_t cap);
  * dropped.  NULL is a no-op.
  */
 void bus_close(struct bus *b);
+
+/*
+ * For the bus's other sockets (bus_send.h): the ZeroMQ context they must
+ * share (a ZAP handler serves one context), and the security every bus
+ * socket gets before it binds (bus.md "Who may connect": CURVE server and
+ * the ZAP check when configured).  bus_sock_secure() is the one place
+ * that applies it; 0, or a negative errno after logging why on DBUS.
+ * Until CURVE is configured it applies nothing and returns 0.
+ */
+void *bus_zmq_ctx(struct bus *b);
+int bus_sock_secure(struct bus *b, void *sock, const char *what);
+/* ZMQ_EVENTS of a socket (0 on error), and the last ZeroMQ error as a
+ * negative errno (-EIO for ZeroMQ's own numbers, which strerror() does not
+ * know). */
+int bus_zmq_events(void *sock);
+int bus_zmq_neg_errno(void);
