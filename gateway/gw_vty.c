@@ -254,6 +254,7 @@ DEFUN(cfg_esme, cfg_esme_cmd, "esme NAME",
 		e->enquire_link_interval = TXGW_DEFAULT_ENQUIRE_LINK;
 		e->reconnect_interval = TXGW_DEFAULT_RECONNECT;
 		e->data_coding_1 = ESME_DC1_ASCII;
+		e->response_timeout = ESME_RESPONSE_TIMEOUT_S;
 		llist_add_tail(&e->list, &c->esmes);
 	}
 	vty->index = e;
@@ -320,10 +321,19 @@ DEFUN(cfg_esme_system_type, cfg_esme_system_type_cmd, "system-type [WORD]",
 			    "system-type");
 }
 
-DEFUN(cfg_esme_bind_mode, cfg_esme_bind_mode_cmd, "bind-mode (transceiver|receiver)",
-      "Which bind to ask for\n" "bind_transceiver\n" "bind_receiver\n")
+DEFUN(cfg_esme_bind_mode, cfg_esme_bind_mode_cmd, "bind-mode (transceiver|receiver|transmitter)",
+      "Which bind to ask for\n" "bind_transceiver: uploads in, downlink out\n"
+      "bind_receiver: uploads in only\n" "bind_transmitter: downlink out only\n")
 {
-	ESME(vty)->bind_mode = argv[0][0] == 't' ? ESME_BIND_TRANSCEIVER : ESME_BIND_RECEIVER;
+	ESME(vty)->bind_mode = !strcmp(argv[0], "transceiver") ? ESME_BIND_TRANSCEIVER :
+			       !strcmp(argv[0], "receiver") ? ESME_BIND_RECEIVER : ESME_BIND_TRANSMITTER;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_esme_response_timeout, cfg_esme_response_timeout_cmd, "response-timeout <1-600>",
+      "How long a submit_sm may wait for its answer before it is tried again\n" "Seconds\n")
+{
+	ESME(vty)->response_timeout = (unsigned)atoi(argv[0]);
 	return CMD_SUCCESS;
 }
 
@@ -369,8 +379,9 @@ static int config_write_smpp(struct vty *vty)
 			vty_out(vty, "  password %s%s", e->password, VTY_NEWLINE);
 		if (e->system_type[0])
 			vty_out(vty, "  system-type %s%s", e->system_type, VTY_NEWLINE);
-		vty_out(vty, "  bind-mode %s%s",
-			e->bind_mode == ESME_BIND_TRANSCEIVER ? "transceiver" : "receiver", VTY_NEWLINE);
+		vty_out(vty, "  bind-mode %s%s", e->bind_mode == ESME_BIND_TRANSCEIVER ? "transceiver" :
+			e->bind_mode == ESME_BIND_RECEIVER ? "receiver" : "transmitter", VTY_NEWLINE);
+		vty_out(vty, "  response-timeout %u%s", e->response_timeout, VTY_NEWLINE);
 		vty_out(vty, "  window %u%s", e->window, VTY_NEWLINE);
 		vty_out(vty, "  enquire-link-interval %u%s", e->enquire_link_interval, VTY_NEWLINE);
 		vty_out(vty, "  reconnect-interval %u%s", e->reconnect_interval, VTY_NEWLINE);
@@ -585,6 +596,7 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_element(ESME_NODE, &cfg_esme_enquire_cmd);
 	install_element(ESME_NODE, &cfg_esme_reconnect_cmd);
 	install_element(ESME_NODE, &cfg_esme_dc1_cmd);
+	install_element(ESME_NODE, &cfg_esme_response_timeout_cmd);
 
 	install_element(CONFIG_NODE, &cfg_mail_cmd);
 	install_node(&mail_node, config_write_mail);

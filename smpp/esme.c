@@ -172,40 +172,42 @@ void esme_conn_send_error(struct esme_conn *c, uint32_t cmd, uint32_t seq, uint3
 	}
 }
 
-/* A request of ours, counted against "window".  -ENOSPC when it is full. */
-static int conn_request(struct esme_conn *c, struct smpp_pdu *p)
+int esme_conn_request(struct esme_conn *c, struct smpp_pdu *p, struct esme_req **out)
 {
 	struct esme_req *r;
 	unsigned window = c->es->cfg.window ? c->es->cfg.window : 1;
 
 	if (c->n_reqs >= window)
 		return -ENOSPC;
-	r = talloc_zero(c, struct esme_req);
+	r = talloc_zero(c->es, struct esme_req);
 	if (!r)
 		return -ENOMEM;
 	c->last_seq = c->last_seq >= ESME_SEQ_MAX ? 1 : c->last_seq + 1;
 	p->sequence_number = c->last_seq;
 	r->cmd = p->command_id;
 	r->seq = p->sequence_number;
+	r->es = c->es;
+	r->c = c;
 	if (conn_send(c, p) < 0) {
 		talloc_free(r);
 		return -EINVAL;
 	}
 	llist_add_tail(&r->list, &c->reqs);
 	c->n_reqs++;
+	if (out)
+		*out = r;
 	return 0;
 }
 
-/* Take the request a response answers; false when we sent no such request. */
-bool esme_conn_req_take(struct esme_conn *c, uint32_t cmd, uint32_t seq)
+bool esme_conn_req_take(struct esme_conn *c, const struct smpp_pdu *resp)
 {
+	uint32_t cmd = resp->command_id;
 	struct esme_req *r;
 
 	llist_for_each_entry(r, &c->reqs, list) {
-		if (r->seq == seq && (cmd == SMPP_GENERIC_NACK || smpp_resp_id(r->cmd) == cmd)) {
-			llist_del(&r->list);
-			talloc_free(r);
-			c->n_reqs--;
+		if (r->seq == resp->sequence_number &&
+		    (cmd == SMPP_GENERIC_NACK || smpp_resp_id(r->cmd) == cmd)) {
+			esme_req_answered(c, r, resp);
 			return true;
 		}
 	}
@@ -238,6 +240,7 @@ static int conn_destructor(struct esme_conn *c)
 
 	llist_for_each_entry_safe(a, a2, &c->acks, list)
 		esme_ack_detach(a);
+	esme_submit_conn_gone(c);
 	osmo_timer_del(&c->link_timer);
 	if (c->ofd.fd >= 0) {
 		osmo_fd_unregister(&c->ofd);
@@ -280,7 +283,7 @@ static void conn_link_cb(void *data)
 		return;
 	}
 	smpp_pdu_init(p, SMPP_ENQUIRE_LINK, 0);
-	if (conn_request(c, p) == -ENOSPC)
+	if (esme_conn_request(c, p, NULL) == -ENOSPC)
 		LOGES(es, LOGL_NOTICE, "window full, enquire_link skipped\n");
 }
 
@@ -482,7 +485,8 @@ static void esme_fsm_connecting(struct osmo_fsm_inst *fi, uint32_t event, void *
 	}
 }
 
-/* Connected: send bind_receiver or bind_transceiver (§4.1.3, §4.1.5). */
+/* Connected: send bind_receiver, bind_transmitter or bind_transceiver
+ * (§4.1.3, §4.1.1, §4.1.5). */
 static void esme_fsm_binding_onenter(struct osmo_fsm_inst *fi, uint32_t prev)
 {
 	struct esme *es = fi->priv;
@@ -492,12 +496,13 @@ static void esme_fsm_binding_onenter(struct osmo_fsm_inst *fi, uint32_t prev)
 	esme_entered(fi, prev);
 	LOGES(es, LOGL_NOTICE, "connected to %s\n", es->remote);
 	smpp_pdu_init(p, es->cfg.bind_mode == ESME_BIND_RECEIVER ? SMPP_BIND_RECEIVER :
+			 es->cfg.bind_mode == ESME_BIND_TRANSMITTER ? SMPP_BIND_TRANSMITTER :
 			 SMPP_BIND_TRANSCEIVER, 0);
 	OSMO_STRLCPY_ARRAY(p->system_id, es->cfg.system_id);
 	OSMO_STRLCPY_ARRAY(p->password, es->cfg.password);
 	OSMO_STRLCPY_ARRAY(p->system_type, es->cfg.system_type);
 	p->interface_version = 0x34;
-	if (conn_request(c, p) < 0) {
+	if (esme_conn_request(c, p, NULL) < 0) {
 		esme_drop(fi, "cannot send the bind", false);
 		return;
 	}
@@ -537,6 +542,8 @@ static void esme_fsm_bound_onenter(struct osmo_fsm_inst *fi, uint32_t prev)
 	es->backoff = es->cfg.reconnect_interval ? es->cfg.reconnect_interval : 1;
 	if (es->cfg.enquire_link_interval)
 		osmo_timer_schedule(&es->conn->link_timer, es->cfg.enquire_link_interval, 0);
+	if (esme_bind_transmits(es->cfg.bind_mode) && es->ops->tx_ready)
+		es->ops->tx_ready(es->data, es);
 }
 
 static void esme_fsm_bound(struct osmo_fsm_inst *fi, uint32_t event, void *data)
@@ -553,7 +560,7 @@ static void esme_fsm_bound(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 	case ESME_EV_STOP:
 		/* §4.2.1: unbind, then wait for unbind_resp */
 		smpp_pdu_init(&c->tx, SMPP_UNBIND, 0);
-		if (conn_request(c, &c->tx) < 0) {
+		if (esme_conn_request(c, &c->tx, NULL) < 0) {
 			esme_drop(fi, "stopped", true);
 			break;
 		}
@@ -695,6 +702,7 @@ static int esme_destructor(struct esme *es)
 	osmo_timer_del(&es->done_timer);
 	if (es->conn)
 		talloc_free(es->conn);
+	esme_submit_drop_lost(es);
 	if (es->fi)
 		osmo_fsm_inst_term(es->fi, OSMO_FSM_TERM_REQUEST, NULL);
 	return 0;
@@ -746,6 +754,8 @@ int esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
 	snprintf(es->remote, sizeof(es->remote), strchr(cfg->remote_ip, ':') ? "[%s]:%u" : "%s:%u",
 		 cfg->remote_ip, cfg->remote_port);
 	osmo_timer_setup(&es->done_timer, esme_done_cb, es);
+	INIT_LLIST_HEAD(&es->lost);
+	osmo_timer_setup(&es->lost_timer, esme_lost_timer_cb, es);
 	talloc_set_destructor(es, esme_destructor);
 	/* named by the esme node, "ESME(smsc1)" (other characters than an
 	 * fsm id allows become '-') */

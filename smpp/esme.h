@@ -1,7 +1,8 @@
 /*
  * esme.h — txgw's SMPP 3.4 ESME client: one bind per "esme" node of the
  * configuration (doc/config.md), receiving mobile-originated messages as
- * deliver_sm and data_sm and handing each to the gateway.
+ * deliver_sm and data_sm and handing each to the gateway, and sending the
+ * gateway's messages for handsets as submit_sm (doc/downlink.md).
  *
  * One connection at a time, on the libosmocore event loop (osmo_select):
  * a non-blocking connect, bind_receiver or bind_transceiver (§4.1),
@@ -18,10 +19,22 @@
  * answers ESME_RX_T_APPN itself, so the SMSC (OsmoMSC gives an ESME 5 s)
  * retries later instead of timing out.
  *
+ * A delivery receipt (a deliver_sm whose esm_class says so, §5.2.12) goes
+ * to ops->receipt when the gateway has it, and is answered the same way.
+ *
+ * submit_sm (§4.4): esme_submit() sends one on a bound transceiver or
+ * transmitter, within "window" (our requests unanswered, enquire_link
+ * included; the deliver_sm we hold do not count, they go the other way),
+ * and hands its answer to a callback: the submit_sm_resp (or a
+ * generic_nack) status and message_id, or -ETIMEDOUT when none came
+ * within response-timeout, or -ECONNRESET when the bind went first.
+ *
  * Single-threaded: every function here is called from the event loop's
- * thread, and none from inside ops->sms.
+ * thread, and none from inside ops->sms or ops->receipt.
  */
 #pragma once
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <osmocom/core/linuxlist.h>
@@ -32,6 +45,7 @@
 enum esme_bind_mode {
 	ESME_BIND_TRANSCEIVER,
 	ESME_BIND_RECEIVER,
+	ESME_BIND_TRANSMITTER,	/* submit_sm only; the SMSC sends us nothing */
 };
 
 /* How to read data_coding 1: IA5/ASCII as SMPP 3.4 says, or unpacked GSM
@@ -54,6 +68,7 @@ struct esme_cfg {
 	unsigned enquire_link_interval;	/* s */
 	unsigned reconnect_interval;	/* s, first retry; backs off to 60 */
 	enum esme_dc1 data_coding_1;
+	unsigned response_timeout;	/* s, for a submit_sm_resp; 0: ESME_RESPONSE_TIMEOUT_S */
 };
 
 struct rate_ctr_group;
@@ -76,10 +91,13 @@ struct rate_ctr_group;
 #define ESME_UNBIND_TIMEOUT_MS	2000
 /* The back-off ceiling (unless reconnect-interval is longer still). */
 #define ESME_BACKOFF_MAX_S	60
+/* How long a submit_sm may wait for its answer by default. */
+#define ESME_RESPONSE_TIMEOUT_S	30
 
 struct esme;
 /* One received deliver_sm/data_sm waiting for its answer. */
 struct esme_ack;
+struct smpp_receipt;
 
 struct esme_ops {
 	/*
@@ -90,7 +108,43 @@ struct esme_ops {
 	 * frees ack (do not call esme_ack() on it then).
 	 */
 	int (*sms)(void *data, const struct sms_in *in, struct esme_ack *ack);
+	/*
+	 * Optional: an SMSC delivery receipt (smpp_receipt.h), answered
+	 * through ack like a message, and refused the same way.  Without it
+	 * a receipt is answered ESME_ROK and dropped.  A receipt that names
+	 * no message is answered ESME_ROK, logged and counted here.
+	 */
+	int (*receipt)(void *data, const struct smpp_receipt *r, struct esme_ack *ack);
+	/*
+	 * Optional: the esme can take a submit_sm now where it could not
+	 * (it became bound, an answer freed a place in the window).  Called
+	 * from the event loop; esme_submit() may be called from it.
+	 */
+	void (*tx_ready)(void *data, struct esme *es);
 };
+
+/* One submit_sm (§4.4.1): what the gateway sets; the rest is zero. */
+struct esme_submit {
+	const char *source_addr;
+	uint8_t source_addr_ton, source_addr_npi;
+	const char *destination_addr;
+	uint8_t dest_addr_ton, dest_addr_npi;
+	uint8_t esm_class;
+	uint8_t registered_delivery;
+	uint8_t data_coding;
+	const uint8_t *sm;		/* short_message, at most 254 octets */
+	size_t sm_len;
+};
+
+/* What became of a submit_sm. */
+struct esme_submit_result {
+	int err;			/* 0: answered (status); -ETIMEDOUT, -ECONNRESET */
+	uint32_t status;		/* command_status of submit_sm_resp / generic_nack */
+	const char *message_id;		/* the SMSC's id when ESME_ROK ("" else), valid
+					 * during the call */
+};
+
+typedef void (*esme_submit_cb)(void *data, const struct esme_submit_result *r);
 
 /*
  * esme_start — start the bind of one esme node: connect at once, then
@@ -123,6 +177,23 @@ void esme_ack(struct esme_ack *ack, int status);
  * the esme in done.
  */
 void esme_stop(struct esme *es, void (*done)(void *), void *data);
+
+/*
+ * esme_submit — send a submit_sm now.  Returns 0 (cb is called once,
+ * later, never from inside this call), -ENOTCONN (not bound, or bound
+ * as a receiver), -ENOSPC (the window is full), -EINVAL (the PDU cannot be
+ * packed: an address over 20 characters, sm over 254 octets), -ENOMEM.
+ * If the esme is freed first, cb is not called.
+ */
+int esme_submit(struct esme *es, const struct esme_submit *req, esme_submit_cb cb, void *data);
+
+/* Whether esme_submit() would send now: bound, able to transmit, a place
+ * in the window. */
+bool esme_can_submit(const struct esme *es);
+/* Whether this bind can ever transmit (not a receiver). */
+bool esme_transmits(const struct esme *es);
+/* The bind's name (its esme node). */
+const char *esme_name(const struct esme *es);
 
 /* For "show binds" (stats.md). */
 struct esme_status {

@@ -1,8 +1,9 @@
 /*
- * esme_int.h — what the two halves of the ESME share: esme.c (connection,
- * writer, bind state machine, life cycle, public side) and esme_pdu.c (the
+ * esme_int.h — what the parts of the ESME share: esme.c (connection,
+ * writer, bind state machine, life cycle, public side), esme_pdu.c (the
  * PDUs received: the reader's framing, dispatch, the messages handed to
- * the gateway and their answers).  Not for use outside them.
+ * the gateway and their answers) and esme_submit.c (submit_sm and its
+ * answer).  Not for use outside them.
  */
 #pragma once
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 
+#include "gateway/lib/log_ratelimit.h"
 #include "gateway/lib/logging.h"
 #include "smpp/esme.h"
 #include "smpp/smpp_pdu.h"
@@ -65,10 +67,21 @@ struct esme_tx {
 	uint8_t data[];
 };
 
-/* A request of ours waiting for its response (bounded by "window"). */
+/*
+ * A request of ours waiting for its response (bounded by "window").  A
+ * submit_sm's has a callback and a response timer, and lives under the
+ * esme, not the connection: when the bind goes, it moves to es->lost and
+ * its callback hears -ECONNRESET from a zero timer (esme_submit.c), never
+ * from inside the connection's teardown.
+ */
 struct esme_req {
-	struct llist_head list;
+	struct llist_head list;		/* c->reqs, or es->lost */
 	uint32_t cmd, seq;
+	esme_submit_cb cb;
+	void *cb_data;
+	struct esme *es;
+	struct esme_conn *c;		/* NULL once on es->lost */
+	struct osmo_timer_list timer;
 };
 
 struct esme_conn {
@@ -121,6 +134,10 @@ struct esme {
 	void (*done)(void *);
 	void *done_data;
 	struct osmo_timer_list done_timer;
+
+	struct llist_head lost;		/* submit_sm whose bind went: struct esme_req */
+	struct osmo_timer_list lost_timer;
+	struct log_ratelimit rl_receipt;	/* receipts naming no message */
 };
 
 #define S(x) (1u << (x))
@@ -138,8 +155,25 @@ int esme_conn_fail(struct esme_conn *c, uint32_t ev, const char *fmt, ...)
 void esme_conn_update_when(struct esme_conn *c);
 int esme_conn_send_resp(struct esme_conn *c, uint32_t id, uint32_t seq, uint32_t status);
 void esme_conn_send_error(struct esme_conn *c, uint32_t cmd, uint32_t seq, uint32_t status);
-bool esme_conn_req_take(struct esme_conn *c, uint32_t cmd, uint32_t seq);
+/* Send a request of ours, counted against "window": 0, -ENOSPC when it is
+ * full, -EINVAL, -ENOMEM; *out (may be NULL) is the waiting request. */
+int esme_conn_request(struct esme_conn *c, struct smpp_pdu *p, struct esme_req **out);
+/*
+ * Take the request a response (or generic_nack) answers, and hand a
+ * submit_sm's callback the answer; false when we sent no such request.
+ */
+bool esme_conn_req_take(struct esme_conn *c, const struct smpp_pdu *resp);
 void esme_ack_detach(struct esme_ack *a);
+bool esme_bind_transmits(enum esme_bind_mode m);
+
+/* esme_submit.c */
+/* The connection goes: its submit_sm to es->lost, failed from a timer. */
+void esme_submit_conn_gone(struct esme_conn *c);
+/* A request is answered: free it, calling a submit_sm's callback. */
+void esme_req_answered(struct esme_conn *c, struct esme_req *r, const struct smpp_pdu *resp);
+/* The esme goes: drop what is on es->lost without calling back. */
+void esme_submit_drop_lost(struct esme *es);
+void esme_lost_timer_cb(void *data);
 
 /* esme_pdu.c: read what the socket has, handle whole PDUs. */
 int esme_conn_read(struct esme_conn *c);

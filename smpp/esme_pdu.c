@@ -29,6 +29,7 @@
 #include "smpp/esme.h"
 #include "smpp/esme_int.h"
 #include "smpp/smpp_pdu.h"
+#include "smpp/smpp_receipt.h"
 
 /* ---- received messages -------------------------------------------------- */
 
@@ -103,6 +104,63 @@ static uint32_t message_fill(const struct esme *es, const struct smpp_pdu *p, st
 	return ESME_ROK;
 }
 
+/* Hold a received message until the gateway answers it (esme_ack), at
+ * most ESME_ACK_DEADLINE_MS.  NULL when out of memory. */
+static struct esme_ack *ack_hold(struct esme_conn *c, uint32_t resp, uint32_t seq)
+{
+	struct esme_ack *a = talloc_zero(c->es->ack_ctx, struct esme_ack);
+
+	if (!a)
+		return NULL;
+	a->conn = c;
+	a->resp_id = resp;
+	a->seq = seq;
+	osmo_timer_setup(&a->timer, ack_timer_cb, a);
+	llist_add_tail(&a->list, &c->acks);
+	c->n_acks++;
+	osmo_timer_schedule(&a->timer, ESME_ACK_DEADLINE_MS / 1000,
+			    (ESME_ACK_DEADLINE_MS % 1000) * 1000);
+	return a;
+}
+
+/*
+ * An SMSC delivery receipt for the downlink (doc/downlink.md): journaled
+ * by the gateway before its answer, like a message.  One that names no
+ * message cannot be matched: answered ESME_ROK (the SMSC must not send it
+ * again), logged and counted.
+ */
+static int h_receipt(struct esme_conn *c, const struct smpp_pdu *p)
+{
+	struct esme *es = c->es;
+	uint32_t resp = smpp_resp_id(p->command_id), seq = p->sequence_number;
+	struct smpp_receipt r;
+	struct esme_ack *a;
+	int rc;
+
+	esme_ctr_inc(es, TXGW_CTR_SMPP_RECEIPTS);
+	rc = smpp_receipt_parse(p, &r);
+	if (rc < 0) {
+		esme_ctr_inc(es, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED);
+		LOGP_RL(&es->rl_receipt, DSMPP, LOGL_NOTICE, "ESME(%s): receipt seq %u names no "
+			"message (%s): dropped", es->cfg.name, seq,
+			rc == -ENOENT ? "no receipted_message_id, no id:" : "id too long");
+		esme_conn_send_resp(c, resp, seq, ESME_ROK);
+		return 0;
+	}
+	a = ack_hold(c, resp, seq);
+	if (!a || es->ops->receipt(es->data, &r, a) != 0) {
+		if (a) {
+			ack_answer(a, ESME_RX_T_APPN);
+			talloc_free(a);
+		} else {
+			esme_ctr_inc(es, TXGW_CTR_SMPP_TEMP_ERRORS);
+			esme_conn_send_resp(c, resp, seq, ESME_RX_T_APPN);
+		}
+	}
+	esme_conn_update_when(c);
+	return 0;
+}
+
 /* deliver_sm (§4.6.1) and data_sm (§4.7.1): hand the message over. */
 static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 {
@@ -119,6 +177,8 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 		esme_conn_send_resp(c, resp, seq, ESME_RX_T_APPN);
 		return 0;
 	}
+	if (smpp_is_receipt(p->esm_class) && es->ops->receipt)
+		return h_receipt(c, p);
 	/*
 	 * §5.2.12: esm_class bits 5..2 are the message type; anything but
 	 * the default (0) is an SMSC delivery receipt, an SME acknowledgement
@@ -137,20 +197,12 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 		esme_conn_send_error(c, p->command_id, seq, st);
 		return 0;
 	}
-	a = talloc_zero(es->ack_ctx, struct esme_ack);
+	a = ack_hold(c, resp, seq);
 	if (!a) {
 		esme_ctr_inc(es, TXGW_CTR_SMPP_TEMP_ERRORS);
 		esme_conn_send_resp(c, resp, seq, ESME_RX_T_APPN);
 		return 0;
 	}
-	a->conn = c;
-	a->resp_id = resp;
-	a->seq = seq;
-	osmo_timer_setup(&a->timer, ack_timer_cb, a);
-	llist_add_tail(&a->list, &c->acks);
-	c->n_acks++;
-	osmo_timer_schedule(&a->timer, ESME_ACK_DEADLINE_MS / 1000,
-			    (ESME_ACK_DEADLINE_MS % 1000) * 1000);
 	if (es->ops->sms(es->data, &in, a) != 0) {
 		ack_answer(a, ESME_RX_T_APPN);
 		talloc_free(a);
@@ -161,12 +213,12 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 
 /* ---- the other PDUs ---------------------------------------------------- */
 
-/* bind_receiver_resp / bind_transceiver_resp (§4.1.4, §4.1.6) */
+/* bind_receiver_resp / _transmitter_resp / _transceiver_resp (§4.1.2-6) */
 static int h_bind_resp(struct esme_conn *c, const struct smpp_pdu *p)
 {
 	struct esme *es = c->es;
 
-	if (!esme_conn_req_take(c, p->command_id, p->sequence_number)) {
+	if (!esme_conn_req_take(c, p)) {
 		LOGES(es, LOGL_NOTICE, "unexpected %s seq %u ignored\n",
 		      smpp_command_name(p->command_id), p->sequence_number);
 		return 0;
@@ -186,10 +238,10 @@ static int h_enquire_link(struct esme_conn *c, const struct smpp_pdu *p)
 	return 0;
 }
 
-/* enquire_link_resp (§4.11.2) */
+/* enquire_link_resp (§4.11.2), submit_sm_resp (§4.4.2) */
 static int h_resp(struct esme_conn *c, const struct smpp_pdu *p)
 {
-	if (!esme_conn_req_take(c, p->command_id, p->sequence_number))
+	if (!esme_conn_req_take(c, p))
 		LOGES(c->es, LOGL_NOTICE, "unexpected %s seq %u ignored\n",
 		      smpp_command_name(p->command_id), p->sequence_number);
 	return 0;
@@ -205,7 +257,7 @@ static int h_unbind(struct esme_conn *c, const struct smpp_pdu *p)
 /* unbind_resp (§4.2.2) to the unbind of esme_stop() */
 static int h_unbind_resp(struct esme_conn *c, const struct smpp_pdu *p)
 {
-	if (!esme_conn_req_take(c, p->command_id, p->sequence_number))
+	if (!esme_conn_req_take(c, p))
 		return 0;
 	return esme_conn_fail(c, ESME_EV_UNBIND_DONE, "unbound");
 }
@@ -214,7 +266,7 @@ static int h_unbind_resp(struct esme_conn *c, const struct smpp_pdu *p)
 static int h_generic_nack(struct esme_conn *c, const struct smpp_pdu *p)
 {
 	struct esme *es = c->es;
-	bool ours = esme_conn_req_take(c, p->command_id, p->sequence_number);
+	bool ours = esme_conn_req_take(c, p);
 
 	LOGES(es, LOGL_NOTICE, "generic_nack seq %u: %s\n", p->sequence_number,
 	      smpp_status_name(p->command_status) ? : "?");
@@ -249,6 +301,8 @@ static const struct pdu_handler {
 } pdu_handlers[] = {
 	{ SMPP_BIND_RECEIVER_RESP, S(ESME_ST_BINDING), h_bind_resp },
 	{ SMPP_BIND_TRANSCEIVER_RESP, S(ESME_ST_BINDING), h_bind_resp },
+	{ SMPP_BIND_TRANSMITTER_RESP, S(ESME_ST_BINDING), h_bind_resp },
+	{ SMPP_SUBMIT_SM_RESP, S(ESME_ST_BOUND) | S(ESME_ST_UNBINDING), h_resp },
 	{ SMPP_DELIVER_SM, S(ESME_ST_BOUND) | S(ESME_ST_UNBINDING), h_message },
 	{ SMPP_DATA_SM, S(ESME_ST_BOUND) | S(ESME_ST_UNBINDING), h_message },
 	{ SMPP_ENQUIRE_LINK, S_CONN, h_enquire_link },
@@ -283,7 +337,7 @@ static int conn_bad_pdu(struct esme_conn *c, const struct smpp_pdu *p, uint32_t 
 		return 0;
 	esme_conn_send_error(c, p->command_id, p->sequence_number, st);
 	if (es->fi->state == ESME_ST_BINDING && is_response(p->command_id) &&
-	    esme_conn_req_take(c, p->command_id, p->sequence_number))
+	    esme_conn_req_take(c, p))
 		return esme_conn_fail(c, ESME_EV_BIND_FAIL, "unreadable %s", name);
 	return 0;
 }

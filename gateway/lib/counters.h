@@ -41,7 +41,16 @@
 	X(JOURNAL_SYNCS,	"journal:syncs",	"journal syncs to disk") \
 	X(JOURNAL_ENTRIES,	"journal:entries",	"journal entries written") \
 	X(REGISTRY_RELOADS,	"registry:reloads",	"registry reloads that took effect") \
-	X(REGISTRY_RELOAD_ERRORS, "registry:reload_errors", "registry reloads refused")
+	X(REGISTRY_RELOAD_ERRORS, "registry:reload_errors", "registry reloads refused") \
+	X(SMPP_SUBMIT_SM,	"smpp:submit_sm",	"submit_sm sent") \
+	X(DOWNLINK_QUEUED,	"downlink:queued",	"downlink messages queued (answered QUEUED)") \
+	X(DOWNLINK_SUBMITTED,	"downlink:submitted",	"downlink messages submitted (every part ESME_ROK)") \
+	X(DOWNLINK_DELIVERED,	"downlink:delivered",	"downlink messages delivered (receipts for every part)") \
+	X(DOWNLINK_FAILED,	"downlink:failed",	"downlink messages failed") \
+	X(DOWNLINK_RETRIES,	"downlink:retries",	"downlink submissions retried after a temporary failure") \
+	X(DOWNLINK_RECEIPTS_UNMATCHED, "downlink:receipts_unmatched", "delivery receipts that match no message") \
+	X(DOWNLINK_RESUBMITTED,	"downlink:resubmitted",	"messages submitted again after a restart that may have reached the SMSC before it") \
+	X(DOWNLINK_REFUSED,	"downlink:refused",	"SEND requests answered ERROR")
 
 enum txgw_ctr {
 #define X(id, name, desc) TXGW_CTR_##id,

@@ -46,6 +46,11 @@ struct rx_pdu {
 	uint32_t id, status, seq;
 	char system_id[16], password[9], system_type[13];
 	uint8_t interface_version;
+	/* submit_sm */
+	char source_addr[21], destination_addr[21];
+	uint8_t source_addr_ton, source_addr_npi, dest_addr_ton, dest_addr_npi;
+	uint8_t esm_class, registered_delivery, data_coding;
+	uint8_t sm[255], sm_len;
 };
 
 /* The fake SMSC: one listening socket and the last accepted connection. */
@@ -62,6 +67,8 @@ struct smsc {
 	struct timespec bind_at[4];
 	bool silent;			/* leave enquire_link unanswered */
 	bool mute_unbind;		/* leave unbind unanswered */
+	bool mute_submit;		/* leave submit_sm unanswered */
+	uint32_t submit_status;		/* answer submit_sm with; message_id "m<seq>" */
 };
 
 /* A message the esme handed over, copied. */
@@ -170,8 +177,12 @@ static inline void smsc_resp(struct smsc *s, uint32_t id, uint32_t seq, uint32_t
 {
 	smpp_pdu_init(&s->pdu, id, seq);
 	s->pdu.command_status = status;
-	if (id == SMPP_BIND_RECEIVER_RESP || id == SMPP_BIND_TRANSCEIVER_RESP)
+	if (id == SMPP_BIND_RECEIVER_RESP || id == SMPP_BIND_TRANSCEIVER_RESP ||
+	    id == SMPP_BIND_TRANSMITTER_RESP)
 		strcpy(s->pdu.system_id, "fakesmsc");
+	if (id == SMPP_SUBMIT_SM_RESP && status == ESME_ROK)
+		snprintf(s->pdu.message_id, sizeof(s->pdu.message_id), "m%u", seq);
+	s->pdu.body_omitted = status != ESME_ROK && id == SMPP_SUBMIT_SM_RESP;
 	smsc_send(s, &s->pdu);
 }
 
@@ -189,7 +200,12 @@ static inline void smsc_close(struct smsc *s)
 static inline void smsc_auto(struct smsc *s, const struct smpp_pdu *p)
 {
 	switch (p->command_id) {
+	case SMPP_SUBMIT_SM:
+		if (!s->mute_submit)
+			smsc_resp(s, SMPP_SUBMIT_SM_RESP, p->sequence_number, s->submit_status);
+		break;
 	case SMPP_BIND_RECEIVER:
+	case SMPP_BIND_TRANSMITTER:
 	case SMPP_BIND_TRANSCEIVER:
 		if (s->binds < ARRAY_SIZE(s->bind_at))
 			clock_gettime(CLOCK_MONOTONIC, &s->bind_at[s->binds]);
@@ -222,6 +238,18 @@ static inline void smsc_take(struct smsc *s, const uint8_t *b, size_t len)
 	OSMO_STRLCPY_ARRAY(r->password, s->pdu.password);
 	OSMO_STRLCPY_ARRAY(r->system_type, s->pdu.system_type);
 	r->interface_version = s->pdu.interface_version;
+	OSMO_STRLCPY_ARRAY(r->source_addr, s->pdu.source_addr);
+	OSMO_STRLCPY_ARRAY(r->destination_addr, s->pdu.destination_addr);
+	r->source_addr_ton = s->pdu.source_addr_ton;
+	r->source_addr_npi = s->pdu.source_addr_npi;
+	r->dest_addr_ton = s->pdu.dest_addr_ton;
+	r->dest_addr_npi = s->pdu.dest_addr_npi;
+	r->esm_class = s->pdu.esm_class;
+	r->registered_delivery = s->pdu.registered_delivery;
+	r->data_coding = s->pdu.data_coding;
+	r->sm_len = s->pdu.sm_length;
+	if (r->sm_len)
+		memcpy(r->sm, s->pdu.short_message, r->sm_len);
 	s->n_rx++;
 	smsc_auto(s, &s->pdu);
 }
