@@ -11,6 +11,7 @@
 #include "gateway/bus/bus_msg.h"
 #include "gateway/engine/engine_int.h"
 #include "gateway/engine/jrec.h"
+#include "gateway/engine/outbox_int.h"
 #include "gateway/engine/vpool.h"
 #include "gateway/journal/journal.h"
 #include "gateway/lib/counters.h"
@@ -190,6 +191,7 @@ int engine_settle(struct engine *e)
 void engine_tick(struct engine *e, int64_t now_ms)
 {
 	concat_expire(e->cc, (uint64_t)now_ms);
+	outbox_tick(e->ob);
 }
 
 static void flush_cb(void *data)
@@ -215,7 +217,8 @@ static int engine_alloc_parts(struct engine *e)
 	e->cc = concat_new(e, &cc, on_concat_drop, e);
 	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
 	e->scratch = talloc_zero(e, struct extract_result);
-	if (!e->v || !e->l || !e->cc || !e->buf || !e->scratch) {
+	e->ob = outbox_new(e);
+	if (!e->v || !e->l || !e->cc || !e->buf || !e->scratch || !e->ob) {
 		LOGP(DJOURNAL, LOGL_ERROR, "engine: out of memory\n");
 		return -ENOMEM;
 	}
@@ -308,6 +311,8 @@ void engine_close(struct engine *e)
 	engine_sync_stop(e);
 	if (!journal_failed(e->j) && !e->broken)
 		engine_checkpoint(e);
+	outbox_free(e->ob);
+	e->ob = NULL;
 	if (e->rit)
 		journal_iter_free(e->rit);
 	journal_close(e->j);

@@ -52,6 +52,9 @@ struct input {
 	bool dispatching;
 	bool journaled_segment;
 	struct group g;
+	/* a group its caller writes (engine_write_group) */
+	engine_group_writer write;
+	void *write_arg;
 };
 
 static struct input *input_new(struct engine *e, const char *bearer, const char *src, int64_t rx_ms,
@@ -154,6 +157,8 @@ static void finish(struct input *in)
 {
 	const char *msisdn = in->src_is_msisdn ? in->src : NULL;
 
+	if (in->write)
+		in->write(&in->g, in->write_arg);
 	for (unsigned i = 0; in->r && i < in->r->n; i++) {
 		struct extract_item *it = &in->r->item[i];
 		struct frame_task *ft = in->tasks ? in->tasks[i] : NULL;
@@ -274,6 +279,22 @@ int engine_mail(struct engine *e, const char *mail_from, const struct extract_re
 		return -ENOMEM;
 	}
 	extract_none_is_not_txlog(in->r, raw, raw_len, "no TXLOG frame in the mail");
+	enqueue(e, in);
+	return 0;
+}
+
+int engine_write_group(struct engine *e, const char *bearer, engine_group_writer write, void *arg,
+		       engine_ack_cb cb, void *cb_data)
+{
+	struct input *in;
+
+	if (journal_failed(e->j) || e->broken)
+		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	in = input_new(e, bearer, NULL, 0, cb, cb_data);
+	if (!in)
+		return -ENOMEM;
+	in->write = write;
+	in->write_arg = arg;
 	enqueue(e, in);
 	return 0;
 }

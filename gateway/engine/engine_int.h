@@ -20,6 +20,7 @@ struct journal_iter;
 struct verifier;
 struct ledger;
 struct concat;
+struct outbox;
 
 #define ENGINE_CKPT_NAME	"ledger.ckpt"
 #define ENGINE_CKPT_MAGIC	"TXGWCKPT"
@@ -70,6 +71,7 @@ struct engine {
 	uint64_t rit_next;		/* the seq it reads next */
 	struct jw w;			/* JSON scratch */
 	uint8_t *buf;			/* entry scratch, JOURNAL_MAX_PAYLOAD */
+	struct outbox *ob;		/* the downlink (outbox.h) */
 };
 
 /* One input's group of journal entries being written. */
@@ -99,6 +101,16 @@ void engine_emit_non_frame(struct group *g, const struct extract_item *it);
 /* engine_input.c */
 void engine_task_done(struct engine *e, struct vtask *t);
 void engine_pump(struct engine *e);
+/*
+ * A group its caller writes (the outbox): write(g, arg) appends its
+ * entries, in arrival order with the other inputs (so that no input's
+ * group is ever split), when its turn comes, perhaps before this returns;
+ * the COMMIT follows, and cb runs once it is synced, its messages then
+ * published.  0, or a negative errno (the journal failed: cb not called).
+ */
+typedef void (*engine_group_writer)(struct group *g, void *arg);
+int engine_write_group(struct engine *e, const char *bearer, engine_group_writer write, void *arg,
+		       engine_ack_cb cb, void *cb_data);
 
 /* engine_group.c */
 int group_begin(struct group *g, struct engine *e, const char *bearer, const char *src,

@@ -17,6 +17,7 @@
 
 #include "gateway/engine/engine_int.h"
 #include "gateway/engine/jrec.h"
+#include "gateway/engine/outbox_int.h"
 #include "gateway/journal/journal.h"
 #include "gateway/lib/cursor.h"
 #include "gateway/lib/logging.h"
@@ -88,9 +89,15 @@ void engine_retain(struct engine *e)
 		return;
 	needed = e->ckpt_entry + 1;
 	concat_walk(e->cc, min_cookie, &needed);
+	/* the downlink's messages not yet ended are rebuilt from their records */
+	uint64_t ob_needed = outbox_needed_entry(e->ob);
+	if (ob_needed < needed)
+		needed = ob_needed;
 	int n = journal_keep(e->j, e->cfg.journal_keep, needed);
-	if (n > 0)
+	if (n > 0) {
 		LOGP(DJOURNAL, LOGL_INFO, "retention: %d old journal segments deleted\n", n);
+		outbox_forget_before(e->ob, journal_oldest_entry(e->j));
+	}
 }
 
 static int read_file(void *ctx, const char *path, uint8_t **out, size_t *len)
@@ -195,6 +202,10 @@ static int apply_group(struct rebuild *rb)
 			if (jrec_segment_decode(&s, it->data, it->len) < 0)
 				return -EBADMSG;
 			apply_segment(rb, &s, it->entry);
+		} else if (it->type >= JREC_DL_QUEUED && it->type <= JREC_DL_RECEIPT) {
+			int rc = outbox_apply(rb->e->ob, it->type, it->data, it->len, it->entry);
+			if (rc < 0)
+				return rc;
 		}
 	}
 	talloc_free(rb->grp);
@@ -210,7 +221,8 @@ static int rebuild_entry(struct rebuild *rb, const struct journal_entry *je)
 		rb->last_commit = je->entry;
 		return apply_group(rb);
 	}
-	if (je->type != JREC_LEDGER && je->type != JREC_SEGMENT)
+	if (je->type != JREC_LEDGER && je->type != JREC_SEGMENT &&
+	    !(je->type >= JREC_DL_QUEUED && je->type <= JREC_DL_RECEIPT))
 		return 0;
 	struct rb_item *it = talloc_size(rb->grp, sizeof(*it) + je->len);
 	if (!it)
@@ -285,6 +297,7 @@ int engine_recover(struct engine *e)
 	}
 	if (rc < 0)
 		return rc;
+	outbox_rebuilt(e->ob);
 	LOGP(DJOURNAL, LOGL_NOTICE, "journal %s: %llu entries, seq %llu..%llu; rebuilt %llu groups, "
 	     "%llu ledger entries, %llu segments; %zu devices\n", dir,
 	     (unsigned long long)rec.entries, (unsigned long long)journal_oldest_seq(e->j),

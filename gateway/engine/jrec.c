@@ -7,6 +7,13 @@
  *   LEDGER:  u64 device, u32 upload_seq, 32 digest, u8 upload_accepted,
  *            u8 n, n x (u32 counter, u32 balance)
  *   MSG:     u8 len + topic, the JSON payload to the end
+ *   DL_QUEUED:  u64 seq, i64 queued_ms, i64 expires_ms, u8 bearer, u8 flags
+ *               (1 receipt, 2 has_device), u64 device, u8 len + id,
+ *               u8 len + to, u32 len + payload
+ *   DL_ATTEMPT: u64 seq, u32 attempt
+ *   DL_STATE:   u64 seq, u8 state, i64 at_ms, u8 n_ids, n_ids x (u8 len +
+ *               id), u8 len + error
+ *   DL_RECEIPT: u64 seq, u8 part
  */
 #include <errno.h>
 #include <string.h>
@@ -162,4 +169,149 @@ int jrec_msg_decode(struct jrec_msg *m, const uint8_t *buf, size_t len)
 	m->payload = (const char *)buf + r.off;
 	m->len = len - r.off;
 	return 0;
+}
+
+/* ---- the downlink outbox ------------------------------------------------------ */
+
+#define DL_F_RECEIPT	0x01
+#define DL_F_DEVICE	0x02
+#define DL_PAYLOAD_MAX	65536
+
+int jrec_dl_queued_encode(uint8_t *out, size_t cap, const struct jrec_dl_queued *q)
+{
+	struct wr w;
+
+	if (!q->len || q->len > DL_PAYLOAD_MAX || !q->id[0] || !q->to[0])
+		return -EINVAL;
+	wr_init(&w, out, cap);
+	wr_u64(&w, q->seq);
+	wr_u64(&w, (uint64_t)q->queued_ms);
+	wr_u64(&w, (uint64_t)q->expires_ms);
+	wr_u8(&w, q->bearer);
+	wr_u8(&w, (q->receipt ? DL_F_RECEIPT : 0) | (q->has_device ? DL_F_DEVICE : 0));
+	wr_u64(&w, q->device);
+	wr_str8(&w, q->id);
+	wr_str8(&w, q->to);
+	wr_u32(&w, (uint32_t)q->len);
+	wr_bytes(&w, q->payload, q->len);
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_dl_queued_decode(struct jrec_dl_queued *q, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+	uint64_t qms, ems;
+	uint8_t flags;
+	uint32_t n = 0;
+
+	memset(q, 0, sizeof(*q));
+	rd_init(&r, buf, len);
+	rd_u64(&r, &q->seq);
+	rd_u64(&r, &qms);
+	rd_u64(&r, &ems);
+	rd_u8(&r, &q->bearer);
+	rd_u8(&r, &flags);
+	rd_u64(&r, &q->device);
+	rd_str8(&r, q->id, sizeof(q->id));
+	rd_str8(&r, q->to, sizeof(q->to));
+	rd_u32(&r, &n);
+	rd_bytes(&r, n, &q->payload);
+	if (rd_end(&r) < 0)
+		return r.err;
+	q->queued_ms = (int64_t)qms;
+	q->expires_ms = (int64_t)ems;
+	q->receipt = flags & DL_F_RECEIPT;
+	q->has_device = flags & DL_F_DEVICE;
+	q->len = n;
+	if (!q->seq || q->bearer > JREC_DL_SMTP || (flags & ~(DL_F_RECEIPT | DL_F_DEVICE)) ||
+	    !n || n > DL_PAYLOAD_MAX || !q->id[0] || !q->to[0])
+		return -EINVAL;
+	return 0;
+}
+
+int jrec_dl_attempt_encode(uint8_t *out, size_t cap, const struct jrec_dl_attempt *a)
+{
+	struct wr w;
+
+	wr_init(&w, out, cap);
+	wr_u64(&w, a->seq);
+	wr_u32(&w, a->attempt);
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_dl_attempt_decode(struct jrec_dl_attempt *a, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+
+	rd_init(&r, buf, len);
+	rd_u64(&r, &a->seq);
+	rd_u32(&r, &a->attempt);
+	if (rd_end(&r) < 0)
+		return r.err;
+	return a->seq && a->attempt ? 0 : -EINVAL;
+}
+
+int jrec_dl_state_encode(uint8_t *out, size_t cap, const struct jrec_dl_state *s)
+{
+	struct wr w;
+
+	if (s->n_ids > JREC_DL_PARTS_MAX)
+		return -EINVAL;
+	wr_init(&w, out, cap);
+	wr_u64(&w, s->seq);
+	wr_u8(&w, s->state);
+	wr_u64(&w, (uint64_t)s->at_ms);
+	wr_u8(&w, s->n_ids);
+	for (unsigned i = 0; i < s->n_ids; i++)
+		wr_str8(&w, s->ids[i]);
+	wr_str8(&w, s->error);
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_dl_state_decode(struct jrec_dl_state *s, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+	uint64_t at;
+
+	memset(s, 0, sizeof(*s));
+	rd_init(&r, buf, len);
+	rd_u64(&r, &s->seq);
+	rd_u8(&r, &s->state);
+	rd_u64(&r, &at);
+	rd_u8(&r, &s->n_ids);
+	if (r.err)
+		return r.err;
+	if (s->n_ids > JREC_DL_PARTS_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < s->n_ids; i++)
+		rd_str8(&r, s->ids[i], sizeof(s->ids[i]));
+	rd_str8(&r, s->error, sizeof(s->error));
+	if (rd_end(&r) < 0)
+		return r.err;
+	s->at_ms = (int64_t)at;
+	if (!s->seq || s->state < JREC_DL_SUBMITTED || s->state > JREC_DL_FAILED)
+		return -EINVAL;
+	return 0;
+}
+
+int jrec_dl_receipt_encode(uint8_t *out, size_t cap, const struct jrec_dl_receipt *r)
+{
+	struct wr w;
+
+	wr_init(&w, out, cap);
+	wr_u64(&w, r->seq);
+	wr_u8(&w, r->part);
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_dl_receipt_decode(struct jrec_dl_receipt *rc, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+
+	rd_init(&r, buf, len);
+	rd_u64(&r, &rc->seq);
+	rd_u8(&r, &rc->part);
+	if (rd_end(&r) < 0)
+		return r.err;
+	return rc->seq && rc->part < JREC_DL_PARTS_MAX ? 0 : -EINVAL;
 }

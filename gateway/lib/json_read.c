@@ -262,7 +262,8 @@ static int value(struct rd *r, struct sj_val *v, unsigned depth);
 
 /* Members of an object or elements of an array, the opening bracket taken:
  * a comma-separated list ending at close, empty allowed, no trailing comma. */
-static int list(struct rd *r, int close, unsigned depth, sj_member_cb cb, void *data)
+/* every: also report the keys that cannot be (too long, NUL inside), as NULL */
+static int list(struct rd *r, int close, unsigned depth, sj_member_cb cb, void *data, bool every)
 {
 	struct sj_val v, key = { .type = SJ_NULL };
 	int rc;
@@ -281,8 +282,9 @@ static int list(struct rd *r, int close, unsigned depth, sj_member_cb cb, void *
 		}
 		if ((rc = value(r, &v, depth)) < 0)
 			return rc;
-		if (cb && !key.truncated && key.s_len <= SJ_KEY_MAX && !memchr(key.s, 0, key.s_len))
-			cb(data, key.s, &v);
+		bool shown = !key.truncated && key.s_len <= SJ_KEY_MAX && !memchr(key.s, 0, key.s_len);
+		if (cb && (shown || every))
+			cb(data, shown ? key.s : NULL, &v);
 		skip_ws(r);
 		int c = next(r);
 		if (c < 0)
@@ -308,7 +310,7 @@ static int value(struct rd *r, struct sj_val *v, unsigned depth)
 			return -EINVAL;
 		next(r);
 		v->type = c == '{' ? SJ_OBJ : SJ_ARR;
-		return list(r, c == '{' ? '}' : ']', depth + 1, NULL, NULL);
+		return list(r, c == '{' ? '}' : ']', depth + 1, NULL, NULL, false);
 	case '"':
 		next(r);
 		return string(r, v);
@@ -327,7 +329,7 @@ static int value(struct rd *r, struct sj_val *v, unsigned depth)
 	}
 }
 
-int sj_object(const char *buf, size_t len, sj_member_cb cb, void *data)
+static int object(const char *buf, size_t len, sj_member_cb cb, void *data, bool every)
 {
 	struct rd r;
 	int rc;
@@ -336,8 +338,18 @@ int sj_object(const char *buf, size_t len, sj_member_cb cb, void *data)
 	skip_ws(&r);
 	if ((rc = expect(&r, '{')) < 0)
 		return rc;
-	if ((rc = list(&r, '}', 1, cb, data)) < 0)
+	if ((rc = list(&r, '}', 1, cb, data, every)) < 0)
 		return rc;
 	skip_ws(&r);
 	return rd_left(&r) ? -EINVAL : 0;
+}
+
+int sj_object(const char *buf, size_t len, sj_member_cb cb, void *data)
+{
+	return object(buf, len, cb, data, false);
+}
+
+int sj_object_every(const char *buf, size_t len, sj_member_cb cb, void *data)
+{
+	return object(buf, len, cb, data, true);
 }

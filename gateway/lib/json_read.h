@@ -57,6 +57,11 @@ typedef void (*sj_member_cb)(void *data, const char *key, const struct sj_val *v
  */
 int sj_object(const char *buf, size_t len, sj_member_cb cb, void *data);
 
+/* sj_object(), but cb is called for every member: key is NULL for one whose
+ * key cannot be reported (longer than SJ_KEY_MAX, or a U+0000 in it), so
+ * that a strict reader can refuse it as unknown. */
+int sj_object_every(const char *buf, size_t len, sj_member_cb cb, void *data);
+
 /*
  * Decode the text of a string sj_object() accepted (v->raw, v->raw_len)
  * into out[cap], NUL-terminated, *out_len bytes (a decoded U+0000 stays).

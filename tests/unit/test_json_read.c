@@ -165,6 +165,14 @@ static void test_depth(void **state)
 	}
 }
 
+static void count_keys(void *data, const char *key, const struct sj_val *v)
+{
+	unsigned **c = data;
+	(*c[0])++;
+	if (!key)
+		(*c[1])++;
+}
+
 /* Long strings are cut (and flagged), long keys checked but not reported. */
 static void test_limits(void **state)
 {
@@ -182,6 +190,11 @@ static void test_limits(void **state)
 	assert_true(member(&s, "s")->truncated);
 	assert_int_equal(member(&s, "s")->s_len, SJ_STR_MAX);
 	assert_false(member(&s, "t")->truncated);
+	/* sj_object_every() reports the long key too, as NULL */
+	unsigned n = 0, nulls = 0;
+	assert_int_equal(sj_object_every(buf, strlen(buf), count_keys, (unsigned *[]){ &n, &nulls }), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(nulls, 1);
 }
 
 /* A string longer than SJ_STR_MAX keeps its whole text in raw, which

@@ -1,0 +1,697 @@
+/*
+ * test_outbox.c — the downlink's outbox (gateway/engine/outbox.h) inside an
+ * engine with a real journal in a temporary state directory, a fake bearer
+ * and a fake wall clock: SEND answered QUEUED only after the sync, with the
+ * seq of its queued message; idempotence by id; every ERROR reason of
+ * downlink.md; the submission only after the DL_ATTEMPT sync; submitted,
+ * delivered (receipts for every part), failed (permanent, receipt,
+ * expired); retries backing off 5 s, 10 s ...; and restarts: what was
+ * queued comes back, a submission whose answer was not journaled is
+ * counted as resubmitted, receipts still match, an id still answers its
+ * first seq.  Bus messages are read back through the replay callbacks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/timer.h>
+
+#include "gateway/bus/bus_msg_downlink.h"
+#include "gateway/engine/engine.h"
+#include "gateway/engine/jrec.h"
+#include "gateway/engine/outbox.h"
+#include "gateway/engine/outbox_req.h"
+#include "gateway/lib/counters.h"
+#include "gateway/txlog/registry.h"
+#include "tests/unit/log_capture.h"
+
+#define T0 1795644000000LL	/* 2026-11-25T22:00:00.000Z */
+#define KEY "hex:3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
+
+static int64_t fake_now = T0;
+
+static int64_t now_ms(void)
+{
+	return fake_now;
+}
+
+#define MAX_ANS 16
+#define MAX_TAKEN 16
+
+struct fx {
+	void *ctx;
+	char dir[64];
+	struct registry *reg;
+	struct rate_ctr_group *ctrs;
+	struct engine *e;
+	struct outbox *ob;
+	/* answers */
+	unsigned n_ans, n_queued;
+	char ans[MAX_ANS][3][80];
+	/* the fake bearer */
+	bool available;
+	unsigned room;			/* messages it holds at most */
+	unsigned held;			/* taken, no result yet */
+	unsigned n_taken;
+	struct ob_msg *taken[MAX_TAKEN];
+	struct ob_item item[MAX_TAKEN];
+	/* bus read back */
+	unsigned n_bus;
+	char bus[64][600];
+	int receipt_acks;
+};
+
+static bool b_available(void *data)
+{
+	return ((struct fx *)data)->available;
+}
+
+static unsigned b_room(void *data)
+{
+	struct fx *x = data;
+	return x->room > x->held ? x->room - x->held : 0;
+}
+
+static int b_submit(void *data, struct ob_msg *m, const struct ob_item *it)
+{
+	struct fx *x = data;
+
+	assert_true(x->n_taken < MAX_TAKEN);
+	x->taken[x->n_taken] = m;
+	x->item[x->n_taken] = *it;
+	x->n_taken++;
+	x->held++;
+	return 0;
+}
+
+static unsigned b_parts(void *data, size_t len)
+{
+	return len <= 133 ? 1 : (unsigned)((len + 127) / 128);
+}
+
+static const struct outbox_bearer_ops bearer = {
+	.available = b_available, .room = b_room, .submit = b_submit, .parts = b_parts,
+};
+
+static void on_answer(void *data, const char *verb, const char *id, const char *detail)
+{
+	struct fx *x = data;
+
+	if (!strcmp(verb, "QUEUED"))
+		x->n_queued++;
+	if (x->n_ans >= MAX_ANS) {
+		x->n_ans++;	/* counted, not kept */
+		return;
+	}
+	snprintf(x->ans[x->n_ans][0], 80, "%s", verb);
+	snprintf(x->ans[x->n_ans][1], 80, "%s", id);
+	snprintf(x->ans[x->n_ans][2], 80, "%s", detail);
+	x->n_ans++;
+}
+
+static void on_receipt_ack(void *data, int status)
+{
+	struct fx *x = data;
+	assert_int_equal(status, 0);
+	x->receipt_acks++;
+}
+
+/* Let the loop run: zero timers (flush, the outbox's pump) and syncs. */
+static void spin(struct fx *x)
+{
+	for (int i = 0; i < 30; i++) {
+		osmo_timers_prepare();
+		osmo_timers_update();
+		engine_flush(x->e);
+	}
+}
+
+static void open_engine(struct fx *x)
+{
+	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
+				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000 };
+	struct outbox_cfg oc = { .max_age_s = 3600, .now_ms = now_ms };
+
+	log_capture_reset();
+	if (engine_open(x->ctx, &cfg, x->reg, x->ctrs, &x->e) < 0)
+		fail_msg("engine_open: %s", log_captured);
+	x->ob = engine_outbox(x->e);
+	outbox_configure(x->ob, &oc);
+	outbox_set_bearer(x->ob, OB_SMS, &bearer, x);
+}
+
+static void write_registry(struct fx *x, char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/devices.txt", x->dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "1122334455667788 1 ed25519 886955500001 active %s\n"
+		   "2222222222222222 1 ed25519 886955500002 revoked %s\n"
+		   "3333333333333333 1 ed25519 - active %s\n"
+		   "4444444444444444 1 ed25519 886955500004 revoked %s\n"
+		   "4444444444444444 2 ed25519 886955500044 active %s\n", KEY, KEY, KEY, KEY, KEY);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	struct reg_report rep = { 0 };
+	char path[128];
+
+	x->ctx = talloc_named_const(NULL, 0, "test_outbox");
+	strcpy(x->dir, "/tmp/txgw-test-outbox-XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	write_registry(x, path, sizeof(path));
+	assert_int_equal(registry_load(x->ctx, path, NULL, &x->reg, &rep), 0);
+	x->ctrs = rate_ctr_group_alloc(x->ctx, &txgw_ctrg_desc, 0);
+	x->available = true;
+	x->room = 4;
+	fake_now = T0;
+	open_engine(x);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	char cmd[128];
+
+	engine_close(x->e);
+	registry_free(x->reg);
+	rate_ctr_group_free(x->ctrs);
+	talloc_free(x->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(x);
+	return 0;
+}
+
+static void restart(struct fx *x)
+{
+	spin(x);
+	engine_close(x->e);
+	x->n_taken = 0;
+	x->held = 0;
+	open_engine(x);
+}
+
+static void send(struct fx *x, const char *json)
+{
+	outbox_request(x->ob, json, strlen(json), on_answer, x);
+}
+
+#define expect_answer(x, i, verb, id, detail) expect_answer_at(x, i, verb, id, detail, __LINE__)
+
+static void expect_answer_at(struct fx *x, unsigned i, const char *verb, const char *id,
+			     const char *detail, int line)
+{
+	if (i >= x->n_ans || strcmp(x->ans[i][0], verb) || strcmp(x->ans[i][1], id) ||
+	    strcmp(x->ans[i][2], detail))
+		fail_msg("line %d: answer %u: want %s %s %s, got %s %s %s (%u answers)", line, i, verb,
+			 id, detail, i < x->n_ans ? x->ans[i][0] : "-", i < x->n_ans ? x->ans[i][1] : "-",
+			 i < x->n_ans ? x->ans[i][2] : "-", x->n_ans);
+}
+
+static int collect(void *arg, const char *topic, const char *payload, size_t len)
+{
+	struct fx *x = arg;
+
+	assert_string_equal(topic, BUS_TOPIC_DOWNLINK);
+	assert_true(x->n_bus < 64 && len < sizeof(x->bus[0]));
+	memcpy(x->bus[x->n_bus], payload, len);
+	x->bus[x->n_bus][len] = '\0';
+	x->n_bus++;
+	return 0;
+}
+
+static void read_bus(struct fx *x)
+{
+	x->n_bus = 0;
+	assert_true(engine_replay_ops.fetch(x->e, 1, 64, collect, x) >= 0);
+}
+
+static uint64_t ctr(struct fx *x, unsigned idx)
+{
+	return rate_ctr_group_get_ctr(x->ctrs, idx)->current;
+}
+
+static void result(struct fx *x, unsigned i, enum ob_result_kind kind, const char *id0, const char *id1,
+		   const char *error, bool lost)
+{
+	const char *ids[2] = { id0, id1 };
+	struct ob_result r = { .kind = kind, .n_ids = id1 ? 2 : id0 ? 1 : 0, .ids = ids,
+			       .error = error, .answer_lost = lost };
+	x->held--;
+	outbox_result(x->ob, x->taken[i], &r);
+}
+
+static const char *pl134(void)
+{
+	/* 134 bytes of 0x00 in base64: two parts */
+	static char b[200];
+	memset(b, 'A', 180);
+	strcpy(b + 176, "AAA=");
+	return b;
+}
+
+/* ---- the tests ---- */
+
+/* QUEUED after the sync with the queued message's seq; the bearer gets it
+ * after its DL_ATTEMPT sync; submitted, published with the message ids. */
+static void test_queued_submitted(void **state)
+{
+	struct fx *x = *state;
+
+	send(x, "{\"id\":\"a-1\",\"msisdn\":\"+886912345678\",\"payload\":\"3q2+7w==\"}");
+	assert_int_equal(x->n_ans, 0);
+	spin(x);
+	expect_answer(x, 0, "QUEUED", "a-1", "1");
+	assert_int_equal(x->n_taken, 1);
+	assert_string_equal(x->item[0].id, "a-1");
+	assert_int_equal(x->item[0].queued, 1);
+	assert_string_equal(x->item[0].to, "+886912345678");
+	assert_int_equal(x->item[0].len, 4);
+	assert_memory_equal(x->item[0].payload, "\xde\xad\xbe\xef", 4);
+	assert_false(x->item[0].receipt);
+	assert_int_equal(x->item[0].attempt, 1);
+	fake_now += 1500;
+	result(x, 0, OB_RES_SUBMITTED, "smsc-7", NULL, NULL, false);
+	spin(x);
+	read_bus(x);
+	assert_int_equal(x->n_bus, 2);
+	assert_string_equal(x->bus[0], "{\"v\":1,\"seq\":1,\"gw\":\"gw-test\",\"bearer\":\"sms\",\"id\":\"a-1\","
+			    "\"queued\":1,\"to\":\"+886912345678\",\"state\":\"queued\",\"parts\":1,"
+			    "\"at\":\"2026-11-25T22:00:00.000Z\"}");
+	assert_string_equal(x->bus[1], "{\"v\":1,\"seq\":2,\"gw\":\"gw-test\",\"bearer\":\"sms\",\"id\":\"a-1\","
+			    "\"queued\":1,\"to\":\"+886912345678\",\"state\":\"submitted\",\"parts\":1,"
+			    "\"message_ids\":[\"smsc-7\"],\"at\":\"2026-11-25T22:00:01.500Z\"}");
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_QUEUED), 1);
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_SUBMITTED), 1);
+	struct outbox_info oi;
+	outbox_get_info(x->ob, &oi);
+	assert_int_equal(oi.pending, 0);
+}
+
+/* The same id again: before the sync it waits for it, after it answers at
+ * once; never a second queued message. */
+static void test_idempotent(void **state)
+{
+	struct fx *x = *state;
+	const char *req = "{\"id\":\"dup\",\"device\":\"1122334455667788\",\"payload\":\"AAAA\"}";
+
+	send(x, req);
+	send(x, req);
+	assert_int_equal(x->n_ans, 0);
+	spin(x);
+	expect_answer(x, 0, "QUEUED", "dup", "1");
+	expect_answer(x, 1, "QUEUED", "dup", "1");
+	/* another request under the same id, another address: still the first */
+	send(x, "{\"id\":\"dup\",\"msisdn\":\"1\",\"payload\":\"AAAA\"}");
+	expect_answer(x, 2, "QUEUED", "dup", "1");
+	spin(x);
+	read_bus(x);
+	assert_int_equal(x->n_bus, 1);
+	assert_non_null(strstr(x->bus[0], "\"to\":\"886955500001\",\"device\":\"1122334455667788\""));
+	assert_true(x->item[0].from_device);
+}
+
+/* Every ERROR reason, and nothing queued for any. */
+static void test_refusals(void **state)
+{
+	struct fx *x = *state;
+	static const struct {
+		const char *json, *id, *reason;
+	} cases[] = {
+		{ "{", "", "bad_request" },
+		{ "[]", "", "bad_request" },
+		{ "{\"id\":\"r1\",\"msisdn\":\"1\",\"payload\":\"AAAA\",\"x\":1}", "r1", "bad_request" },
+		{ "{\"id\":\"r2\",\"msisdn\":1,\"payload\":\"AAAA\"}", "r2", "bad_request" },
+		{ "{\"id\":\"r3\",\"payload\":\"AAAA\"}", "r3", "bad_request" },
+		{ "{\"id\":\"r4\",\"msisdn\":\"1\",\"mail\":\"a@b\",\"payload\":\"AAAA\"}", "r4", "bad_request" },
+		{ "{\"id\":\"r 5\",\"msisdn\":\"1\",\"payload\":\"AAAA\"}", "", "bad_request" },
+		{ "{\"id\":\"r6\",\"id\":\"r6\",\"msisdn\":\"1\",\"payload\":\"AAAA\"}", "", "bad_request" },
+		{ "{\"id\":\"r7\",\"device\":\"11223344556677\",\"payload\":\"AAAA\"}", "r7", "bad_request" },
+		{ "{\"id\":\"r8\",\"msisdn\":\"+12a\",\"payload\":\"AAAA\"}", "r8", "bad_request" },
+		{ "{\"id\":\"r9\",\"mail\":\"no-at-sign\",\"payload\":\"AAAA\"}", "r9", "bad_request" },
+		{ "{\"id\":\"r10\",\"msisdn\":\"1\",\"payload\":\"\"}", "r10", "bad_request" },
+		{ "{\"id\":\"r11\",\"msisdn\":\"1\",\"payload\":\"AA A\"}", "r11", "bad_request" },
+		{ "{\"id\":\"r12\",\"msisdn\":\"1\",\"payload\":\"AAAA\",\"receipt\":\"yes\"}", "r12", "bad_request" },
+		{ "{\"id\":\"r13\",\"msisdn\":\"1\",\"payload\":\"AAAA\",\"expires\":\"2026-02-30T00:00:00Z\"}", "r13", "bad_request" },
+		{ "{\"id\":\"r14\",\"msisdn\":\"1\",\"payload\":\"AAAA\",\"expires\":\"2026-11-25T22:00:00+01:00\"}", "r14", "bad_request" },
+		{ "{\"id\":\"r15\",\"device\":\"9999999999999999\",\"payload\":\"AAAA\"}", "r15", "unknown_device" },
+		{ "{\"id\":\"r16\",\"device\":\"2222222222222222\",\"payload\":\"AAAA\"}", "r16", "revoked" },
+		{ "{\"id\":\"r17\",\"device\":\"3333333333333333\",\"payload\":\"AAAA\"}", "r17", "no_address" },
+		{ "{\"id\":\"r18\",\"mail\":\"ops@txlog.example\",\"payload\":\"AAAA\"}", "r18", "no_bearer" },
+		{ "{\"id\":\"r19\",\"msisdn\":\"1\",\"payload\":\"AAAAAAAAAAAAAAAA\",\"receipt\":1}", "r19", "bad_request" },
+	};
+	char big[1500];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		x->n_ans = 0;
+		send(x, cases[i].json);
+		if (x->n_ans != 1 || strcmp(x->ans[0][0], "ERROR") || strcmp(x->ans[0][1], cases[i].id) ||
+		    strcmp(x->ans[0][2], cases[i].reason))
+			fail_msg("%s: got %s %s %s", cases[i].json, x->ans[0][0], x->ans[0][1], x->ans[0][2]);
+	}
+	/* 1,001 bytes by SMS: too_large */
+	memset(big, 'A', 1336);
+	big[1336] = '\0';
+	memcpy(big + 1332, "AAA=", 4);	/* 333 x 3 + 2 = 1,001 bytes */
+	char req[1600];
+	snprintf(req, sizeof(req), "{\"id\":\"r20\",\"msisdn\":\"1\",\"payload\":\"%s\"}", big);
+	x->n_ans = 0;
+	send(x, req);
+	expect_answer(x, 0, "ERROR", "r20", "too_large");
+	/* no bind can transmit */
+	x->available = false;
+	x->n_ans = 0;
+	send(x, "{\"id\":\"r21\",\"msisdn\":\"1\",\"payload\":\"AAAA\"}");
+	expect_answer(x, 0, "ERROR", "r21", "no_bearer");
+	/* the active line of a device whose other line is revoked */
+	x->available = true;
+	x->n_ans = 0;
+	send(x, "{\"id\":\"r22\",\"device\":\"4444444444444444\",\"payload\":\"AAAA\"}");
+	spin(x);
+	expect_answer(x, 0, "QUEUED", "r22", "1");
+	assert_string_equal(x->item[0].to, "886955500044");
+	read_bus(x);
+	assert_int_equal(x->n_bus, 1);
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_REFUSED), 23);
+}
+
+/* OB_MAX_JOURNALING requests waiting for their sync: the next one is
+ * unavailable; once synced, all are queued. */
+static void test_unavailable(void **state)
+{
+	struct fx *x = *state;
+	char req[128];
+
+	x->room = 0;
+	for (unsigned i = 0; i <= OB_MAX_JOURNALING; i++) {
+		snprintf(req, sizeof(req), "{\"id\":\"u%u\",\"msisdn\":\"1\",\"payload\":\"AAAA\"}", i);
+		send(x, req);
+	}
+	assert_int_equal(x->n_ans, 1);
+	expect_answer(x, 0, "ERROR", "u10000", "unavailable");
+	spin(x);
+	assert_int_equal(x->n_queued, OB_MAX_JOURNALING);
+	struct outbox_info oi;
+	outbox_get_info(x->ob, &oi);
+	assert_int_equal(oi.pending, OB_MAX_JOURNALING);
+	assert_int_equal(oi.journaling, 0);
+}
+
+/* Temporary failures back off 5 s, 10 s; a permanent one fails it. */
+static void test_retry_then_fail(void **state)
+{
+	struct fx *x = *state;
+
+	send(x, "{\"id\":\"t\",\"msisdn\":\"886912345678\",\"payload\":\"AAAA\"}");
+	spin(x);
+	assert_int_equal(x->n_taken, 1);
+	result(x, 0, OB_RES_TEMPORARY, NULL, NULL, "ESME_RTHROTTLED", false);
+	fake_now += 4900;
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 1);
+	fake_now += 200;
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 2);
+	assert_int_equal(x->item[1].attempt, 2);
+	result(x, 1, OB_RES_TEMPORARY, NULL, NULL, "no answer", true);
+	fake_now += 9900;
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 2);
+	fake_now += 200;
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 3);
+	/* the answer to the second was lost: the third may be a repeat */
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RESUBMITTED), 1);
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RETRIES), 2);
+	result(x, 2, OB_RES_PERMANENT, NULL, NULL, "ESME_RINVDSTADR (0x0000000b)", false);
+	spin(x);
+	read_bus(x);
+	assert_int_equal(x->n_bus, 2);
+	assert_non_null(strstr(x->bus[1], "\"state\":\"failed\",\"parts\":1,"
+				       "\"error\":\"ESME_RINVDSTADR (0x0000000b)\""));
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_FAILED), 1);
+}
+
+/* expires passed before the submission: failed "expired" (once the
+ * bearer has room, or by the tick without it). */
+static void test_expiry(void **state)
+{
+	struct fx *x = *state;
+
+	send(x, "{\"id\":\"old\",\"msisdn\":\"1\",\"payload\":\"AAAA\",\"expires\":\"2026-11-25T21:59:59.999Z\"}");
+	spin(x);
+	expect_answer(x, 0, "QUEUED", "old", "1");
+	assert_int_equal(x->n_taken, 0);
+	x->room = 0;
+	send(x, "{\"id\":\"later\",\"msisdn\":\"1\",\"payload\":\"AAAA\",\"expires\":\"2026-11-25T22:00:10Z\"}");
+	/* max-age (3600 s) for one without expires */
+	send(x, "{\"id\":\"aged\",\"msisdn\":\"1\",\"payload\":\"AAAA\"}");
+	spin(x);
+	fake_now += 10000;
+	outbox_tick(x->ob);
+	spin(x);
+	fake_now += 3600 * 1000;
+	outbox_tick(x->ob);
+	spin(x);
+	read_bus(x);
+	assert_int_equal(x->n_bus, 6);
+	assert_non_null(strstr(x->bus[1], "\"id\":\"old\",\"queued\":1,\"to\":\"1\",\"state\":\"failed\""));
+	assert_non_null(strstr(x->bus[1], "\"error\":\"expired\""));
+	assert_non_null(strstr(x->bus[4], "\"id\":\"later\""));
+	assert_non_null(strstr(x->bus[4], "\"error\":\"expired\",\"at\":\"2026-11-25T22:00:10.000Z\""));
+	assert_non_null(strstr(x->bus[5], "\"id\":\"aged\""));
+	assert_non_null(strstr(x->bus[5], "\"error\":\"expired\""));
+	assert_int_equal(x->n_taken, 0);
+}
+
+/* Receipts: a part at a time, journaled (the SMSC answered after the
+ * sync), delivered once both came; unmatched; UNDELIV fails it. */
+static void test_receipts(void **state)
+{
+	struct fx *x = *state;
+	struct ob_receipt r = { .message_id = "p1", .kind = OB_RCPT_DELIVERED, .stat = "DELIVRD", .err = "000" };
+
+	send(x, "{\"id\":\"rc\",\"msisdn\":\"1\",\"payload\":\"AAAA\",\"receipt\":true}");
+	spin(x);
+	assert_true(x->item[0].receipt);
+	result(x, 0, OB_RES_SUBMITTED, "p0", "p1", NULL, false);
+	/* before its submitted group is synced, a receipt matches already */
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	assert_int_equal(x->receipt_acks, 0);
+	spin(x);
+	assert_int_equal(x->receipt_acks, 1);
+	/* the same part again: nothing to journal */
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);
+	r.message_id = "nope";
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 1);
+	r.message_id = "p0";
+	r.kind = OB_RCPT_OTHER;
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);
+	r.kind = OB_RCPT_DELIVERED;
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	spin(x);
+	/* a second message fails by receipt */
+	send(x, "{\"id\":\"rf\",\"msisdn\":\"2\",\"payload\":\"AAAA\",\"receipt\":true}");
+	spin(x);
+	result(x, 1, OB_RES_SUBMITTED, "q0", NULL, NULL, false);
+	struct ob_receipt u = { .message_id = "q0", .kind = OB_RCPT_FAILED, .stat = "UNDELIV", .err = "001" };
+	assert_int_equal(outbox_receipt(x->ob, &u, on_receipt_ack, x), 0);
+	spin(x);
+	read_bus(x);
+	assert_int_equal(x->n_bus, 6);
+	assert_non_null(strstr(x->bus[2], "\"state\":\"delivered\",\"parts\":1,\"message_ids\":[\"p0\",\"p1\"]"));
+	assert_non_null(strstr(x->bus[5], "\"id\":\"rf\""));
+	assert_non_null(strstr(x->bus[5], "\"state\":\"failed\",\"parts\":1,\"message_ids\":[\"q0\"],"
+				       "\"error\":\"receipt UNDELIV err:001\""));
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_DELIVERED), 1);
+	assert_int_equal(x->receipt_acks, 3);
+}
+
+/* A restart: queued ones come back (the one whose submission had started
+ * counted as resubmitted when submitted again), an awaiting receipt still
+ * matches, an id still answers its first seq. */
+static void test_restart(void **state)
+{
+	struct fx *x = *state;
+
+	x->room = 1;
+	send(x, "{\"id\":\"s1\",\"msisdn\":\"11\",\"payload\":\"AAAA\"}");
+	send(x, "{\"id\":\"s2\",\"msisdn\":\"12\",\"payload\":\"AAAA\"}");
+	send(x, "{\"id\":\"s3\",\"msisdn\":\"13\",\"payload\":\"AAAA\",\"receipt\":true}");
+	spin(x);
+	assert_int_equal(x->n_taken, 1);	/* room for one */
+	x->room = 0;
+	result(x, 0, OB_RES_SUBMITTED, "w0", NULL, NULL, false);
+	spin(x);
+	/* s2's DL_ATTEMPT is journaled, its answer never comes */
+	x->room = 1;
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 2);
+	assert_string_equal(x->item[1].id, "s2");
+	x->room = 0;
+	restart(x);
+	struct outbox_info oi;
+	outbox_get_info(x->ob, &oi);
+	assert_int_equal(oi.pending, 2);	/* s2, s3 */
+	assert_true(log_capture_has("2 messages to submit (1 of them may have reached the SMSC"));
+	x->room = 4;
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 2);
+	assert_string_equal(x->item[0].id, "s2");
+	assert_int_equal(x->item[0].attempt, 2);
+	assert_string_equal(x->item[1].id, "s3");
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RESUBMITTED), 1);
+	result(x, 1, OB_RES_SUBMITTED, "w3", NULL, NULL, false);
+	restart(x);
+	struct ob_receipt r = { .message_id = "w3", .kind = OB_RCPT_DELIVERED, .stat = "DELIVRD", .err = "" };
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	x->n_ans = 0;
+	send(x, "{\"id\":\"s1\",\"msisdn\":\"11\",\"payload\":\"AAAA\"}");
+	expect_answer(x, 0, "QUEUED", "s1", "1");
+	spin(x);
+	read_bus(x);
+	/* queued x3, submitted s1, submitted s3, delivered s3; s2 goes on */
+	assert_int_equal(x->n_bus, 6);
+	assert_non_null(strstr(x->bus[5], "\"id\":\"s3\",\"queued\":3"));
+	assert_non_null(strstr(x->bus[5], "\"state\":\"delivered\""));
+}
+
+/* Two parts: the parts count is the bearer's, in every message. */
+static void test_parts(void **state)
+{
+	struct fx *x = *state;
+	char req[300];
+
+	snprintf(req, sizeof(req), "{\"id\":\"two\",\"msisdn\":\"1\",\"payload\":\"%s\"}", pl134());
+	send(x, req);
+	spin(x);
+	expect_answer(x, 0, "QUEUED", "two", "1");
+	assert_int_equal(x->item[0].len, 134);
+	read_bus(x);
+	assert_non_null(strstr(x->bus[0], "\"parts\":2"));
+}
+
+/* The request parser's address and time rules alone. */
+static void test_parser_rules(void **state)
+{
+	int64_t ms;
+
+	assert_true(ob_req_id_ok("a", 1));
+	assert_true(ob_req_id_ok("A.b_c:d-9", 9));
+	assert_false(ob_req_id_ok("", 0));
+	assert_false(ob_req_id_ok("a/b", 3));
+	char id65[66];
+	memset(id65, 'x', 65);
+	assert_true(ob_req_id_ok(id65, 64));
+	assert_false(ob_req_id_ok(id65, 65));
+	assert_true(ob_req_msisdn_ok("+886912345678", 13));
+	assert_true(ob_req_msisdn_ok("123456789012345", 15));
+	assert_false(ob_req_msisdn_ok("1234567890123456", 16));
+	assert_false(ob_req_msisdn_ok("+", 1));
+	assert_false(ob_req_msisdn_ok("++1", 3));
+	assert_true(ob_req_mail_ok("ops@txlog.example", 17));
+	assert_true(ob_req_mail_ok("a.b+c@x-y.z", 11));
+	assert_false(ob_req_mail_ok("a..b@x", 6));
+	assert_false(ob_req_mail_ok(".a@x", 4));
+	assert_false(ob_req_mail_ok("a@-x", 4));
+	assert_false(ob_req_mail_ok("a@x-", 4));
+	assert_false(ob_req_mail_ok("a@x..y", 6));
+	assert_false(ob_req_mail_ok("a b@x", 5));
+	assert_false(ob_req_mail_ok("a@b@c", 5));
+	assert_int_equal(bus_parse_time_ms("2026-11-25T22:00:00Z", 20, &ms), 0);
+	assert_true(ms == T0);
+	assert_int_equal(bus_parse_time_ms("2026-11-25t22:00:00.1234z", 25, &ms), 0);
+	assert_true(ms == T0 + 123);
+	assert_int_equal(bus_parse_time_ms("2026-11-25T22:00:00.5+00:00", 27, &ms), 0);
+	assert_true(ms == T0 + 500);
+	assert_int_equal(bus_parse_time_ms("2024-02-29T00:00:00Z", 20, &ms), 0);
+	assert_int_equal(bus_parse_time_ms("2025-02-29T00:00:00Z", 20, &ms), -EINVAL);
+	assert_int_equal(bus_parse_time_ms("2026-11-25T24:00:00Z", 20, &ms), -EINVAL);
+	assert_int_equal(bus_parse_time_ms("2026-11-25T22:00:60Z", 20, &ms), -EINVAL);
+	assert_int_equal(bus_parse_time_ms("2026-11-25T22:00:00", 19, &ms), -EINVAL);
+	assert_int_equal(bus_parse_time_ms("2026-11-25T22:00:00.Z", 21, &ms), -EINVAL);
+	assert_int_equal(bus_parse_time_ms("2026-11-25 22:00:00Z", 20, &ms), -EINVAL);
+	assert_int_equal(bus_parse_time_ms("1970-01-01T00:00:00Z", 20, &ms), 0);
+	assert_true(ms == 0);
+}
+
+/* The DL_* journal records: round trips, and what a decoder refuses. */
+static void test_jrec_dl(void **state)
+{
+	uint8_t buf[4096];
+	struct jrec_dl_queued q = { .seq = 7, .queued_ms = T0, .expires_ms = T0 + 1, .bearer = JREC_DL_SMS,
+				    .receipt = true, .has_device = true, .device = 0x1122334455667788ULL,
+				    .id = "i", .to = "886912345678", .payload = (const uint8_t *)"xyz",
+				    .len = 3 }, q2;
+	struct jrec_dl_state s = { .seq = 7, .state = JREC_DL_SUBMITTED, .at_ms = T0, .n_ids = 2,
+				   .ids = { "a", "bb" } }, s2;
+	struct jrec_dl_attempt a = { .seq = 7, .attempt = 3 }, a2;
+	struct jrec_dl_receipt r = { .seq = 7, .part = 1 }, r2;
+	int n;
+
+	n = jrec_dl_queued_encode(buf, sizeof(buf), &q);
+	assert_true(n > 0);
+	assert_int_equal(jrec_dl_queued_decode(&q2, buf, (size_t)n), 0);
+	assert_true(q2.seq == 7 && q2.queued_ms == T0 && q2.expires_ms == T0 + 1 && q2.receipt &&
+		    q2.has_device && q2.device == q.device && q2.len == 3);
+	assert_string_equal(q2.to, "886912345678");
+	assert_memory_equal(q2.payload, "xyz", 3);
+	assert_int_equal(jrec_dl_queued_decode(&q2, buf, (size_t)n - 1), -EIO);
+	buf[16 + 8] = 2;	/* bearer */
+	assert_int_equal(jrec_dl_queued_decode(&q2, buf, (size_t)n), -EINVAL);
+	n = jrec_dl_state_encode(buf, sizeof(buf), &s);
+	assert_int_equal(jrec_dl_state_decode(&s2, buf, (size_t)n), 0);
+	assert_int_equal(s2.n_ids, 2);
+	assert_string_equal(s2.ids[1], "bb");
+	buf[8] = 4;		/* state */
+	assert_int_equal(jrec_dl_state_decode(&s2, buf, (size_t)n), -EINVAL);
+	n = jrec_dl_attempt_encode(buf, sizeof(buf), &a);
+	assert_int_equal(jrec_dl_attempt_decode(&a2, buf, (size_t)n), 0);
+	assert_int_equal(a2.attempt, 3);
+	n = jrec_dl_receipt_encode(buf, sizeof(buf), &r);
+	assert_int_equal(jrec_dl_receipt_decode(&r2, buf, (size_t)n), 0);
+	buf[8] = 8;		/* part */
+	assert_int_equal(jrec_dl_receipt_decode(&r2, buf, (size_t)n), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parser_rules),
+		cmocka_unit_test(test_jrec_dl),
+		cmocka_unit_test_setup_teardown(test_queued_submitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_then_fail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
+	};
+	log_capture_start(NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
