@@ -16,7 +16,9 @@
 #include "gateway/bus/bus.h"
 #include "gateway/bus/bus_msg.h"
 #include "gateway/engine/engine.h"
+#include "gateway/engine/outbox.h"
 #include "gateway/gw.h"
+#include "gateway/gw_downlink.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/json.h"
 #include "gateway/lib/logging.h"
@@ -137,7 +139,11 @@ static int on_sms(void *data, const struct sms_in *in, struct esme_ack *ack)
 	return engine_sms(g->engine, in, gw_now_ms(), on_engine_ack, ack);
 }
 
-static const struct esme_ops esme_ops = { .sms = on_sms };
+static const struct esme_ops esme_ops = {
+	.sms = on_sms,
+	.receipt = gw_downlink_receipt,
+	.tx_ready = gw_downlink_tx_ready,
+};
 
 static int start_esmes(struct gw *g)
 {
@@ -203,10 +209,25 @@ static long stats_reload(void *data, char *msg, size_t cap)
 	return gw_reload_registry(data, msg, cap);
 }
 
+/* stats.md: the gauge downlink.pending */
+static unsigned stats_gauges(void *data, struct stats_gauge *g, unsigned max)
+{
+	struct gw *gw = data;
+	struct outbox_info oi;
+
+	if (max < 1)
+		return 0;
+	outbox_get_info(engine_outbox(gw->engine), &oi);
+	g[0] = (struct stats_gauge){ "downlink.pending",
+				     "downlink messages queued, not yet submitted nor failed", oi.pending };
+	return 1;
+}
+
 static const struct stats_ops stats_ops = {
 	.info = stats_info,
 	.binds = stats_binds,
 	.reload = stats_reload,
+	.gauges = stats_gauges,
 };
 
 /* ---- start and stop ------------------------------------------------------------ */
@@ -297,7 +318,10 @@ int gw_start(struct gw *g)
 	rc = gw_mail_start(g);
 	if (rc < 0)
 		return rc;
-	return start_esmes(g);
+	rc = start_esmes(g);
+	if (rc < 0)
+		return rc;
+	return gw_downlink_start(g);
 }
 
 static void stopped(struct gw *g)
@@ -328,6 +352,7 @@ void gw_stop(struct gw *g)
 		return;
 	g->stopping = true;
 	osmo_timer_del(&g->tick);
+	gw_downlink_pause(g);
 	/* the SMTP service stays until the engine has settled, so that a mail
 	 * waiting for its journal sync still gets its 250; new mails get 451
 	 * meanwhile (gw_mail.c) */
@@ -349,6 +374,7 @@ void gw_close(struct gw *g)
 		stats_sock_close(g->stats);
 	if (g->engine)
 		engine_set_bus(g->engine, NULL);
+	gw_downlink_stop(g);
 	if (g->bus)
 		bus_close(g->bus);
 	engine_close(g->engine);

@@ -17,6 +17,8 @@ struct stats_sock;
 struct smtp_srv;
 struct extract_result;
 struct rate_ctr_group;
+struct bus_send;
+struct dl_sms;
 
 struct gw {
 	void *ctx;
@@ -28,6 +30,8 @@ struct gw {
 	struct bus *bus;
 	struct stats_sock *stats;
 	struct smtp_srv *smtp;
+	struct bus_send *send;		/* downlink requests (gw_downlink.c) */
+	struct dl_sms *dl_sms;		/* the downlink's SMS bearer */
 	struct extract_result *mail_scratch;	/* frames of the mail being looked at */
 	unsigned n_esmes;
 	struct esme **esmes;

@@ -32,6 +32,7 @@ enum txgw_vty_node {
 	MAIL_NODE,
 	BUS_NODE,
 	STATS_NODE,
+	DOWNLINK_NODE,
 };
 
 /*
@@ -80,6 +81,7 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	c->smtp.timeout_final = TXGW_DEFAULT_SMTP_T_FINAL;
 	c->bus_publish = talloc_strdup(c, TXGW_DEFAULT_BUS_PUBLISH);
 	c->bus_replay = talloc_strdup(c, TXGW_DEFAULT_BUS_REPLAY);
+	txgw_cfg_downlink_defaults(c);
 	return c;
 }
 
@@ -533,6 +535,7 @@ static int config_write_bus(struct vty *vty)
 	vty_out(vty, "bus%s", VTY_NEWLINE);
 	vty_out(vty, " publish %s%s", CFG(vty)->bus_publish, VTY_NEWLINE);
 	vty_out(vty, " replay %s%s", CFG(vty)->bus_replay, VTY_NEWLINE);
+	txgw_vty_bus_send_write(vty);
 	return CMD_SUCCESS;
 }
 
@@ -555,6 +558,16 @@ static int config_write_stats(struct vty *vty)
 	if (CFG(vty)->stats_socket)
 		vty_out(vty, " socket %s%s", CFG(vty)->stats_socket, VTY_NEWLINE);
 	return CMD_SUCCESS;
+}
+
+struct txgw_cfg *txgw_vty_cfg(struct vty *vty)
+{
+	return cfg_of(vty);
+}
+
+int txgw_vty_endpoint(struct vty *vty, char **dst, const char *val)
+{
+	return set_endpoint(vty, dst, val);
 }
 
 void txgw_vty_set_cfg(struct txgw_cfg *cfg)
@@ -613,6 +626,7 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_node(&bus_node, config_write_bus);
 	install_element(BUS_NODE, &cfg_bus_publish_cmd);
 	install_element(BUS_NODE, &cfg_bus_replay_cmd);
+	txgw_vty_downlink_init(DOWNLINK_NODE, BUS_NODE);
 
 	install_element(CONFIG_NODE, &cfg_stats_cmd);
 	install_node(&stats_node, config_write_stats);

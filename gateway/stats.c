@@ -29,6 +29,7 @@
 
 #define STATS_MAX_LINE	256
 #define STATS_TIMEOUT_S	10
+#define STATS_GAUGES_MAX	16
 
 struct stats_sock {
 	struct osmo_fd listen;
@@ -76,6 +77,11 @@ static char *cmd_show_info(void *ctx, struct stats_sock *s)
 	return jw_to_talloc(ctx, &w);
 }
 
+static unsigned gauges_of(struct stats_sock *s, struct stats_gauge *g)
+{
+	return s->ops && s->ops->gauges ? s->ops->gauges(s->data, g, STATS_GAUGES_MAX) : 0;
+}
+
 static char *cmd_show_stats(void *ctx, struct stats_sock *s)
 {
 	const struct rate_ctr_group_desc *d = s->ctrs->desc;
@@ -88,6 +94,9 @@ static char *cmd_show_stats(void *ctx, struct stats_sock *s)
 		txgw_ctr_stats_name(name, sizeof(name), d->ctr_desc[i].name);
 		jw_kuint(&w, name, rate_ctr_group_get_ctr(s->ctrs, i)->current);
 	}
+	struct stats_gauge g[STATS_GAUGES_MAX];
+	for (unsigned i = 0, n = gauges_of(s, g); i < n; i++)
+		jw_kuint(&w, g[i].name, g[i].value);
 	jw_obj_close(&w);
 	return jw_to_talloc(ctx, &w);
 }
@@ -107,6 +116,16 @@ static char *cmd_show_metrics(void *ctx, struct stats_sock *s)
 		out = talloc_asprintf_append(out, "# HELP txgw_%s %s\n# TYPE txgw_%s counter\ntxgw_%s %llu\n",
 					     name, d->ctr_desc[i].description, name, name,
 					     (unsigned long long)rate_ctr_group_get_ctr(s->ctrs, i)->current);
+	}
+	struct stats_gauge g[STATS_GAUGES_MAX];
+	for (unsigned i = 0, n = gauges_of(s, g); out && i < n; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s", g[i].name);
+		for (char *p = name; *p; p++)
+			if (*p == '.')
+				*p = '_';
+		out = talloc_asprintf_append(out, "# HELP txgw_%s %s\n# TYPE txgw_%s gauge\ntxgw_%s %llu\n",
+					     name, g[i].desc, name, name, (unsigned long long)g[i].value);
 	}
 	return out;
 }

@@ -8,10 +8,18 @@
  */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 #include <osmocom/core/rate_ctr.h>
 
 struct jw;
+
+/* A value that goes up and down (a gauge), by its stats.md name. */
+struct stats_gauge {
+	const char *name;		/* "downlink.pending" */
+	const char *desc;
+	uint64_t value;
+};
 
 struct stats_ops {
 	/* Members of the "show info" object after name, version, pid, uptime_s. */
@@ -21,6 +29,9 @@ struct stats_ops {
 	/* "reload registry": keys loaded (>= 0), or a negative errno with a
 	 * reason in msg. */
 	long (*reload)(void *data, char *msg, size_t cap);
+	/* Optional: the gauges, into g[max]; returns how many.  "show stats"
+	 * lists them after the counters, "show metrics" as "# TYPE gauge". */
+	unsigned (*gauges)(void *data, struct stats_gauge *g, unsigned max);
 };
 
 struct stats_sock;

@@ -12,6 +12,24 @@
 #include "mail/smtp.h"
 #include "smpp/esme.h"
 
+/* The downlink node (doc/downlink.md, config.md). */
+enum txgw_relay_tls {
+	TXGW_RELAY_TLS_NONE,
+	TXGW_RELAY_TLS_OPPORTUNISTIC,
+	TXGW_RELAY_TLS_REQUIRED,
+};
+
+struct txgw_downlink_cfg {
+	bool enabled;			/* the node is there: no downlink without it */
+	char *source_addr;
+	unsigned rate;			/* submit_sm a second, all binds */
+	uint32_t max_age;		/* s */
+	char *relay;			/* mail downlink through it; NULL: none */
+	enum txgw_relay_tls relay_tls;
+	char *mail_from;
+	bool plain_international;	/* an msisdn without '+' is international */
+};
+
 struct txgw_cfg {
 	/* gateway */
 	char *name;
@@ -28,9 +46,12 @@ struct txgw_cfg {
 	struct llist_head esmes;	/* struct esme_cfg */
 	/* mail */
 	struct smtp_cfg smtp;
+	/* downlink */
+	struct txgw_downlink_cfg downlink;
 	/* bus */
 	char *bus_publish;
 	char *bus_replay;
+	char *bus_send;
 	/* stats */
 	char *stats_socket;
 };
@@ -51,6 +72,10 @@ struct txgw_cfg {
 #define TXGW_DEFAULT_BUS_PUBLISH	"tcp://127.0.0.1:5560"
 #define TXGW_DEFAULT_BUS_REPLAY		"tcp://127.0.0.1:5561"
 #define TXGW_DEFAULT_VTY_PORT		4290
+#define TXGW_DEFAULT_BUS_SEND		"tcp://127.0.0.1:5562"
+#define TXGW_DEFAULT_DL_SOURCE		"16354"
+#define TXGW_DEFAULT_DL_RATE		50
+#define TXGW_DEFAULT_DL_MAX_AGE		86400
 
 /* A configuration with every default of doc/config.md. */
 struct txgw_cfg *txgw_cfg_alloc(void *ctx);
@@ -58,6 +83,16 @@ struct esme_cfg *txgw_cfg_esme_find(struct txgw_cfg *cfg, const char *name);
 
 /* Install the VTY nodes and commands; cfg is where they write. */
 void txgw_vty_init(struct txgw_cfg *cfg);
+
+/* gw_vty_downlink.c: the downlink node and "send" in the bus node.  The
+ * configuration a command writes (the file loader's or the running one),
+ * and an endpoint checked as "publish" checks it, from gw_vty.c. */
+struct vty;
+void txgw_cfg_downlink_defaults(struct txgw_cfg *c);
+void txgw_vty_downlink_init(int downlink_node, int bus_node);
+void txgw_vty_bus_send_write(struct vty *vty);
+struct txgw_cfg *txgw_vty_cfg(struct vty *vty);
+int txgw_vty_endpoint(struct vty *vty, char **dst, const char *val);
 /* Make cfg the configuration "write" and "show running-config" show. */
 void txgw_vty_set_cfg(struct txgw_cfg *cfg);
 /* The file the gateway was started with, absolute: "write" writes only this

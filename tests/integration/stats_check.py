@@ -8,7 +8,8 @@
     metrics               show metrics: valid Prometheus text exposition
                           format; every counter of show stats has a
                           "# TYPE txgw_<name> counter" line and a sample not
-                          below its show stats value
+                          below its show stats value; each gauge (GAUGES)
+                          a "# TYPE txgw_<name> gauge" line and a sample
     binds NAME            show binds: one bind NAME with the keys of stats.md
     ask CMD REGEX         the answer to CMD matches REGEX (whole answer)
     wait K V SECONDS      wait until counter K >= V
@@ -25,6 +26,7 @@ sms.segments sms.messages sms.concat_timeouts smtp.sessions smtp.messages
 smtp.rejected txlog.frames txlog.records txlog.duplicates
 txlog.repeated_records txlog.late_records txlog.stale_records txlog.rejects
 txlog.alerts bus.published journal.syncs""".split()
+GAUGES = {"downlink.pending"}   # stats.md: values that go up and down
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 SAMPLE = re.compile(r"^(%s)(\{[^}]*\})? (\S+)( -?\d+)?$" % NAME)
@@ -128,9 +130,10 @@ def metrics(sock):
     got = parse_prometheus(text)
     for k, v in before.items():
         name = "txgw_" + k.replace(".", "_")
-        check(("# TYPE %s counter\n" % name) in text, "metrics: no '# TYPE %s counter'" % name)
+        kind = "gauge" if k in GAUGES else "counter"
+        check(("# TYPE %s %s\n" % (name, kind)) in text, "metrics: no '# TYPE %s %s'" % (name, kind))
         t, value = got.get(name, (None, None))
-        check(value is not None and value >= v and value == int(value),
+        check(value is not None and (kind == "gauge" or value >= v) and value == int(value),
               "metrics: %s = %r, show stats said %d" % (name, value, v))
 
 

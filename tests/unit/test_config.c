@@ -104,6 +104,13 @@ static void example_loads(void **state)
 	assert_string_equal(c->smtp.domain, "txlog.example");
 	assert_string_equal(c->bus_publish, "tcp://127.0.0.1:5560");
 	assert_string_equal(c->bus_replay, "tcp://127.0.0.1:5561");
+	assert_string_equal(c->bus_send, "tcp://127.0.0.1:5562");
+	assert_true(c->downlink.enabled);
+	assert_string_equal(c->downlink.source_addr, "16354");
+	assert_int_equal(c->downlink.rate, 50);
+	assert_int_equal(c->downlink.max_age, 86400);
+	assert_true(c->downlink.plain_international);
+	assert_int_equal(e->response_timeout, 30);
 	assert_string_equal(c->stats_socket, "/run/txgw/stats.sock");
 	talloc_free(c);
 }
@@ -132,6 +139,8 @@ static const char full_cfg[] =
 	"  data-coding-1 gsm7\n"
 	" esme b\n"
 	"  remote-port 2777\n"
+	"  bind-mode transmitter\n"
+	"  response-timeout 7\n"
 	"mail\n"
 	" smtp-listen 127.0.0.1 2526\n"
 	" smtp-domain mail.example\n"
@@ -140,9 +149,18 @@ static const char full_cfg[] =
 	" smtp-max-sessions 7\n"
 	" smtp-timeout command 30\n"
 	" smtp-timeout final 45\n"
+	"downlink\n"
+	" source-addr TXLOG\n"
+	" rate 200\n"
+	" max-age 600\n"
+	" relay smtp://127.0.0.1:25\n"
+	" relay-tls opportunistic\n"
+	" mail-from gw@txlog.example\n"
+	" plain-msisdn unknown\n"
 	"bus\n"
 	" publish tcp://127.0.0.1:6000\n"
 	" replay tcp://127.0.0.1:6001\n"
+	" send ipc:///tmp/txgw-send\n"
 	"stats\n"
 	" socket /tmp/txgw-stats.sock\n";
 
@@ -180,6 +198,17 @@ static void round_trip(void **state)
 	assert_int_equal(a->bind_mode, ESME_BIND_RECEIVER);
 	assert_int_equal(a->data_coding_1, ESME_DC1_GSM7);
 	assert_int_equal(txgw_cfg_esme_find(again, "b")->remote_port, 2777);
+	assert_int_equal(txgw_cfg_esme_find(again, "b")->bind_mode, ESME_BIND_TRANSMITTER);
+	assert_int_equal(txgw_cfg_esme_find(again, "b")->response_timeout, 7);
+	assert_true(again->downlink.enabled);
+	assert_string_equal(again->downlink.source_addr, "TXLOG");
+	assert_int_equal(again->downlink.rate, 200);
+	assert_int_equal(again->downlink.max_age, 600);
+	assert_string_equal(again->downlink.relay, "smtp://127.0.0.1:25");
+	assert_int_equal(again->downlink.relay_tls, TXGW_RELAY_TLS_OPPORTUNISTIC);
+	assert_string_equal(again->downlink.mail_from, "gw@txlog.example");
+	assert_false(again->downlink.plain_international);
+	assert_string_equal(again->bus_send, "ipc:///tmp/txgw-send");
 	assert_int_equal(again->smtp.max_sessions, 7);
 	assert_int_equal(again->smtp.timeout_cmd, 30);
 	assert_int_equal(again->smtp.timeout_data, TXGW_DEFAULT_SMTP_T_DATA);
@@ -218,6 +247,13 @@ static const struct bad_case bad_cases[] = {
 	{ "bus\n publish nonsense\n", ":2: " },
 	{ "smpp\n no esme nothere\n", ":2: " },
 	{ "gateway\n name\n", ":2: incomplete command" },
+	{ "downlink\n rate 0\n", ":2: " },
+	{ "downlink\n source-addr TOOLONGSENDER\n", ":2: source-addr 'TOOLONGSENDER'" },
+	{ "downlink\n source-addr +12a\n", ":2: source-addr" },
+	{ "downlink\n relay http://x\n", ":2: relay 'http://x'" },
+	{ "downlink\n mail-from nobody\n", ":2: mail-from 'nobody' is not a mailbox" },
+	{ "bus\n send nonsense\n", ":2: " },
+	{ "smpp\n esme x\n  response-timeout 0\n", ":3: " },
 	{ "devices\n registry /x\n", "'state-dir' is required" },
 	{ "gateway\n state-dir /x\n", "'registry' is required" },
 };

@@ -55,7 +55,14 @@ static long reload_cb(void *data, char *msg, size_t cap)
 	return -EINVAL;
 }
 
-static const struct stats_ops ops = { info_cb, binds_cb, reload_cb };
+static unsigned gauges_cb(void *data, struct stats_gauge *g, unsigned max)
+{
+	assert_true(max >= 1);
+	g[0] = (struct stats_gauge){ "downlink.pending", "messages waiting", 7 };
+	return 1;
+}
+
+static const struct stats_ops ops = { info_cb, binds_cb, reload_cb, gauges_cb };
 
 static int setup(void **state)
 {
@@ -143,7 +150,9 @@ static void test_show_stats(void **state)
 		"smtp.messages", "smtp.rejected", "txlog.frames", "txlog.records",
 		"txlog.duplicates", "txlog.repeated_records", "txlog.late_records",
 		"txlog.stale_records", "txlog.rejects", "txlog.alerts", "bus.published",
-		"journal.syncs",
+		"journal.syncs", "downlink.queued", "downlink.submitted", "downlink.delivered",
+		"downlink.failed", "downlink.retries", "downlink.receipts_unmatched", "smpp.submit_sm",
+		"downlink.pending",
 	};
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		char key[64];
@@ -151,6 +160,7 @@ static void test_show_stats(void **state)
 		assert_non_null(strstr(a, key));
 	}
 	assert_non_null(strstr(a, "\"journal.syncs\":1"));
+	assert_non_null(strstr(a, "\"downlink.pending\":7}"));
 	assert_string_equal(a + strlen(a) - 2, "}\n");
 }
 
@@ -162,6 +172,7 @@ static void test_show_metrics(void **state)
 	assert_non_null(strstr(a, "# TYPE txgw_txlog_records counter\ntxgw_txlog_records 1\n"));
 	assert_non_null(strstr(a, "\ntxgw_smpp_generic_nack_tx 0\n"));
 	assert_null(strstr(a, "txgw_smpp.pdus_rx"));
+	assert_non_null(strstr(a, "# TYPE txgw_downlink_pending gauge\ntxgw_downlink_pending 7\n"));
 }
 
 static void test_show_binds(void **state)
