@@ -287,6 +287,8 @@ int sim_summary_write(const char *path, const struct sim_book *b, const struct s
 	jw_arr_close(&w);
 	write_leftovers(&w, "unacked", b, false);
 	write_leftovers(&w, "failed", b, true);
+	if (info->more)
+		info->more(info->more_arg, &w);
 	jw_obj_close(&w);
 	rc = jw_finish(&w);
 	if (rc == 0) {

@@ -42,6 +42,7 @@
 #include "contrib/sim/fleet_book.h"
 
 struct smsc_stats;
+struct jw;
 
 struct sim_up {
 	struct fleet_booked k;
@@ -81,6 +82,9 @@ struct sim_summary_info {
 	uint64_t seed, made, sms_parts, anomaly_skipped;
 	double seconds;
 	double busy_seconds;		/* first bind to the last answer, or 0 */
+	/* optional: more members of the summary object (the "mt" section) */
+	void (*more)(void *arg, struct jw *w);
+	void *more_arg;
 };
 
 /* A few human lines. */

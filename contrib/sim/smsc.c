@@ -305,7 +305,9 @@ static void conn_send_pdu(struct smsc_conn *c, const struct smpp_pdu *p, bool re
 	conn_write(c, buf, (size_t)n);
 }
 
-static void conn_respond(struct smsc_conn *c, const struct smpp_pdu *req, uint32_t id, uint32_t status)
+/* A response; msgid: the submit_sm_resp's message_id (NULL: our counter's). */
+static void conn_respond_id(struct smsc_conn *c, const struct smpp_pdu *req, uint32_t id,
+			    uint32_t status, const char *msgid)
 {
 	struct smpp_pdu r;
 
@@ -320,10 +322,18 @@ static void conn_respond(struct smsc_conn *c, const struct smpp_pdu *req, uint32
 		break;
 	case SMPP_SUBMIT_SM_RESP:
 	case SMPP_DATA_SM_RESP:
-		snprintf(r.message_id, sizeof(r.message_id), "%08x", ++c->s->message_id);
+		if (msgid)
+			snprintf(r.message_id, sizeof(r.message_id), "%s", msgid);
+		else
+			snprintf(r.message_id, sizeof(r.message_id), "%08x", ++c->s->message_id);
 		break;
 	}
 	conn_send_pdu(c, &r, true);
+}
+
+static void conn_respond(struct smsc_conn *c, const struct smpp_pdu *req, uint32_t id, uint32_t status)
+{
+	conn_respond_id(c, req, id, status, NULL);
 }
 
 /* Every in-flight message of c back to the ready list. */
@@ -419,14 +429,24 @@ static void enquire_resp(struct smsc_conn *c, const struct smpp_pdu *p)
 		c->enquire_out = false;
 }
 
-/* submit_sm / data_sm from a transmitter or transceiver: nothing to do
- * with them here but answer (or throttle). */
+/* submit_sm / data_sm from a transmitter or transceiver: the owner's
+ * (smsc_ops.submit), or answered (or throttled) here. */
 static void submit_req(struct smsc_conn *c, const struct smpp_pdu *p)
 {
 	struct smsc *s = c->s;
 	uint32_t st = ESME_ROK;
 
 	s->st.submits++;
+	if (s->ops.submit) {
+		char id[65] = "";
+		st = s->ops.submit(s->data, c->id, p, id, sizeof(id));
+		if (st == SMSC_DROP && !c->drop_at_ms)
+			c->drop_at_ms = now_ms() + SMSC_DROP_GRACE_MS;
+		if (st == SMSC_DROP || st == SMSC_NO_ANSWER)
+			return;
+		conn_respond_id(c, p, smpp_resp_id(p->command_id), st, id);
+		return;
+	}
 	if (s->cfg.throttle_every && ++s->n_sub_req % s->cfg.throttle_every == 0) {
 		st = ESME_RTHROTTLED;
 		s->st.throttled++;

@@ -73,13 +73,27 @@ struct smsc_cfg {
  * enquire_link every 30 s, max_pdu 70000, no faults. */
 void smsc_cfg_default(struct smsc_cfg *c);
 
+struct smpp_pdu;
+
 struct smsc_ops {
 	/* A message's end: status ESME_ROK (delivered) or the permanent
 	 * error status that failed it. */
 	void (*done)(void *data, uint64_t tag, uint32_t status);
 	/* Optional: a line for the log ("bind 2 from 127.0.0.1:5555 ..."). */
 	void (*log)(void *data, const char *line);
+	/*
+	 * Optional: a submit_sm or data_sm from a transmitter or transceiver
+	 * (smsc_mt.h): the status to answer with (message_id filled for
+	 * ESME_ROK), SMSC_NO_ANSWER, or SMSC_DROP (no answer, and the
+	 * connection closed SMSC_DROP_GRACE_MS later).  Without it each is
+	 * answered ESME_ROK (or throttled, throttle_every).
+	 */
+	uint32_t (*submit)(void *data, unsigned conn, const struct smpp_pdu *p, char *message_id,
+			   size_t cap);
 };
+
+#define SMSC_NO_ANSWER	0xffffffffu
+#define SMSC_DROP	0xfffffffeu
 
 #define SMSC_LAT_STEP_US	50		/* histogram bucket: 50 µs */
 #define SMSC_LAT_BUCKETS	40000		/* up to 2 s; slower in the last bucket */

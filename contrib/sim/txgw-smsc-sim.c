@@ -25,6 +25,7 @@
 #include "contrib/sim/sim_summary.h"
 #include "contrib/sim/sms_form.h"
 #include "contrib/sim/smsc.h"
+#include "contrib/sim/smsc_mt.h"
 #include "gateway/lib/json.h"
 #include "gateway/txlog/armour.h"
 #include "smpp/smpp_pdu.h"
@@ -46,6 +47,8 @@ struct opts {
 	int form, concat_ref, smpp_form;
 	bool dc1, reorder, quiet, presign;
 	double anomaly[FA_COUNT];
+	bool no_uploads;
+	struct mt_cfg mt;
 };
 
 struct sim {
@@ -53,6 +56,7 @@ struct sim {
 	void *ctx;
 	struct fleet *fl;
 	struct smsc *smsc;
+	struct mt *mt;
 	struct sim_book book;
 	struct fleet_upload *fu;	/* scratch */
 	FILE *tpdu_out;
@@ -153,6 +157,30 @@ static void usage(FILE *out)
 "  --reorder           shuffle the segments of each message, and uploads of\n"
 "                      different devices within windows of 4\n"
 "\n"
+"The downlink (submit_sm from the gateway, doc/downlink.md):\n"
+"  --no-uploads        make no uploads: only take submit_sm, until --duration\n"
+"                      (from the first bind) has passed and every receipt is\n"
+"                      answered, or SIGTERM\n"
+"  --mt-throttle-every N   answer every Nth submit_sm ESME_RTHROTTLED\n"
+"  --mt-fail LIST      answer submit_sm to these MSISDNs (comma-separated)\n"
+"                      ESME_RINVDSTADR, a permanent error\n"
+"  --mt-drop-every N   take every Nth submit_sm, answer nothing and close the\n"
+"                      connection 0.1 s later (the gateway submits it again)\n"
+"  --mt-silent-every N take every Nth submit_sm and never answer it\n"
+"  --receipts delivered|none   delivery receipts when registered_delivery\n"
+"                      asks for them: DELIVRD for every part (delivered)\n"
+"  --receipt-fail LIST receipts to these MSISDNs say UNDELIV err:001\n"
+"  --receipt-delay MS  a receipt goes MS after its message is whole (200)\n"
+"  --receipt-form tlv|text|mix   receipted_message_id and message_state\n"
+"                      TLVs, SMPP 3.4 Appendix B text, or each in turn (mix)\n"
+"  Each submit_sm is checked: esm_class 0x40, data_coding 0x04, a UDH with\n"
+"  the 16-bit port IE (16354 both ways), an 8-bit concatenation IE over 133\n"
+"  octets (at most 128 a part, 8 parts), a reference not reused while a\n"
+"  message with it is incomplete nor by the next message to the same\n"
+"  destination.  The summary's \"mt\" section lists what was taken: per\n"
+"  message its destination, TON/NPI, parts, length, payload SHA-256, copies\n"
+"  received and the message ids given; the errors found; the counters.\n"
+"\n"
 "Anomalies (RATE = fraction of uploads, 0..1; repeatable):\n"
 "  --anomaly KIND:RATE   KIND is bad_signature, unknown_device, replay,\n"
 "                      counter_gap, balance_mismatch, msisdn, revoked or\n"
@@ -189,6 +217,8 @@ enum {
 	O_ENQUIRE, O_DEVICES, O_ALG, O_REGISTRY, O_KEYS, O_LOAD, O_RECORDS, O_SEED, O_SERVICE,
 	O_COUNT, O_DURATION, O_DRAIN, O_WAIT_BIND, O_FORM, O_CREF, O_SFORM, O_DC1, O_TPDU_OUT,
 	O_DROP, O_DELAY, O_THROTTLE, O_CORRUPT, O_DUP, O_REORDER, O_ANOMALY, O_SUMMARY, O_PRESIGN,
+	O_NO_UPLOADS, O_MT_THROTTLE, O_MT_FAIL, O_MT_DROP, O_MT_SILENT, O_RECEIPTS, O_RCPT_FAIL,
+	O_RCPT_DELAY, O_RCPT_FORM,
 };
 
 static const struct option long_opts[] = {
@@ -208,6 +238,11 @@ static const struct option long_opts[] = {
 	{ "corrupt-every", 1, NULL, O_CORRUPT }, { "duplicate-every", 1, NULL, O_DUP },
 	{ "reorder", 0, NULL, O_REORDER }, { "anomaly", 1, NULL, O_ANOMALY },
 	{ "presign", 0, NULL, O_PRESIGN },
+	{ "no-uploads", 0, NULL, O_NO_UPLOADS }, { "mt-throttle-every", 1, NULL, O_MT_THROTTLE },
+	{ "mt-fail", 1, NULL, O_MT_FAIL }, { "mt-drop-every", 1, NULL, O_MT_DROP },
+	{ "mt-silent-every", 1, NULL, O_MT_SILENT }, { "receipts", 1, NULL, O_RECEIPTS },
+	{ "receipt-fail", 1, NULL, O_RCPT_FAIL }, { "receipt-delay", 1, NULL, O_RCPT_DELAY },
+	{ "receipt-form", 1, NULL, O_RCPT_FORM },
 	{ "summary", 1, NULL, O_SUMMARY }, { "quiet", 0, NULL, 'q' }, { "help", 0, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -284,6 +319,29 @@ static void opts_default(struct opts *o)
 	o->concat_ref = 0;
 	o->form = SF_BINARY;
 	o->smpp_form = SF_SMPP_UDH;
+	o->mt.port = SF_TXLOG_PORT;
+	o->mt.receipt_delay_ms = 200;
+	o->mt.form = MT_FORM_MIX;
+}
+
+/* The downlink's options (smsc_mt.h). */
+static void parse_opt_mt(struct opts *o, int c, const char *a)
+{
+	static const char *const rcpts[] = { "delivered", "none" };
+	static const char *const rforms[] = { "tlv", "text", "mix" };
+
+	switch (c) {
+	case O_NO_UPLOADS: o->no_uploads = true; break;
+	case O_MT_THROTTLE: o->mt.throttle_every = (unsigned)num("mt-throttle-every", a, 0, UINT32_MAX); break;
+	case O_MT_FAIL: o->mt.fail_dest = a; break;
+	case O_MT_DROP: o->mt.drop_every = (unsigned)num("mt-drop-every", a, 0, UINT32_MAX); break;
+	case O_MT_SILENT: o->mt.silent_every = (unsigned)num("mt-silent-every", a, 0, UINT32_MAX); break;
+	case O_RECEIPTS: o->mt.receipts = (enum mt_receipts)choice("receipts", a, rcpts, 2, false); break;
+	case O_RCPT_FAIL: o->mt.receipt_fail = a; break;
+	case O_RCPT_DELAY: o->mt.receipt_delay_ms = (unsigned)num("receipt-delay", a, 0, 3600000); break;
+	case O_RCPT_FORM: o->mt.form = (enum mt_form)choice("receipt-form", a, rforms, 3, false); break;
+	default: usage(stderr); exit(2);
+	}
 }
 
 static void parse_opt2(struct opts *o, int c, const char *a)
@@ -314,7 +372,7 @@ static void parse_opt2(struct opts *o, int c, const char *a)
 	case O_PRESIGN: o->presign = true; break;
 	case 'q': o->quiet = true; break;
 	case 'h': usage(stdout); exit(0);
-	default: usage(stderr); exit(2);
+	default: parse_opt_mt(o, c, a);
 	}
 }
 
@@ -531,6 +589,8 @@ static int make_one(struct sim *s)
 
 static bool generating(struct sim *s, uint64_t now)
 {
+	if (s->o.no_uploads)
+		return false;
 	if (s->o.count && s->made >= s->o.count)
 		return false;
 	if (!s->first_bind_ms)
@@ -568,6 +628,11 @@ static uint64_t mono_ms(void)
 static void on_done(void *data, uint64_t tag, uint32_t status)
 {
 	struct sim *s = data;
+
+	if (tag & MT_RECEIPT_TAG) {
+		mt_receipt_done(s->mt, tag, status);
+		return;
+	}
 	int dev = sim_book_part_done(&s->book, (size_t)tag, status);
 
 	s->last_done_ms = mono_ms();
@@ -579,6 +644,29 @@ static void on_done(void *data, uint64_t tag, uint32_t status)
 static void on_log(void *data, const char *line)
 {
 	fprintf(stderr, "txgw-smsc-sim: %s\n", line);
+}
+
+static uint32_t on_submit(void *data, unsigned conn, const struct smpp_pdu *p, char *message_id,
+			  size_t cap)
+{
+	struct sim *s = data;
+
+	return mt_submit(s->mt, conn, p, message_id, cap);
+}
+
+static void more_summary(void *arg, struct jw *w)
+{
+	mt_summary(arg, w);
+}
+
+/* --no-uploads: the traffic is the gateway's; done once --duration from the
+ * first bind has passed and every receipt is answered. */
+static bool mt_finished(struct sim *s, uint64_t now)
+{
+	const struct smsc_stats *st = smsc_get_stats(s->smsc);
+
+	return s->o.duration && now > s->first_bind_ms + (uint64_t)(s->o.duration * 1000) &&
+	       !mt_pending(s->mt) && !st->waiting && !st->in_flight;
 }
 
 static void progress(struct sim *s, uint64_t now, uint64_t *last_ms, uint64_t *last_sent)
@@ -618,6 +706,8 @@ static bool finished(struct sim *s, uint64_t now, const sigset_t *sigs)
 		}
 		return false;
 	}
+	if (s->o.no_uploads)
+		return mt_finished(s, now);
 	if (st->bound_rx)
 		s->last_bound_ms = now;
 	else if (s->o.wait_bind && now - s->last_bound_ms > (uint64_t)(s->o.wait_bind * 1000)) {
@@ -651,6 +741,7 @@ static int run(struct sim *s)
 		rc = generate(s, now);
 		if (rc < 0)
 			break;
+		mt_poll(s->mt);
 		rc = smsc_poll(s->smsc, 100);
 		if (rc < 0)
 			break;
@@ -696,7 +787,7 @@ static int announce(struct sim *s)
 
 int main(int argc, char **argv)
 {
-	struct smsc_ops ops = { .done = on_done, .log = on_log };
+	struct smsc_ops ops = { .done = on_done, .log = on_log, .submit = on_submit };
 	struct sim *s;
 	int rc;
 
@@ -712,6 +803,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rc = smsc_new(s, &s->o.smsc, s->o.addr, (uint16_t)s->o.port, &ops, s, &s->smsc);
+	if (rc >= 0 && !(s->mt = mt_new(s, &s->o.mt, s->smsc)))
+		rc = -ENOMEM;
 	if (rc >= 0 && s->o.presign && (rc = presign(s)) < 0) {
 		fprintf(stderr, "txgw-smsc-sim: cannot make the uploads: %s\n", strerror(-rc));
 		return 2;
@@ -730,8 +823,10 @@ int main(int argc, char **argv)
 		.seconds = (double)(mono_ms() - s->t0_ms) / 1000,
 		.busy_seconds = s->first_bind_ms && s->last_done_ms > s->first_bind_ms ?
 				(double)(s->last_done_ms - s->first_bind_ms) / 1000 : 0,
+		.more = more_summary, .more_arg = s->mt,
 	};
 	sim_summary_print(stderr, &s->book, &info);
+	mt_print(s->mt, stderr);
 	if (s->o.summary && sim_summary_write(s->o.summary, &s->book, &info) < 0) {
 		fprintf(stderr, "txgw-smsc-sim: cannot write %s\n", s->o.summary);
 		rc = -EIO;
