@@ -11,9 +11,8 @@
  *   one token (no burst), refilled at `rate` a second.  ESME_RTHROTTLED
  *   and ESME_RMSGQFUL also hold every bind back for a second.
  * - Parts: sms_out.h (UDH port IE, concatenation over 133 octets), the
- *   8-bit reference a counter per destination (a table of 4,096 counters
- *   chosen by a hash of the MSISDN, each starting at random, so that a
- *   restart does not start again at the same value).
+ *   8-bit reference the outbox's counter of the destination (ob_item.ref:
+ *   one step per submission, journaled, so a restart goes on from it).
  * - Addresses: source_addr is source-addr (digits: TON 0 NPI 1; '+' and
  *   digits: TON 1 NPI 1; letters: TON 5 NPI 0); destination_addr the
  *   MSISDN without its '+', TON 1 NPI 1 when it is international (a '+',
@@ -29,7 +28,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <osmocom/core/linuxlist.h>
@@ -53,7 +51,6 @@
  */
 #define DL_WAITING_MAX	2
 #define DL_JOBS_MAX	64	/* messages held at once, parts in flight included */
-#define DL_REFS		4096	/* concatenation reference counters */
 #define DL_HOLD_MS	1000	/* all binds wait after ESME_RTHROTTLED / ESME_RMSGQFUL */
 
 struct dl_job;
@@ -99,7 +96,6 @@ struct dl_sms {
 	unsigned n_jobs;
 	unsigned n_waiting;		/* jobs with parts still to send */
 	unsigned rr;
-	uint8_t refs[DL_REFS];
 };
 
 static int64_t mono_ms(void)
@@ -346,16 +342,6 @@ static unsigned sms_parts(void *data, size_t len)
 	return sms_out_parts(len);
 }
 
-/* FNV-1a of the MSISDN: its concatenation reference counter. */
-static uint8_t next_ref(struct dl_sms *s, const char *to)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *to; to++)
-		h = (h ^ (uint8_t)*to) * 16777619u;
-	return s->refs[h % DL_REFS]++;
-}
-
 static void address_of(struct dl_sms *s, struct dl_job *j, const struct ob_item *it)
 {
 	const char *to = it->to;
@@ -385,8 +371,7 @@ static int sms_submit(void *data, struct ob_msg *m, const struct ob_item *it)
 	j->m = m;
 	j->receipt = it->receipt;
 	address_of(s, j, it);
-	n = sms_out_split(it->payload, it->len, s->port, sms_out_parts(it->len) > 1 ? next_ref(s, j->to) : 0,
-			  j->parts);
+	n = sms_out_split(it->payload, it->len, s->port, it->ref, j->parts);
 	if (n < 0) {
 		talloc_free(j);
 		return n;
@@ -460,9 +445,6 @@ int gw_dl_sms_start(struct gw *g, struct outbox *ob, struct dl_sms **out)
 	s->tokens_ms = mono_ms();
 	INIT_LLIST_HEAD(&s->jobs);
 	osmo_timer_setup(&s->timer, pump, s);
-	if (getrandom(s->refs, sizeof(s->refs), 0) != (ssize_t)sizeof(s->refs))
-		for (unsigned i = 0; i < DL_REFS; i++)
-			s->refs[i] = (uint8_t)(i * 151 + (unsigned)time(NULL));
 	outbox_set_bearer(ob, OB_SMS, &sms_ops, s);
 	if (!any_transmits(s))
 		LOGP(DSMS, LOGL_NOTICE, "downlink: no bind can transmit (bind-mode receiver only): "

@@ -10,7 +10,7 @@
  *   DL_QUEUED:  u64 seq, i64 queued_ms, i64 expires_ms, u8 bearer, u8 flags
  *               (1 receipt, 2 has_device), u64 device, u8 len + id,
  *               u8 len + to, u32 len + payload
- *   DL_ATTEMPT: u64 seq, u32 attempt
+ *   DL_ATTEMPT: u64 seq, u32 attempt, u8 ref
  *   DL_STATE:   u64 seq, u8 state, i64 at_ms, u8 n_ids, n_ids x (u8 len +
  *               id), u8 len + error
  *   DL_RECEIPT: u64 seq, u8 part
@@ -236,6 +236,7 @@ int jrec_dl_attempt_encode(uint8_t *out, size_t cap, const struct jrec_dl_attemp
 	wr_init(&w, out, cap);
 	wr_u64(&w, a->seq);
 	wr_u32(&w, a->attempt);
+	wr_u8(&w, a->ref);
 	return w.err ? w.err : (int)w.off;
 }
 
@@ -246,6 +247,7 @@ int jrec_dl_attempt_decode(struct jrec_dl_attempt *a, const uint8_t *buf, size_t
 	rd_init(&r, buf, len);
 	rd_u64(&r, &a->seq);
 	rd_u32(&r, &a->attempt);
+	rd_u8(&r, &a->ref);
 	if (rd_end(&r) < 0)
 		return r.err;
 	return a->seq && a->attempt ? 0 : -EINVAL;

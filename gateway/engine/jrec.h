@@ -89,7 +89,8 @@ int jrec_msg_decode(struct jrec_msg *m, const uint8_t *buf, size_t len);
  *   DL_QUEUED   the request, whole, payload included (then its MSG)
  *   DL_ATTEMPT  a submission is about to start: after a crash, a message
  *               with more attempts than answers may have reached the SMSC
- *               (downlink.resubmitted counts its next submission)
+ *               (downlink.resubmitted counts its next submission); with the
+ *               per-destination counter it took
  *   DL_STATE    submitted (with the SMSC's message ids), delivered or
  *               failed (with the error); then its MSG
  *   DL_RECEIPT  a receipt said one part was delivered, the others not yet
@@ -127,6 +128,8 @@ struct jrec_dl_queued {
 struct jrec_dl_attempt {
 	uint64_t seq;
 	uint32_t attempt;		/* 1, 2, ... */
+	uint8_t ref;			/* its destination's counter (SMS: the concatenation
+					 * reference), so that a restart goes on from it */
 };
 
 struct jrec_dl_state {

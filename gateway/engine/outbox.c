@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <osmocom/core/talloc.h>
@@ -52,6 +53,13 @@ static uint64_t hash_str(const char *s)
 	for (; *s; s++)
 		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
 	return h;
+}
+
+uint8_t *ob_ref_of(struct outbox *ob, const char *to)
+{
+	if (to[0] == '+')
+		to++;	/* one destination, whichever way it was written */
+	return &ob->refs[hash_str(to) % OB_REFS];
 }
 
 struct ob_key *ob_key_find(struct outbox *ob, const char *id)
@@ -269,6 +277,7 @@ static void pump_bearer(struct outbox *ob, uint8_t b, int64_t now)
 		ob_unqueue(ob, m);
 		m->st = OB_ST_ATTEMPT;
 		m->attempts++;
+		m->ref = (*ob_ref_of(ob, m->to))++;
 		ob->n_attempting[b]++;
 		if (ob_jrn_attempt(ob, m) < 0)
 			return;
@@ -321,7 +330,7 @@ void ob_submit_now(struct outbox *ob, struct ob_msg *m)
 	int64_t now = outbox_now_ms(ob);
 	struct ob_item it = { .id = m->key->id, .queued = m->key->seq, .to = m->to,
 			      .from_device = m->has_device, .payload = m->payload, .len = m->len,
-			      .receipt = m->receipt, .attempt = m->attempts };
+			      .receipt = m->receipt, .attempt = m->attempts, .ref = m->ref };
 
 	if (now >= m->expires_ms) {
 		fail_expired(ob, m);
@@ -666,6 +675,11 @@ struct outbox *outbox_new(struct engine *e)
 	osmo_timer_setup(&ob->timer, pump, ob);
 	ob->buf.text_cap = OB_REQ_TEXT_MAX;
 	ob->buf.payload_cap = OB_REQ_PAYLOAD_MAX;
+	/* where the counters start when the journal has none: anywhere, so
+	 * that a first start does not begin each destination at 0 */
+	if (getrandom(ob->refs, sizeof(ob->refs), 0) != (ssize_t)sizeof(ob->refs))
+		for (unsigned i = 0; i < OB_REFS; i++)
+			ob->refs[i] = (uint8_t)(i * 151 + (unsigned)time(NULL));
 	ob->buf.text = talloc_size(ob, ob->buf.text_cap);
 	ob->buf.payload = talloc_size(ob, ob->buf.payload_cap);
 	if (!ob->buf.text || !ob->buf.payload) {

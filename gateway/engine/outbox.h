@@ -59,6 +59,9 @@ struct ob_item {
 	size_t len;
 	bool receipt;
 	unsigned attempt;		/* 1 for the first submission */
+	uint8_t ref;			/* a counter per destination, one step per
+					 * submission, kept across restarts (the journal's
+					 * DL_ATTEMPT): SMS, the concatenation reference */
 };
 
 struct outbox_bearer_ops {

@@ -20,6 +20,7 @@
 #include "gateway/lib/log_ratelimit.h"
 
 #define OB_HASH_BITS	16
+#define OB_REFS		4096	/* per-destination counters, chosen by a hash */
 #define OB_DEFAULT_MAX_AGE_S	86400
 
 /* An id known for SEND's idempotence: while its DL_QUEUED record is in the
@@ -73,6 +74,7 @@ struct ob_msg {
 	int64_t queued_ms, expires_ms;
 	unsigned parts;
 	unsigned attempts;		/* DL_ATTEMPT records */
+	uint8_t ref;			/* its destination's counter at the last attempt */
 	bool maybe_sent;		/* an answer was lost: the SMSC may have it */
 	int64_t due_ms;			/* next try */
 	unsigned backoff_s;
@@ -109,6 +111,7 @@ struct outbox {
 	struct ob_req_buf buf;		/* request scratch */
 	struct ob_req req;
 	struct log_ratelimit rl_unmatched, rl_refused;
+	uint8_t refs[OB_REFS];		/* the next counter of each destination (hashed) */
 	/* rebuild */
 	uint64_t rb_resubmit;		/* messages that may have reached the SMSC */
 };
@@ -140,6 +143,8 @@ void ob_exp_del(struct outbox *ob, struct ob_msg *m);
 const char *ob_bearer_name(uint8_t b);
 void ob_schedule(struct outbox *ob);
 void ob_submit_now(struct outbox *ob, struct ob_msg *m);
+/* The counter slot of a destination. */
+uint8_t *ob_ref_of(struct outbox *ob, const char *to);
 
 /* outbox_jrn.c: the groups; each returns 0 or a negative errno (nothing
  * happens then: the journal refuses input until a restart). */

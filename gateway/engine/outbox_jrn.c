@@ -107,7 +107,7 @@ static void write_op(struct group *g, void *arg)
 		write_queued(g, op);
 		break;
 	case OP_ATTEMPT: {
-		struct jrec_dl_attempt a = { .seq = m->key->seq, .attempt = m->attempts };
+		struct jrec_dl_attempt a = { .seq = m->key->seq, .attempt = m->attempts, .ref = m->ref };
 		append(g, JREC_DL_ATTEMPT, jrec_dl_attempt_encode(buf, JOURNAL_MAX_PAYLOAD, &a), NULL);
 		break;
 	}
@@ -330,8 +330,12 @@ int outbox_apply(struct outbox *ob, uint8_t type, const uint8_t *buf, size_t len
 	case JREC_DL_ATTEMPT:
 		if (jrec_dl_attempt_decode(&a, buf, len) < 0)
 			return -EBADMSG;
-		if ((m = ob_msg_of_seq(ob, a.seq)) && m->st == OB_ST_QUEUED)
+		if ((m = ob_msg_of_seq(ob, a.seq)) && m->st == OB_ST_QUEUED) {
 			m->attempts = a.attempt;
+			m->ref = a.ref;
+			/* the destination's counter goes on after it */
+			*ob_ref_of(ob, m->to) = (uint8_t)(a.ref + 1);
+		}
 		return 0;
 	case JREC_DL_STATE:
 		return jrec_dl_state_decode(&s, buf, len) < 0 ? -EBADMSG : apply_state(ob, &s);

@@ -8,7 +8,8 @@
  * expired); retries backing off 5 s, 10 s ...; and restarts: what was
  * queued comes back, a submission whose answer was not journaled is
  * counted as resubmitted, receipts still match, an id still answers its
- * first seq.  Bus messages are read back through the replay callbacks.
+ * first seq, a destination's counter goes on.  Bus messages are read back
+ * through the replay callbacks.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -550,6 +551,7 @@ static void test_restart(void **state)
 	spin(x);
 	assert_int_equal(x->n_taken, 2);
 	assert_string_equal(x->item[1].id, "s2");
+	uint8_t ref_before = x->item[1].ref;
 	x->room = 0;
 	restart(x);
 	struct outbox_info oi;
@@ -562,6 +564,8 @@ static void test_restart(void **state)
 	assert_int_equal(x->n_taken, 2);
 	assert_string_equal(x->item[0].id, "s2");
 	assert_int_equal(x->item[0].attempt, 2);
+	/* its destination's counter went on from the journal, not from scratch */
+	assert_int_equal(x->item[0].ref, (uint8_t)(ref_before + 1));
 	assert_string_equal(x->item[1].id, "s3");
 	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RESUBMITTED), 1);
 	result(x, 1, OB_RES_SUBMITTED, "w3", NULL, NULL, false);
@@ -648,7 +652,7 @@ static void test_jrec_dl(void **state)
 				    .len = 3 }, q2;
 	struct jrec_dl_state s = { .seq = 7, .state = JREC_DL_SUBMITTED, .at_ms = T0, .n_ids = 2,
 				   .ids = { "a", "bb" } }, s2;
-	struct jrec_dl_attempt a = { .seq = 7, .attempt = 3 }, a2;
+	struct jrec_dl_attempt a = { .seq = 7, .attempt = 3, .ref = 200 }, a2;
 	struct jrec_dl_receipt r = { .seq = 7, .part = 1 }, r2;
 	int n;
 
@@ -671,6 +675,7 @@ static void test_jrec_dl(void **state)
 	n = jrec_dl_attempt_encode(buf, sizeof(buf), &a);
 	assert_int_equal(jrec_dl_attempt_decode(&a2, buf, (size_t)n), 0);
 	assert_int_equal(a2.attempt, 3);
+	assert_int_equal(a2.ref, 200);
 	n = jrec_dl_receipt_encode(buf, sizeof(buf), &r);
 	assert_int_equal(jrec_dl_receipt_decode(&r2, buf, (size_t)n), 0);
 	buf[8] = 8;		/* part */
