@@ -276,18 +276,20 @@ static bool send_part(struct dl_job *j)
 }
 
 /* A job whose bind is gone: another bind if none of its parts left yet,
- * else it ends with what was answered. */
-static void job_rebind(struct dl_job *j)
+ * else it ends with what was answered.  false when j ended (freed). */
+static bool job_rebind(struct dl_job *j)
 {
 	if (!j->es || bound_for_submit(j->es))
-		return;
+		return true;
 	if (!j->sent) {
 		j->es = NULL;
-		return;
+		return true;
 	}
 	part_failed(j, "the bind was lost", false);
-	if (j->answered == j->sent)
-		job_end(j);
+	if (j->answered < j->sent)
+		return true;
+	job_end(j);
+	return false;
 }
 
 static void pump(void *data)
@@ -306,7 +308,8 @@ static void pump(void *data)
 	while (progress && s->tokens >= 1) {
 		progress = false;
 		llist_for_each_entry_safe(j, tmp, &s->jobs, list) {
-			job_rebind(j);
+			if (!job_rebind(j))
+				continue;
 			if (j->stop || j->sent == j->n_parts || s->tokens < 1)
 				continue;
 			progress |= send_part(j);

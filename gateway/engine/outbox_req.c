@@ -50,7 +50,8 @@ static void on_member(void *data, const char *key, const struct sj_val *v)
 				s->raw_len = v->raw_len;
 			}
 		}
-		s->b = f == F_RECEIPT ? v->b : s->b;
+		if (f == F_RECEIPT && v->type == SJ_BOOL)
+			s->b = v->b;	/* v->b means nothing for another type */
 		return;
 	}
 	s->unknown = true;
