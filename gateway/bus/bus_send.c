@@ -4,7 +4,8 @@
  * As for the replay socket (bus.c), ZMQ_FD only says that the socket's
  * state may have changed: a wake-up reads while ZMQ_EVENTS says
  * ZMQ_POLLIN, at most BUS_SEND_BURST requests, and looks at the state again
- * after the last receive; what is left goes on from a zero timer.
+ * after the last receive, and after each answer sent (a send can take the
+ * edge of a request waiting); what is left goes on from a zero timer.
  */
 #include <errno.h>
 #include <string.h>
@@ -45,6 +46,9 @@ int bus_send_answer(struct bus_send *s, const struct bus_send_peer *peer, const 
 		 zmq_send(s->sock, id, strlen(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 		 zmq_send(s->sock, detail, strlen(detail), ZMQ_DONTWAIT) < 0)
 		rc = -EIO;
+	/* the send may have taken the edge of a request waiting: read on */
+	if (!s->paused && (bus_zmq_events(s->sock) & ZMQ_POLLIN))
+		osmo_timer_schedule(&s->timer, 0, 0);
 	if (rc == 0) {
 		s->st.answers++;
 		return 0;
