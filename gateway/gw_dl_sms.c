@@ -7,9 +7,10 @@
  * - A message goes on one bind, all its parts; the binds that can take a
  *   submit_sm now share the messages round robin.  A message whose bind
  *   went before any part left takes another.
- * - At most `rate` submit_sm a second over all binds: a token bucket of
- *   one token (no burst), refilled at `rate` a second.  ESME_RTHROTTLED
- *   and ESME_RMSGQFUL also hold every bind back for a second.
+ * - At most `rate` submit_sm a second over all binds: a token bucket
+ *   refilled at `rate` a second, holding 10 ms of it (at least one token),
+ *   so at most rate/100 go at once.  ESME_RTHROTTLED and ESME_RMSGQFUL
+ *   also hold every bind back for a second.
  * - Parts: sms_out.h (UDH port IE, concatenation over 133 octets), the
  *   8-bit reference the outbox's counter of the destination (ob_item.ref:
  *   one step per submission, journaled, so a restart goes on from it).
@@ -44,14 +45,19 @@
 #include "smpp/smpp_pdu.h"
 
 /*
- * Messages the bearer takes before their parts can go: few, so that a
- * message's DL_ATTEMPT record (journaled before it is handed over) comes
- * just before its submit_sm, and a crash leaves few messages counted as
- * "may have reached the SMSC" that did not.
+ * Messages the bearer takes before their parts can go: what the rate lets
+ * it send in DL_AHEAD_MS, at least 2, so that a message's DL_ATTEMPT
+ * record (journaled before it is handed over) comes shortly before its
+ * submit_sm, and a crash leaves few messages counted as "may have reached
+ * the SMSC" that did not; yet enough for the attempts of a sync to keep
+ * the rate busy.
  */
-#define DL_WAITING_MAX	2
-#define DL_JOBS_MAX	64	/* messages held at once, parts in flight included */
+#define DL_AHEAD_MS	100
+#define DL_WAITING_MIN	2
+#define DL_WAITING_MAX	32
+#define DL_JOBS_MAX	128	/* messages held at once, parts in flight included */
 #define DL_HOLD_MS	1000	/* all binds wait after ESME_RTHROTTLED / ESME_RMSGQFUL */
+#define DL_BURST_MS	10	/* the token bucket holds this much of the rate */
 
 struct dl_job;
 
@@ -240,11 +246,18 @@ static void on_part(void *data, const struct esme_submit_result *res)
 
 /* ---- sending ------------------------------------------------------------------- */
 
+/* The bucket holds DL_BURST_MS worth of the rate, at least one token:
+ * the loop's timers are milliseconds, and one token would cap the rate
+ * near 1,000 a second whatever the configuration says. */
 static void refill(struct dl_sms *s, int64_t now)
 {
+	double cap = (double)s->cfg->rate * DL_BURST_MS / 1000.0;
+
+	if (cap < 1)
+		cap = 1;
 	s->tokens += (double)(now - s->tokens_ms) * s->cfg->rate / 1000.0;
-	if (s->tokens > 1)
-		s->tokens = 1;
+	if (s->tokens > cap)
+		s->tokens = cap;
 	s->tokens_ms = now;
 }
 
@@ -328,15 +341,22 @@ static bool sms_available(void *data)
 	return any_transmits(data);
 }
 
+static unsigned waiting_max(const struct dl_sms *s)
+{
+	unsigned n = s->cfg->rate * DL_AHEAD_MS / 1000;
+
+	return n < DL_WAITING_MIN ? DL_WAITING_MIN : n > DL_WAITING_MAX ? DL_WAITING_MAX : n;
+}
+
 static unsigned sms_room(void *data)
 {
 	struct dl_sms *s = data;
 
-	if (s->n_waiting >= DL_WAITING_MAX || s->n_jobs >= DL_JOBS_MAX)
+	if (s->n_waiting >= waiting_max(s) || s->n_jobs >= DL_JOBS_MAX)
 		return 0;
 	for (unsigned i = 0; i < s->g->n_esmes; i++)
 		if (esme_can_submit(s->g->esmes[i]))
-			return DL_WAITING_MAX - s->n_waiting;
+			return waiting_max(s) - s->n_waiting;
 	return 0;
 }
 
@@ -365,7 +385,7 @@ static int sms_submit(void *data, struct ob_msg *m, const struct ob_item *it)
 	struct dl_job *j;
 	int n;
 
-	if (s->n_jobs >= DL_JOBS_MAX || s->n_waiting >= DL_WAITING_MAX)
+	if (s->n_jobs >= DL_JOBS_MAX || s->n_waiting >= waiting_max(s))
 		return -EBUSY;
 	j = talloc_zero(s, struct dl_job);
 	if (!j)

@@ -8,6 +8,7 @@
 #              every message asking for receipts delivered, the others
 #              submitted; a repeated SEND queues nothing (same seq)
 #   noreceipt  receipts asked for and none sent: submitted, not more
+#   rate       rate 20: 41 submit_sm take 2 s at least (the bus's "at")
 #   expiry     no SMSC at all: expires and max-age fail them "expired"
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -77,6 +78,27 @@ case_noreceipt() {
 	dl_sim_stop
 }
 
+case_rate() {
+	start_sim --no-uploads --duration 600 --devices 1 --receipts none
+	dl_config "$WORK/reg.txt" "rate 20"
+	start_txgw
+	dl_requests 41 5 receipt=0 sizes=10
+	dl_send --wait 30
+	dl_check
+	$PY - "$WORK/bus.jsonl" <<'PYEOF'
+import datetime, json, sys
+at = lambda p: datetime.datetime.strptime(p["at"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+t = sorted(at(m["payload"]) for m in map(json.loads, open(sys.argv[1]))
+           if m["payload"]["state"] == "submitted")
+span = t[-1] - t[0]
+# 41 at 20 a second, one at once: 40 intervals of 50 ms
+assert len(t) == 41 and 1.9 <= span <= 6, "41 submitted over %.2f s" % span
+print("41 submit_sm over %.2f s: %.1f a second" % (span, 40 / span))
+PYEOF
+	stop_txgw
+	dl_sim_stop
+}
+
 case_expiry() {
 	# nothing listens on SMSC_PORT: every submission waits
 	dl_config "$TOP/tests/vectors/devices.txt" "max-age 3"
@@ -97,5 +119,6 @@ PYEOF
 
 run_case delivered
 run_case noreceipt
+run_case rate
 run_case expiry
 cases_done downlink_sim
