@@ -93,6 +93,7 @@ struct store {
 	uint64_t oldest, next;
 	bool hole[STORE_MAX + 1];
 	unsigned fetch_calls;
+	unsigned pad;		/* payloads this long (more than socket buffers hold) */
 };
 
 static void st_range(void *data, uint64_t *oldest, uint64_t *next)
@@ -108,7 +109,7 @@ static int st_fetch(void *data, uint64_t from, unsigned max,
 		    void *arg)
 {
 	struct store *s = data;
-	char p[64];
+	static char p[4096];
 	int n = 0, rc;
 
 	s->fetch_calls++;
@@ -116,6 +117,10 @@ static int st_fetch(void *data, uint64_t from, unsigned max,
 		if (q < s->oldest || q > STORE_MAX || s->hole[q])
 			continue;
 		int len = snprintf(p, sizeof(p), "{\"seq\":%llu}", (unsigned long long)q);
+		if (s->pad > (unsigned)len && s->pad <= sizeof(p)) {
+			memset(p + len, ' ', s->pad - len);
+			len = (int)s->pad;
+		}
 		rc = emit(arg, q % 2 ? "txlog.record" : "txlog.alert", p, (size_t)len);
 		if (rc)
 			return rc;
@@ -133,6 +138,8 @@ struct fx {
 	struct store *st;
 	struct bus *bus;
 	void *zctx, *sub, *dealer;
+	void *extra[8];		/* more client sockets, closed by teardown */
+	unsigned n_extra;
 	char pub_ep[64], rep_ep[64];
 };
 
@@ -167,6 +174,10 @@ static int teardown(void **state)
 	zmq_setsockopt(f->dealer, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_close(f->sub);
 	zmq_close(f->dealer);
+	for (unsigned i = 0; i < f->n_extra; i++) {
+		zmq_setsockopt(f->extra[i], ZMQ_LINGER, &zero, sizeof(zero));
+		zmq_close(f->extra[i]);
+	}
 	zmq_ctx_term(f->zctx);
 	bus_close(f->bus);
 	talloc_free(f);
@@ -357,8 +368,8 @@ static void test_replay_bad(void **state)
 		request(f, tab[i].n, tab[i].r);
 		expect2(f->dealer, "ERROR", "bad request");
 	}
-	/* a frame far bigger than any request */
-	static char big[5000];
+	/* a frame far bigger than any request, but within BUS_REPLAY_MAXMSG */
+	static char big[BUS_REPLAY_MAXMSG - 100];
 	memset(big, '1', sizeof(big));
 	assert_true(zmq_send(f->dealer, "REPLAY", 6, ZMQ_SNDMORE) >= 0);
 	assert_true(zmq_send(f->dealer, big, sizeof(big), ZMQ_SNDMORE) >= 0);
@@ -441,6 +452,230 @@ static void test_replay_pipelined(void **state)
 	}
 }
 
+/* Receive ZeroMQ monitor events of sock until one of want comes (1) or
+ * the deadline (0), driving the select loop. */
+static int wait_event(void *mon, int want)
+{
+	time_t end = time(NULL) + DEADLINE_S;
+	zmq_pollitem_t pi = { mon, 0, ZMQ_POLLIN, 0 };
+	uint8_t ev[6];
+	char ep[256];
+
+	while (time(NULL) < end) {
+		osmo_select_main(1);
+		if (zmq_poll(&pi, 1, 1) <= 0)
+			continue;
+		int n = zmq_recv(mon, ev, sizeof(ev), 0);
+		zmq_recv(mon, ep, sizeof(ep), 0);
+		uint16_t e;
+		memcpy(&e, ev, 2);
+		if (n == (int)sizeof(ev) && (e & want))
+			return 1;
+	}
+	return 0;
+}
+
+/* A client socket of the fixture's context, closed by teardown. */
+static void *extra(struct fx *f, int type)
+{
+	void *s = zmq_socket(f->zctx, type);
+
+	assert_non_null(s);
+	assert_true(f->n_extra < sizeof(f->extra) / sizeof(f->extra[0]));
+	f->extra[f->n_extra++] = s;
+	return s;
+}
+
+/* A client socket connected to ep, with a monitor of its connection. */
+static void *monitored(struct fx *f, int type, const char *ep, const char *mon_ep, void **mon)
+{
+	void *s = extra(f, type);
+
+	assert_int_equal(zmq_socket_monitor(s, mon_ep, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED), 0);
+	*mon = extra(f, ZMQ_PAIR);
+	assert_int_equal(zmq_connect(*mon, mon_ep), 0);
+	assert_int_equal(zmq_connect(s, ep), 0);
+	assert_int_equal(wait_event(*mon, ZMQ_EVENT_CONNECTED), 1);
+	return s;
+}
+
+
+/* ZMQ_MAXMSGSIZE: a subscription or a request frame over the limit gets
+ * its connection dropped by ZeroMQ (bus.md "Limits"); the bus serves on. */
+static void test_maxmsgsize(void **state)
+{
+	struct fx *f = *state;
+	static char big[BUS_REPLAY_MAXMSG + 1];
+	void *mon, *s;
+
+	/* a subscription of BUS_PUB_MAXMSG bytes ("\x01" + topic) */
+	s = monitored(f, ZMQ_XSUB, f->pub_ep, "inproc://t-mon-sub", &mon);
+	memset(big, 't', sizeof(big));
+	big[0] = 1;
+	assert_true(zmq_send(s, big, BUS_PUB_MAXMSG + 1, 0) >= 0);
+	assert_int_equal(wait_event(mon, ZMQ_EVENT_DISCONNECTED), 1);
+
+	/* a request frame of BUS_REPLAY_MAXMSG + 1 bytes */
+	s = monitored(f, ZMQ_DEALER, f->rep_ep, "inproc://t-mon-dealer", &mon);
+	assert_true(zmq_send(s, "REPLAY", 6, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(s, big, sizeof(big), ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(s, "1", 1, 0) >= 0);
+	assert_int_equal(wait_event(mon, ZMQ_EVENT_DISCONNECTED), 1);
+
+	/* at the limit: answered */
+	s = monitored(f, ZMQ_SUB, f->pub_ep, "inproc://t-mon-sub2", &mon);
+	memset(big, 'x', BUS_PUB_MAXMSG);
+	assert_int_equal(zmq_setsockopt(s, ZMQ_SUBSCRIBE, big, 64), 0);
+	replay(f, "7", "1");
+	expect_range(f, 7, 7, "8");
+}
+
+/* A DEALER that does not read: small queues, so that the bus blocks on it
+ * soon (ROUTER_MANDATORY: EAGAIN). */
+static void *lazy_dealer(struct fx *f)
+{
+	void *d = extra(f, ZMQ_DEALER);
+	int one = 1, small = 4096;
+
+	assert_int_equal(zmq_setsockopt(d, ZMQ_RCVHWM, &one, sizeof(one)), 0);
+	assert_int_equal(zmq_setsockopt(d, ZMQ_RCVBUF, &small, sizeof(small)), 0);
+	assert_int_equal(zmq_connect(d, f->rep_ep), 0);
+	return d;
+}
+
+static void send3(void *d, const char *a, const char *b, const char *c)
+{
+	assert_true(zmq_send(d, a, strlen(a), ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(d, b, strlen(b), ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(d, c, strlen(c), 0) >= 0);
+}
+
+/* Drive the loop for ms milliseconds. */
+static void run_for(int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		osmo_select_main(1);
+		zmq_poll(NULL, 0, 1);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+/* At most BUS_CLIENT_JOBS requests of a client in progress; the next is
+ * answered ["ERROR", "busy"] after the answers before it. */
+static void test_replay_busy(void **state)
+{
+	struct fx *f = *state;
+	void *d = lazy_dealer(f);
+	struct bus_stats st;
+	char fr[3][64];
+
+	f->st->oldest = 1;
+	f->st->next = STORE_MAX;
+	for (int i = 0; i <= BUS_CLIENT_JOBS; i++)
+		send3(d, "REPLAY", "1", "10000");
+	run_for(300);		/* the bus reads them all, and blocks on d */
+	bus_get_stats(f->bus, &st);
+	assert_int_equal(st.requests, BUS_CLIENT_JOBS);
+	assert_int_equal(st.busy, 1);
+	assert_int_equal(st.refused, 1);
+	/* now read: four whole answers, then busy */
+	for (int i = 0; i < BUS_CLIENT_JOBS; i++) {
+		for (int q = 1; q <= 10000; q++) {
+			assert_int_equal(recv_msg(d, fr), 2);
+			assert_string_not_equal(fr[0], "ERROR");
+			assert_string_not_equal(fr[0], "END");
+		}
+		assert_int_equal(recv_msg(d, fr), 2);
+		assert_string_equal(fr[0], "END");
+		assert_string_equal(fr[1], "10001");
+	}
+	assert_int_equal(recv_msg(d, fr), 2);
+	assert_string_equal(fr[0], "ERROR");
+	assert_string_equal(fr[1], "busy");
+}
+
+/* A client that stops reading loses its jobs after stall_ms, and the bus
+ * does not spin meanwhile: a blocked answer is tried again from a backing
+ * off timer (or when ZeroMQ says its queue drained), not every few ms. */
+static void test_replay_stall(void **state)
+{
+	struct fx *f = *state;
+	void *d = lazy_dealer(f);
+	struct bus_stats st;
+	time_t end = time(NULL) + DEADLINE_S;
+
+	f->st->oldest = 1;
+	f->st->next = STORE_MAX;
+	f->st->pad = 4000;	/* 80 MB asked for */
+	send3(d, "REPLAY", "1", "10000");
+	send3(d, "REPLAY", "1", "10000");
+	do {		/* until the bus is blocked on d */
+		unsigned before = f->st->fetch_calls;
+		run_for(50);
+		if (before == f->st->fetch_calls && f->st->fetch_calls > 0)
+			break;
+	} while (time(NULL) < end);
+	unsigned calls = f->st->fetch_calls;
+	run_for(1000);
+	/* 100, 200, 400 ms back-off: 3 tries, 4 with a wake-up */
+	assert_in_range(f->st->fetch_calls - calls, 1, 5);
+	bus_get_stats(f->bus, &st);
+	assert_int_equal(st.stalled, 0);
+	do {
+		run_for(50);
+		bus_get_stats(f->bus, &st);
+	} while (st.stalled == 0 && time(NULL) < end);
+	assert_int_equal(st.stalled, 1);	/* one client, both its jobs */
+	calls = f->st->fetch_calls;
+	run_for(1500);
+	assert_int_equal(f->st->fetch_calls, calls);	/* nothing left to try */
+	/* the others are served */
+	f->st->pad = 0;
+	replay(f, "3", "2");
+	expect_range(f, 3, 4, "5");
+}
+
+static int setup_stall(void **state)
+{
+	struct fx *f;
+	struct bus_cfg cfg = { .publish = "tcp://127.0.0.1:*", .replay = "tcp://127.0.0.1:*",
+			       .stall_ms = 2000 };
+
+	setup(state);
+	f = *state;
+	bus_close(f->bus);
+	assert_int_equal(bus_start(f, &cfg, &st_ops, f->st, &f->bus), 0);
+	assert_int_equal(bus_endpoint(f->bus, 1, f->rep_ep, sizeof(f->rep_ep)), 0);
+	/* a DEALER still connecting to the old endpoint would send there
+	 * every other time */
+	int zero = 0;
+	zmq_setsockopt(f->dealer, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_close(f->dealer);
+	f->dealer = zmq_socket(f->zctx, ZMQ_DEALER);
+	assert_int_equal(zmq_connect(f->dealer, f->rep_ep), 0);
+	return 0;
+}
+
+static void test_endpoint_is_local(void **state)
+{
+	static const char *const yes[] = { "tcp://127.0.0.1:5560", "tcp://127.0.0.1:*",
+					   "tcp://[::1]:5561", "ipc:///run/txgw/bus" };
+	static const char *const no[] = { "tcp://0.0.0.0:5560", "tcp://*:5560", "tcp://192.0.2.1:1",
+					  "tcp://localhost:5560", "tcp://127.0.0.1:", "ipc://",
+					  "tcp://127.0.0.10:1", "tcp://[::]:1", "tcp://eth0:1",
+					  "udp://127.0.0.1:1", "", NULL };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!bus_endpoint_is_local(yes[i]))
+			fail_msg("%s is local", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (bus_endpoint_is_local(no[i]))
+			fail_msg("%s is not local", no[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +688,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_pipelined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_client_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maxmsgsize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_stall, setup_stall, teardown),
+		cmocka_unit_test(test_endpoint_is_local),
 	};
 	void *lctx = talloc_named_const(NULL, 0, "test_bus log");
 
