@@ -19,6 +19,7 @@
 #include "gateway/gw.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/json.h"
+#include "gateway/lib/keyfile.h"
 #include "gateway/lib/logging.h"
 #include "gateway/stats.h"
 #include "gateway/txgw_cfg.h"
@@ -59,7 +60,7 @@ static int load_registry(struct gw *g, struct registry **out, char *msg, size_t 
 	return rc;
 }
 
-long gw_reload_registry(struct gw *g, char *msg, size_t cap)
+static long reload_registry(struct gw *g, char *msg, size_t cap)
 {
 	struct registry *nr = NULL;
 	int rc = load_registry(g, &nr, msg, cap);
@@ -75,6 +76,84 @@ long gw_reload_registry(struct gw *g, char *msg, size_t cap)
 	rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOADS));
 	LOGP(DREG, LOGL_NOTICE, "registry %s reloaded: %zu keys\n", g->cfg->registry, registry_count(nr));
 	return (long)registry_count(nr);
+}
+
+/* ---- the bus keys (bus.md "Who may connect") ------------------------------ */
+
+/* The curve-clients file again; the old set stays when it has errors. */
+static int reload_bus_clients(struct gw *g, char *msg, size_t cap)
+{
+	struct bus_keyset *ks = NULL;
+	int rc;
+
+	if (!g->cfg->bus_curve_clients || !g->bus)
+		return 0;
+	rc = bus_keyset_load(g->ctx, g->cfg->bus_curve_clients, &ks, msg, cap);
+	if (rc < 0) {
+		LOGP(DBUS, LOGL_ERROR, "curve-clients reload refused, the old keys stay: %s\n", msg);
+		return rc;
+	}
+	LOGP(DBUS, LOGL_NOTICE, "curve-clients %s reloaded: %zu keys\n", g->cfg->bus_curve_clients,
+	     bus_keyset_count(ks));
+	bus_set_clients(g->bus, ks);
+	return 0;
+}
+
+long gw_reload_registry(struct gw *g, char *msg, size_t cap)
+{
+	char kmsg[256];
+	long n = reload_registry(g, msg, cap);
+	int rc = reload_bus_clients(g, kmsg, sizeof(kmsg));
+
+	if (n >= 0 && rc < 0) {
+		snprintf(msg, cap, "curve-clients not reloaded: %s", kmsg);
+		return rc;
+	}
+	return n;
+}
+
+/* Both key files of cfg, reasons with file and line in err. */
+static int read_bus_keys(void *ctx, const struct txgw_cfg *cfg, uint8_t secret[KEY_LEN],
+			 struct bus_keyset **clients, char *err, size_t cap)
+{
+	int rc = keyfile_read_secret(cfg->bus_curve_secret, secret, err, cap);
+
+	if (rc < 0)
+		return rc;
+	return bus_keyset_load(ctx, cfg->bus_curve_clients, clients, err, cap);
+}
+
+int gw_check_bus_keys(void *ctx, const struct txgw_cfg *cfg, char *err, size_t cap)
+{
+	struct bus_keyset *ks = NULL;
+	uint8_t secret[KEY_LEN];
+	int rc;
+
+	if (!cfg->bus_curve_secret)
+		return 0;
+	rc = read_bus_keys(ctx, cfg, secret, &ks, err, cap);
+	memset(secret, 0, sizeof(secret));
+	talloc_free(ks);
+	return rc;
+}
+
+/* The bus's keys for bus_start(): none without curve-secret-key. */
+static int load_bus_keys(struct gw *g, struct bus_cfg *bc, uint8_t secret[KEY_LEN])
+{
+	char err[256];
+	int rc;
+
+	if (!g->cfg->bus_curve_secret)
+		return 0;
+	rc = read_bus_keys(g->ctx, g->cfg, secret, &bc->clients, err, sizeof(err));
+	if (rc < 0) {
+		LOGP(DBUS, LOGL_ERROR, "bus keys refused: %s\n", err);
+		return rc;
+	}
+	LOGP(DBUS, LOGL_NOTICE, "CURVE on the bus; curve-clients %s: %zu keys\n",
+	     g->cfg->bus_curve_clients, bus_keyset_count(bc->clients));
+	bc->curve_secret = secret;
+	return 0;
 }
 
 /* ---- SMPP binds to the engine ------------------------------------------------ */
@@ -172,6 +251,10 @@ static void sync_bus_counters(struct gw *g)
 		rate_ctr_add(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_BUS_REPLAY_REQUESTS),
 			     (int)(bs.requests - g->bus_requests_seen));
 	g->bus_requests_seen = bs.requests;
+	if (bs.refused > g->bus_refused_seen)
+		rate_ctr_add(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_BUS_REFUSED),
+			     (int)(bs.refused - g->bus_refused_seen));
+	g->bus_refused_seen = bs.refused;
 }
 
 static void tick_cb(void *data)
@@ -214,11 +297,16 @@ static int open_engine(struct gw *g)
 	}
 	if (engine_async_sync(g->engine) < 0)
 		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
-	g->bus = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine);
-	if (!g->bus) {
-		LOGP(DBUS, LOGL_ERROR, "cannot bind the bus to %s / %s: %s\n", g->cfg->bus_publish,
-		     g->cfg->bus_replay, strerror(errno));
-		return -EIO;
+	struct bus_cfg bc = { .publish = g->cfg->bus_publish, .replay = g->cfg->bus_replay };
+	uint8_t secret[KEY_LEN];
+	int rc = load_bus_keys(g, &bc, secret);
+	if (rc == 0)
+		rc = bus_start(g->ctx, &bc, &engine_replay_ops, g->engine, &g->bus);
+	memset(secret, 0, sizeof(secret));	/* libzmq has its own copy now */
+	if (rc < 0) {
+		LOGP(DBUS, LOGL_ERROR, "cannot start the bus on %s / %s: %s\n", g->cfg->bus_publish,
+		     g->cfg->bus_replay, strerror(-rc));
+		return rc;
 	}
 	engine_set_bus(g->engine, g->bus);
 	return 0;

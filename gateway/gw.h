@@ -36,14 +36,19 @@ struct gw {
 	bool stopping, stopped;
 	int exit_code;			/* of the process once stopped */
 	uint64_t bus_requests_seen;
+	uint64_t bus_refused_seen;
 };
 
 /* Load the registry, open the journal and bus, start the binds and the
  * stats socket.  Returns 0, or a negative errno after logging why. */
 int gw_start(struct gw *g);
-/* Load the registry again; keep the old one unless the new one is clean.
- * Returns the keys loaded, or a negative errno with the reason in msg. */
+/* Load the registry again, and the bus's curve-clients file; each keeps
+ * its old contents unless the new file is clean.  Returns the registry
+ * keys loaded, or a negative errno with the reason in msg. */
 long gw_reload_registry(struct gw *g, char *msg, size_t cap);
+/* Read the bus key files of cfg (curve-secret-key, curve-clients), as
+ * start-up will: 0, or a negative errno with "FILE[:LINE]: reason" in err. */
+int gw_check_bus_keys(void *ctx, const struct txgw_cfg *cfg, char *err, size_t cap);
 /* Unbind, finish what is in flight, sync; g->stopped becomes true. */
 void gw_stop(struct gw *g);
 /* The wall clock in Unix milliseconds: the "rx" of what arrives now. */

@@ -500,20 +500,98 @@ static int set_endpoint(struct vty *vty, char **dst, const char *val)
 DEFUN(cfg_bus_publish, cfg_bus_publish_cmd, "publish ENDPOINT",
       "Where the PUB socket binds\n" "ZeroMQ endpoint, tcp://127.0.0.1:5560\n")
 {
+	CFG(vty)->bus_publish_line = CFG(vty)->loading_line;
 	return set_endpoint(vty, &CFG(vty)->bus_publish, argv[0]);
 }
 
 DEFUN(cfg_bus_replay, cfg_bus_replay_cmd, "replay ENDPOINT",
       "Where the ROUTER replay socket binds\n" "ZeroMQ endpoint, tcp://127.0.0.1:5561\n")
 {
+	CFG(vty)->bus_replay_line = CFG(vty)->loading_line;
 	return set_endpoint(vty, &CFG(vty)->bus_replay, argv[0]);
+}
+
+/* Who may connect to the bus is decided by the file alone (config.md): a
+ * VTY session of the running gateway cannot change it. */
+static bool from_file(struct vty *vty, const char *what)
+{
+	if (vty->type == VTY_FILE)
+		return true;
+	vty_out(vty, "%% %s is read from the configuration file at start-up only: edit the file "
+		"and restart txgw%s", what, VTY_NEWLINE);
+	return false;
+}
+
+DEFUN(cfg_bus_curve_secret, cfg_bus_curve_secret_cmd, "curve-secret-key PATH",
+      "CURVE on every bus socket, with this server secret key (txgw-keygen makes one)\n"
+      "Key file, readable by its owner only\n")
+{
+	if (!from_file(vty, "curve-secret-key"))
+		return CMD_WARNING;
+	CFG(vty)->bus_curve_secret_line = CFG(vty)->loading_line;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_secret, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_no_curve_secret, cfg_bus_no_curve_secret_cmd, "no curve-secret-key",
+      NO_STR "No CURVE: the bus endpoints must then be loopback (or allow-plaintext)\n")
+{
+	if (!from_file(vty, "curve-secret-key"))
+		return CMD_WARNING;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_secret, NULL);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_curve_clients, cfg_bus_curve_clients_cmd, "curve-clients PATH",
+      "The client public keys CURVE lets in (read again on reload registry and SIGHUP)\n"
+      "Key file, one key a line\n")
+{
+	if (!from_file(vty, "curve-clients"))
+		return CMD_WARNING;
+	CFG(vty)->bus_curve_clients_line = CFG(vty)->loading_line;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_clients, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_no_curve_clients, cfg_bus_no_curve_clients_cmd, "no curve-clients",
+      NO_STR "No client keys\n")
+{
+	if (!from_file(vty, "curve-clients"))
+		return CMD_WARNING;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_clients, NULL);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_allow_plaintext, cfg_bus_allow_plaintext_cmd, "allow-plaintext",
+      "Let the bus bind to an endpoint reachable from other hosts without CURVE\n")
+{
+	if (!from_file(vty, "allow-plaintext"))
+		return CMD_WARNING;
+	CFG(vty)->bus_allow_plaintext = true;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_no_allow_plaintext, cfg_bus_no_allow_plaintext_cmd, "no allow-plaintext",
+      NO_STR "Without CURVE, bind the bus to loopback endpoints only (the default)\n")
+{
+	if (!from_file(vty, "allow-plaintext"))
+		return CMD_WARNING;
+	CFG(vty)->bus_allow_plaintext = false;
+	return CMD_SUCCESS;
 }
 
 static int config_write_bus(struct vty *vty)
 {
+	struct txgw_cfg *c = CFG(vty);
 	vty_out(vty, "bus%s", VTY_NEWLINE);
-	vty_out(vty, " publish %s%s", CFG(vty)->bus_publish, VTY_NEWLINE);
-	vty_out(vty, " replay %s%s", CFG(vty)->bus_replay, VTY_NEWLINE);
+	vty_out(vty, " publish %s%s", c->bus_publish, VTY_NEWLINE);
+	vty_out(vty, " replay %s%s", c->bus_replay, VTY_NEWLINE);
+	if (c->bus_curve_secret)
+		vty_out(vty, " curve-secret-key %s%s", c->bus_curve_secret, VTY_NEWLINE);
+	if (c->bus_curve_clients)
+		vty_out(vty, " curve-clients %s%s", c->bus_curve_clients, VTY_NEWLINE);
+	if (c->bus_allow_plaintext)
+		vty_out(vty, " allow-plaintext%s", VTY_NEWLINE);
 	return CMD_SUCCESS;
 }
 
@@ -593,6 +671,12 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_node(&bus_node, config_write_bus);
 	install_element(BUS_NODE, &cfg_bus_publish_cmd);
 	install_element(BUS_NODE, &cfg_bus_replay_cmd);
+	install_element(BUS_NODE, &cfg_bus_curve_secret_cmd);
+	install_element(BUS_NODE, &cfg_bus_no_curve_secret_cmd);
+	install_element(BUS_NODE, &cfg_bus_curve_clients_cmd);
+	install_element(BUS_NODE, &cfg_bus_no_curve_clients_cmd);
+	install_element(BUS_NODE, &cfg_bus_allow_plaintext_cmd);
+	install_element(BUS_NODE, &cfg_bus_no_allow_plaintext_cmd);
 
 	install_element(CONFIG_NODE, &cfg_stats_cmd);
 	install_node(&stats_node, config_write_stats);

@@ -69,7 +69,8 @@ static void usage(FILE *out)
 "  -v, --version      show the version and exit\n"
 "\n"
 "Signals:\n"
-"  SIGHUP             reload the device registry (kept if the new one has errors)\n"
+"  SIGHUP             reload the device registry and the bus's curve-clients\n"
+"                     file (each kept if the new one has errors)\n"
 "  SIGTERM, SIGINT    unbind, finish what is in flight, sync, exit 0\n"
 "  SIGUSR1            print a talloc memory report to stderr\n"
 "\n"
@@ -149,7 +150,8 @@ static int sig_read_cb(struct osmo_fd *ofd, unsigned int what)
 			gw_stop(&d->gw);
 			break;
 		case SIGHUP:
-			LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry\n");
+			LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry and the bus "
+			     "client keys\n");
 			gw_reload_registry(&d->gw, msg, sizeof(msg));
 			break;
 		case SIGUSR1:
@@ -202,7 +204,8 @@ static int load_config(struct gw *g, const char *path)
 	osmo_talloc_vty_add_cmds();
 	g->cfg = txgw_cfg_alloc(g->ctx);
 	txgw_vty_init(g->cfg);
-	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0) {
+	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0 ||
+	    gw_check_bus_keys(g->ctx, g->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}

@@ -38,6 +38,7 @@
 	X(TXLOG_ALERTS,		"txlog:alerts",		"alerts published") \
 	X(BUS_PUBLISHED,	"bus:published",	"messages published") \
 	X(BUS_REPLAY_REQUESTS,	"bus:replay_requests",	"replay requests served") \
+	X(BUS_REFUSED,		"bus:refused",		"bus connections and requests refused (CURVE, busy)") \
 	X(JOURNAL_SYNCS,	"journal:syncs",	"journal syncs to disk") \
 	X(JOURNAL_ENTRIES,	"journal:entries",	"journal entries written") \
 	X(REGISTRY_RELOADS,	"registry:reloads",	"registry reloads that took effect") \

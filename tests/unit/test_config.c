@@ -132,8 +132,11 @@ static const char full_cfg[] =
 	" smtp-timeout command 30\n"
 	" smtp-timeout final 45\n"
 	"bus\n"
-	" publish tcp://127.0.0.1:6000\n"
+	" publish tcp://0.0.0.0:6000\n"
 	" replay tcp://127.0.0.1:6001\n"
+	" curve-secret-key /tmp/bus.key\n"
+	" curve-clients /tmp/bus-clients\n"
+	" allow-plaintext\n"
 	"stats\n"
 	" socket /tmp/txgw-stats.sock\n";
 
@@ -151,6 +154,9 @@ static void round_trip(void **state)
 	assert_non_null(strstr(text1, "  data-coding-1 gsm7\n"));
 	assert_non_null(strstr(text1, " smtp-tls certificate /tmp/c.pem key /tmp/k.pem\n"));
 	assert_non_null(strstr(text1, " esme b\n"));
+	assert_non_null(strstr(text1, "\nbus\n publish tcp://0.0.0.0:6000\n replay tcp://127.0.0.1:6001\n"
+				  " curve-secret-key /tmp/bus.key\n curve-clients /tmp/bus-clients\n"
+				  " allow-plaintext\n"));
 
 	struct txgw_cfg *again = txgw_cfg_alloc(ctx);
 	assert_int_equal(txgw_config_load(again, out1, err, sizeof(err)), 0);
@@ -167,6 +173,9 @@ static void round_trip(void **state)
 	assert_int_equal(again->smtp.timeout_data, TXGW_DEFAULT_SMTP_T_DATA);
 	assert_int_equal(again->smtp.timeout_final, 45);
 	assert_string_equal(again->smtp.tls_key, "/tmp/k.pem");
+	assert_string_equal(again->bus_curve_secret, "/tmp/bus.key");
+	assert_string_equal(again->bus_curve_clients, "/tmp/bus-clients");
+	assert_true(again->bus_allow_plaintext);
 
 	/* Swap the reloaded struct in as the live one and write it again. */
 	struct txgw_cfg *old = live;
@@ -202,7 +211,41 @@ static const struct bad_case bad_cases[] = {
 	{ "gateway\n name\n", ":2: incomplete command" },
 	{ "devices\n registry /x\n", "'state-dir' is required" },
 	{ "gateway\n state-dir /x\n", "'registry' is required" },
+	/* bus.md "Who may connect": the line of the endpoint */
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n publish tcp://0.0.0.0:6000\n",
+	  ":6: 'publish tcp://0.0.0.0:6000' is reachable from other hosts" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n replay tcp://*:6001\n",
+	  ":6: 'replay tcp://*:6001' is reachable from other hosts: without CURVE (curve-secret-key, "
+	  "curve-clients) the bus binds to tcp://127.0.0.1, tcp://[::1] or ipc:// only, unless the "
+	  "'bus' node says allow-plaintext (doc/bus.md)" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n publish tcp://127.0.0.1:1\n"
+	  " replay tcp://192.0.2.7:6001\n", ":7: 'replay tcp://192.0.2.7:6001' is reachable" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n curve-secret-key /k\n",
+	  ":6: curve-secret-key needs curve-clients" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n curve-clients /c\n",
+	  ":6: curve-clients without curve-secret-key" },
 };
+
+/* What bus.md allows: loopback and ipc without CURVE; anything with CURVE
+ * or allow-plaintext. */
+static void bus_exposure(void **state)
+{
+	static const char *const ok[] = {
+		"bus\n publish tcp://[::1]:6000\n replay ipc:///run/txgw/replay\n",
+		"bus\n publish tcp://0.0.0.0:6000\n allow-plaintext\n",
+		"bus\n publish tcp://0.0.0.0:6000\n curve-secret-key /k\n curve-clients /c\n",
+		"bus\n allow-plaintext\n no allow-plaintext\n",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		char err[512] = "", text[256];
+		struct txgw_cfg *c = txgw_cfg_alloc(ctx);
+		snprintf(text, sizeof(text), "gateway\n state-dir /x\ndevices\n registry /r\n%s", ok[i]);
+		if (load_text(c, text, err, sizeof(err)))
+			fail_msg("case %zu: %s", i, err);
+		talloc_free(c);
+	}
+}
 
 static void bad_lines(void **state)
 {
@@ -250,6 +293,7 @@ int main(void)
 		cmocka_unit_test(example_loads),
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(bad_lines),
+		cmocka_unit_test(bus_exposure),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(stdin_survives),
 	};
