@@ -75,6 +75,8 @@ it_cleanup() {
 }
 
 # write_config [REGISTRY] [extra esme lines...]
+# BUS_PUBLISH overrides the publish endpoint; BUS_EXTRA (lines, each
+# starting with a space) is added to the bus node.
 write_config() {
 	local reg=${1:-$TOP/tests/vectors/devices.txt}
 	shift || true
@@ -102,8 +104,9 @@ $(if [ -n "${WITH_MAIL:-}" ]; then
 	[ -z "${SMTP_TLS_CERT:-}" ] || printf ' smtp-tls certificate %s key %s\n' "$SMTP_TLS_CERT" "$SMTP_TLS_KEY"
 fi)
 bus
- publish tcp://127.0.0.1:$PUB_PORT
+ publish ${BUS_PUBLISH:-tcp://127.0.0.1:$PUB_PORT}
  replay tcp://127.0.0.1:$REPLAY_PORT
+${BUS_EXTRA:-}
 stats
  socket $WORK/stats.sock
 line vty
@@ -148,11 +151,12 @@ while True:
 sys.stdout.write(out.decode())' "$WORK/stats.sock" "$1"
 }
 
-# subscribe N: the bus from seq 1 to N into $WORK/bus.jsonl
+# subscribe N: the bus from seq 1 to N into $WORK/bus.jsonl; with CURVE
+# on the bus, BUS_CURVE holds bus-sub.py's key options.
 subscribe() {
 	$PY "$TOP/tests/tools/bus-sub.py" --pub "tcp://127.0.0.1:$PUB_PORT" \
 		--replay "tcp://127.0.0.1:$REPLAY_PORT" --from 1 --until-seq "$1" \
-		--timeout "${2:-20}" --out "$WORK/bus.jsonl"
+		--timeout "${2:-20}" --out "$WORK/bus.jsonl" ${BUS_CURVE:-}
 }
 
 # netsmpp_deliver FILE: the deliver_sm lines (netsmpp_smsc.pl's input) made

@@ -24,7 +24,7 @@ COUNTERS = """smpp.pdus_rx smpp.deliver_sm smpp.generic_nack_tx smpp.reconnects
 sms.segments sms.messages sms.concat_timeouts smtp.sessions smtp.messages
 smtp.rejected txlog.frames txlog.records txlog.duplicates
 txlog.repeated_records txlog.late_records txlog.stale_records txlog.rejects
-txlog.alerts bus.published journal.syncs""".split()
+txlog.alerts bus.published bus.refused journal.syncs""".split()
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 SAMPLE = re.compile(r"^(%s)(\{[^}]*\})? (\S+)( -?\d+)?$" % NAME)
