@@ -189,6 +189,12 @@ static void round_trip(void **state)
 	talloc_free(again);
 	unlink(out1);
 	unlink(out2);
+	/* libosmovty's write keeps the file it replaced as FILE.sav */
+	char sav[64];
+	snprintf(sav, sizeof(sav), "%s.sav", out1);
+	unlink(sav);
+	snprintf(sav, sizeof(sav), "%s.sav", out2);
+	unlink(sav);
 	free(out1);
 	free(out2);
 	free(text1);
