@@ -22,8 +22,10 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
+#include "gateway/lib/accept_guard.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/json.h"
+#include "gateway/lib/logging.h"
 #include "gateway/stats.h"
 
 #define STATS_MAX_LINE	256
@@ -31,6 +33,7 @@
 
 struct stats_sock {
 	struct osmo_fd listen;
+	struct accept_guard guard;	/* no spinning when descriptors run out */
 	char *path;
 	char *name;
 	char *version;
@@ -230,7 +233,7 @@ static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 static int listen_cb(struct osmo_fd *ofd, unsigned int what)
 {
 	struct stats_sock *s = ofd->data;
-	int fd = accept4(ofd->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept_guard_accept(&s->guard, NULL, NULL);
 	if (fd < 0)
 		return 0;
 	struct stats_conn *c = talloc_zero(s, struct stats_conn);
@@ -253,6 +256,7 @@ static int listen_cb(struct osmo_fd *ofd, unsigned int what)
 
 static int stats_sock_destructor(struct stats_sock *s)
 {
+	accept_guard_stop(&s->guard);
 	if (s->listen.fd >= 0) {
 		osmo_fd_unregister(&s->listen);
 		close(s->listen.fd);
@@ -289,6 +293,7 @@ struct stats_sock *stats_sock_open(void *ctx, const char *path, const char *name
 		return NULL;
 	}
 	osmo_fd_setup(&s->listen, fd, OSMO_FD_READ, listen_cb, s, 0);
+	accept_guard_init(&s->guard, &s->listen, DSTATS, "stats socket", NULL);
 	if (osmo_fd_register(&s->listen) < 0) {
 		close(fd);
 		s->listen.fd = -1;

@@ -30,7 +30,9 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
+#include "gateway/lib/accept_guard.h"
 #include "gateway/lib/counters.h"
+#include "gateway/lib/log_ratelimit.h"
 #include "gateway/lib/logging.h"
 #include "mail/dotstuff.h"
 #include "mail/smtp.h"
@@ -60,6 +62,9 @@ struct smtp_srv {
 	unsigned max_sessions;
 	struct smtp_timeouts to;
 	struct osmo_fd lfd;
+	struct accept_guard guard;	/* no spinning when descriptors run out */
+	char *refusal;			/* what the guard sends a connection it refuses */
+	struct log_ratelimit rl_accept;	/* accept errors: a line a second */
 	uint16_t port;
 	SSL_CTX *ssl_ctx;		/* NULL: no STARTTLS */
 	struct llist_head sessions;
@@ -645,12 +650,12 @@ static int accept_cb(struct osmo_fd *lfd, unsigned int what)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char peer[NI_MAXHOST + NI_MAXSERV + 4], line[300];
-	int fd = accept4(lfd->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept_guard_accept(&srv->guard, (struct sockaddr *)&ss, &len);
 	int n;
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			LOGP(DSMTP, LOGL_ERROR, "accept: %s\n", strerror(errno));
+		if (errno != EAGAIN)	/* one connection's trouble (ECONNABORTED ...) */
+			LOGP_RL(&srv->rl_accept, DSMTP, LOGL_NOTICE, "accept: %s", strerror(errno));
 		return 0;
 	}
 	peer_name(&ss, len, peer, sizeof(peer));
@@ -707,6 +712,7 @@ static int srv_listen(struct smtp_srv *srv, const char *addr, uint16_t port)
 		return -EADDRINUSE;
 	}
 	listen(srv->lfd.fd, 128);	/* a deeper backlog than osmo_sock's */
+	accept_guard_init(&srv->guard, &srv->lfd, DSMTP, "SMTP", srv->refusal);
 	if (getsockname(srv->lfd.fd, (struct sockaddr *)&ss, &len) == 0)
 		srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 							   : ((struct sockaddr_in *)&ss)->sin_port);
@@ -741,7 +747,9 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const stru
 	srv->to = def;
 	srv->lfd.fd = -1;
 	INIT_LLIST_HEAD(&srv->sessions);
-	rc = srv->domain ? 0 : -ENOMEM;
+	srv->refusal = talloc_asprintf(srv, "421 4.3.2 %s Out of resources, try later\r\n",
+				       cfg->domain);
+	rc = srv->domain && srv->refusal ? 0 : -ENOMEM;
 	if (!rc && cfg->tls_cert && cfg->tls_key) {
 		srv->ssl_ctx = tls_ctx_new(cfg->tls_cert, cfg->tls_key);
 		rc = srv->ssl_ctx ? 0 : -EINVAL;
@@ -782,6 +790,7 @@ void smtp_srv_close(struct smtp_srv *s)
 		return;
 	llist_for_each_entry_safe(sess, tmp, &s->sessions, list)
 		sess_close(sess, "service closing");
+	accept_guard_stop(&s->guard);
 	if (s->lfd.fd >= 0) {
 		osmo_fd_unregister(&s->lfd);
 		close(s->lfd.fd);
