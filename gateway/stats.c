@@ -282,11 +282,14 @@ struct stats_sock *stats_sock_open(void *ctx, const char *path, const char *name
 	talloc_set_destructor(s, stats_sock_destructor);
 
 	unlink(path);
+	/* stats.md: mode 0660 from the moment bind() makes the file, not
+	 * after a chmod(); the umask is the process's, and the only other
+	 * threads (ZeroMQ's, the verifiers) create no files */
+	mode_t old = umask(0117);
 	int fd = osmo_sock_unix_init(SOCK_STREAM, 0, path, OSMO_SOCK_F_BIND | OSMO_SOCK_F_NONBLOCK);
-	if (fd < 0 || chmod(path, 0660) < 0) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
+	int err = errno;
+	umask(old);
+	if (fd < 0) {
 		talloc_set_destructor(s, NULL);
 		talloc_free(s);
 		errno = err ? err : EADDRINUSE;
