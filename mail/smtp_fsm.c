@@ -419,8 +419,14 @@ void smtp_fsm_tls_done(struct smtp_fsm *f)
 
 enum smtp_act smtp_fsm_timeout(struct smtp_fsm *f, struct smtp_reply *r)
 {
+	return smtp_fsm_cut(f, "4.4.2", "Timeout", r);
+}
+
+enum smtp_act smtp_fsm_cut(struct smtp_fsm *f, const char *enhanced, const char *text,
+			   struct smtp_reply *r)
+{
 	rclear(r);
-	reply(r, 421, "4.4.2", "%s Timeout, closing", f->cfg.domain);
+	reply(r, 421, enhanced, "%s %s, closing", f->cfg.domain, text);
 	f->st = SMTP_ST_CLOSED;
 	return SMTP_ACT_CLOSE;
 }

@@ -117,4 +117,9 @@ void smtp_fsm_tls_done(struct smtp_fsm *f);
 /* A timeout (RFC 5321 §4.5.3.2.7): 421 4.4.2 and SMTP_ACT_CLOSE. */
 enum smtp_act smtp_fsm_timeout(struct smtp_fsm *f, struct smtp_reply *r);
 
+/* The service ends the session for a limit of its own (RFC 5321 §3.8):
+ * "421 <enhanced> <domain> <text>, closing" and SMTP_ACT_CLOSE. */
+enum smtp_act smtp_fsm_cut(struct smtp_fsm *f, const char *enhanced, const char *text,
+			   struct smtp_reply *r);
+
 const char *smtp_state_name(enum smtp_state st);

@@ -2,7 +2,8 @@
  * test_smtp_fsm — the SMTP session table: every (state, command) pair gives
  * the reply code and next state of RFC 5321 §4.1.4 / §4.3.2 (table
  * driven), then the rules inside the handlers: relaying, sizes, SMTPUTF8,
- * BDAT, STARTTLS (RFC 3207 §4.2), bad-command limit, delivery answers.
+ * BDAT, STARTTLS (RFC 3207 §4.2), bad-command limit, delivery answers,
+ * the service's 421 cuts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,6 +323,12 @@ static void test_bad_commands(void **state)
 	smtp_fsm_init(&f, NULL, &cfg_tls);
 	assert_int_equal(smtp_fsm_timeout(&f, &r), SMTP_ACT_CLOSE);
 	assert_string_equal(r.buf, "421 4.4.2 " DOMAIN " Timeout, closing\r\n");
+	smtp_fsm_free(&f);
+
+	smtp_fsm_init(&f, NULL, &cfg_tls);
+	assert_int_equal(smtp_fsm_cut(&f, "4.7.0", "Too many commands", &r), SMTP_ACT_CLOSE);
+	assert_string_equal(r.buf, "421 4.7.0 " DOMAIN " Too many commands, closing\r\n");
+	assert_int_equal(f.st, SMTP_ST_CLOSED);
 	smtp_fsm_free(&f);
 }
 
