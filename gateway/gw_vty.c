@@ -465,6 +465,20 @@ DEFUN(cfg_mail_max_per_ip, cfg_mail_max_per_ip_cmd, "smtp-max-sessions-per-ip <0
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_mail_require_tls, cfg_mail_require_tls_cmd, "smtp-require-tls",
+      "Refuse MAIL (and all but EHLO, STARTTLS, NOOP, QUIT) before STARTTLS, with 530 (RFC 3207)\n")
+{
+	CFG(vty)->smtp.require_tls = true;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_mail_no_require_tls, cfg_mail_no_require_tls_cmd, "no smtp-require-tls",
+      NO_STR "Take mail without STARTTLS too\n")
+{
+	CFG(vty)->smtp.require_tls = false;
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_mail_max_cmds, cfg_mail_max_cmds_cmd, "smtp-max-commands <0-1000000>",
       "Command lines in one SMTP session; the next gets 421 4.7.0\n" "Commands; 0: no cap\n")
 {
@@ -506,6 +520,8 @@ static int config_write_mail(struct vty *vty)
 			VTY_NEWLINE);
 	vty_out(vty, " smtp-max-sessions %u%s", c->smtp.max_sessions, VTY_NEWLINE);
 	vty_out(vty, " smtp-max-sessions-per-ip %u%s", c->smtp.max_sessions_per_ip, VTY_NEWLINE);
+	if (c->smtp.require_tls)
+		vty_out(vty, " smtp-require-tls%s", VTY_NEWLINE);
 	if (c->smtp.max_commands != TXGW_DEFAULT_SMTP_MAX_CMDS)
 		vty_out(vty, " smtp-max-commands %u%s", c->smtp.max_commands, VTY_NEWLINE);
 	if (c->smtp.max_session_time != TXGW_DEFAULT_SMTP_SESSION_TIME)
@@ -638,6 +654,8 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_element(MAIL_NODE, &cfg_mail_max_sessions_cmd);
 	install_element(MAIL_NODE, &cfg_mail_timeout_cmd);
 	install_element(MAIL_NODE, &cfg_mail_max_per_ip_cmd);
+	install_element(MAIL_NODE, &cfg_mail_require_tls_cmd);
+	install_element(MAIL_NODE, &cfg_mail_no_require_tls_cmd);
 	install_element(MAIL_NODE, &cfg_mail_max_cmds_cmd);
 	install_element(MAIL_NODE, &cfg_mail_session_time_cmd);
 	install_element(MAIL_NODE, &cfg_mail_min_rate_cmd);

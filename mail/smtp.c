@@ -63,6 +63,7 @@ struct smtp_srv {
 	unsigned max_sessions;
 	unsigned max_per_ip;		/* 0: no cap */
 	unsigned max_cmds;		/* 0: no cap */
+	bool require_tls;
 	struct smtp_timeouts to;
 	struct osmo_fd lfd;
 	struct accept_guard guard;	/* no spinning when descriptors run out */
@@ -724,7 +725,8 @@ static void idle_cb(void *data)
 /* A session for fd; addr (the count of its address) is the session's now. */
 static void sess_open(struct smtp_srv *srv, int fd, const char *peer, struct smtp_peer *addr)
 {
-	struct smtp_fsm_cfg fcfg = { srv->domain, srv->max_size, srv->ssl_ctx != NULL };
+	struct smtp_fsm_cfg fcfg = { srv->domain, srv->max_size, srv->ssl_ctx != NULL,
+				     srv->require_tls };
 	struct smtp_sess *s = talloc_zero(srv, struct smtp_sess);
 	struct smtp_reply r;
 
@@ -910,6 +912,7 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const stru
 	srv->max_sessions = cfg->max_sessions;
 	srv->max_per_ip = cfg->max_sessions_per_ip;
 	srv->max_cmds = cfg->max_commands;
+	srv->require_tls = cfg->require_tls;
 	srv->to = timeouts_of(cfg);
 	srv->lfd.fd = -1;
 	INIT_LLIST_HEAD(&srv->sessions);
@@ -917,6 +920,10 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const stru
 	srv->refusal = talloc_asprintf(srv, "421 4.3.2 %s Out of resources, try later\r\n",
 				       cfg->domain);
 	rc = srv->domain && srv->refusal ? 0 : -ENOMEM;
+	if (!rc && cfg->require_tls && !(cfg->tls_cert && cfg->tls_key)) {
+		LOGP(DSMTP, LOGL_ERROR, "smtp-require-tls needs smtp-tls certificate and key\n");
+		rc = -EINVAL;
+	}
 	if (!rc && cfg->tls_cert && cfg->tls_key) {
 		srv->ssl_ctx = tls_ctx_new(cfg->tls_cert, cfg->tls_key);
 		rc = srv->ssl_ctx ? 0 : -EINVAL;
@@ -930,7 +937,7 @@ struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const stru
 		return NULL;
 	}
 	LOGP(DSMTP, LOGL_NOTICE, "SMTP on %s port %u for %s%s\n", cfg->addr, srv->port,
-	     srv->domain, srv->ssl_ctx ? ", STARTTLS offered" : "");
+	     srv->domain, srv->require_tls ? ", STARTTLS required" : srv->ssl_ctx ? ", STARTTLS offered" : "");
 	return srv;
 }
 

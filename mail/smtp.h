@@ -6,9 +6,9 @@
  * non-blocking sockets, PIPELINING (commands in order, replies sent in one
  * write per batch), the DATA body through dotstuff.c, BDAT chunks read
  * exactly (RFC 3030), STARTTLS with OpenSSL (RFC 3207; TLS 1.2 at least;
- * what was pipelined after STARTTLS is dropped), limits (line 1000
- * octets: 500; message over smtp-max-size: 552 with the rest read and
- * dropped; smtp-max-sessions:
+ * what was pipelined after STARTTLS is dropped; with smtp-require-tls,
+ * 530 before it), limits (line 1000 octets: 500; message over
+ * smtp-max-size: 552 with the rest read and dropped; smtp-max-sessions:
  * 421 4.3.2; smtp-max-sessions-per-ip: 421 4.7.0; 10 bad commands: 421;
  * smtp-max-commands: 421 4.7.0) and time limits: idle timeouts (RFC 5321
  * §4.5.3.2) that only a whole command line, or DATA/BDAT octets, set
@@ -40,6 +40,7 @@ struct smtp_cfg {
 	unsigned max_sessions;
 	unsigned max_sessions_per_ip;	/* 0: no cap (smtp_peer.h) */
 	unsigned max_commands;	/* command lines per session; 0: no cap */
+	bool require_tls;	/* 530 before STARTTLS; needs tls_cert */
 	unsigned timeout_cmd;	/* s, waiting for a command (RFC 5321 §4.5.3.2.7) */
 	unsigned timeout_data;	/* s, between blocks of DATA (§4.5.3.2.5) */
 	unsigned timeout_final;	/* s, after the final dot (§4.5.3.2.6) */
@@ -101,7 +102,8 @@ struct smtp_timeouts {
  * The time limits are cfg's (seconds; smtp_srv_set_timeouts() may change
  * them after).
  * Returns NULL with errno set: EINVAL (no smtp-listen, no domain, bad
- * certificate or key), EADDRINUSE and other socket errors, ENOMEM.
+ * certificate or key, require_tls without a certificate), EADDRINUSE and
+ * other socket errors, ENOMEM.
  */
 struct smtp_srv *smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops,
 			       void *data, struct rate_ctr_group *ctrs);

@@ -2,13 +2,14 @@
 """The SMTP service's limits against a running txgw (smtp_limits.sh).
 
 smtp_limits.py --port P --log FILE --limits: per address, sessions, the
-log's rate limit, command count, idle timeout, data rate, session time.
-The numbers are smtp_limits.sh's configuration; prints "ok"/"FAIL"
-lines, exit status 1 on a failure.
+log's rate limit, command count, idle timeout, data rate, session time;
+or --tls CA: smtp-require-tls.  The numbers are smtp_limits.sh's
+configuration; prints "ok"/"FAIL" lines, exit status 1 on a failure.
 """
 import argparse
 import smtplib
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -246,17 +247,35 @@ def timed():
           % (when and round(when, 1), LIFE, got[:60]))
 
 
+def tls(ca):
+    ctx = ssl.create_default_context(cafile=ca)
+    c = smtplib.SMTP("127.0.0.1", A.port, timeout=10)
+    c.ehlo("tls.example")
+    check(c.has_extn("starttls"), "smtp-require-tls: EHLO offers STARTTLS")
+    code, msg = c.docmd("MAIL FROM:<a@tls.example>")
+    check(code == 530 and msg.startswith(b"5.7.0 Must issue a STARTTLS command first"),
+          "smtp-require-tls: MAIL before STARTTLS: %d %r" % (code, msg))
+    c.starttls(context=ctx)
+    c.ehlo("tls.example")
+    r = c.sendmail("a@tls.example", ["upload@txlog.example"], b"Subject: tls\r\n\r\nhello\r\n")
+    check(r == {}, "smtp-require-tls: after STARTTLS the mail gets 250")
+    c.quit()
+
+
 def main():
     global A
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--limits", action="store_true")
+    ap.add_argument("--tls", metavar="CA")
     A = ap.parse_args()
     if A.limits:
         t_per_ip_and_sessions()
         t_max_commands()
         timed()
+    if A.tls:
+        tls(A.tls)
     sys.exit(1 if FAILS else 0)
 
 

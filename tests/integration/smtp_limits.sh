@@ -10,7 +10,10 @@
 #    is cut after 3 s (any byte used to set the timer again);
 #  - smtp-min-data-rate 200 window 3: a byte a second in DATA is cut at
 #    the end of the first window with 421 4.4.2; 400 octets/s passes;
-#  - smtp-max-session-time 8: a NOOP a second is cut after 8 s.
+#  - smtp-max-session-time 8: a NOOP a second is cut after 8 s;
+#  - smtp-require-tls (a second start, with a certificate): EHLO offers
+#    STARTTLS, MAIL before it gets 530 5.7.0, after it 250; without
+#    smtp-tls the file is refused (txgw -V).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
@@ -25,5 +28,27 @@ timeout 50 $PY "$TOP/tests/integration/smtp_limits.py" --port "$SMTP_PORT" --log
 kill -0 "$TXGW_PID" 2>/dev/null || { echo "FAIL  txgw is gone"; tail -20 "$WORK/txgw.log"; exit 1; }
 stop_txgw || rc=1
 
+# smtp-require-tls without a certificate: a configuration error
+NO_ESME=1 WITH_MAIL=1 write_config
+sed -i "s/^ smtp-domain txlog.example$/&\n smtp-require-tls/" "$WORK/txgw.cfg"
+if out=$("$TXGW" -c "$WORK/txgw.cfg" -V 2>&1); then
+	echo "FAIL  smtp-require-tls without smtp-tls was taken: $out"; rc=1
+elif grep -q "'smtp-require-tls' needs 'smtp-tls" <<<"$out"; then
+	echo "ok    smtp-require-tls without smtp-tls: $out"
+else
+	echo "FAIL  smtp-require-tls without smtp-tls: $out"; rc=1
+fi
+
+# with a certificate: 530 before STARTTLS, 250 after
+make_test_ca_work
+new_ports
+NO_ESME=1 WITH_MAIL=1 write_config
+sed -i "s/^ smtp-domain txlog.example$/&\n smtp-require-tls/" "$WORK/txgw.cfg"
+rm -f "$WORK/stats.sock"
+start_txgw
+wait_smtp
+timeout 20 $PY "$TOP/tests/integration/smtp_limits.py" --port "$SMTP_PORT" --log "$WORK/txgw.log" \
+	--tls "$WORK/ca.pem" || rc=1
+stop_txgw || rc=1
 [ $rc = 0 ] && echo "smtp_limits: PASS" || echo "smtp_limits: FAIL"
 exit $rc

@@ -132,6 +132,7 @@ static const char full_cfg[] =
 	" smtp-timeout command 30\n"
 	" smtp-timeout final 45\n"
 	" smtp-max-sessions-per-ip 4\n"
+	" smtp-require-tls\n"
 	" smtp-max-commands 50\n"
 	" smtp-max-session-time 120\n"
 	" smtp-min-data-rate 512 window 10\n"
@@ -155,7 +156,7 @@ static void round_trip(void **state)
 	assert_non_null(strstr(text1, "  data-coding-1 gsm7\n"));
 	assert_non_null(strstr(text1, " smtp-tls certificate /tmp/c.pem key /tmp/k.pem\n"));
 	assert_non_null(strstr(text1, " esme b\n"));
-	assert_non_null(strstr(text1, " smtp-max-sessions-per-ip 4\n"
+	assert_non_null(strstr(text1, " smtp-max-sessions-per-ip 4\n smtp-require-tls\n"
 				      " smtp-max-commands 50\n smtp-max-session-time 120\n"
 				      " smtp-min-data-rate 512 window 10\n"));
 
@@ -175,6 +176,7 @@ static void round_trip(void **state)
 	assert_int_equal(again->smtp.timeout_final, 45);
 	assert_string_equal(again->smtp.tls_key, "/tmp/k.pem");
 	assert_int_equal(again->smtp.max_sessions_per_ip, 4);
+	assert_true(again->smtp.require_tls);
 	assert_int_equal(again->smtp.max_commands, 50);
 	assert_int_equal(again->smtp.max_session_time, 120);
 	assert_int_equal(again->smtp.min_data_rate, 512);
@@ -214,6 +216,8 @@ static const struct bad_case bad_cases[] = {
 	{ "gateway\n name\n", ":2: incomplete command" },
 	{ "devices\n registry /x\n", "'state-dir' is required" },
 	{ "gateway\n state-dir /x\n", "'registry' is required" },
+	{ "gateway\n state-dir /x\ndevices\n registry /x\nmail\n smtp-listen 127.0.0.1 25\n"
+	  " smtp-require-tls\n", "'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE'" },
 	{ "mail\n smtp-max-sessions-per-ip -1\n", ":2: " },
 	{ "mail\n smtp-min-data-rate 100 window 0\n", ":2: " },
 };
@@ -225,6 +229,7 @@ static void smtp_limit_defaults(void **state)
 	char err[512] = "";
 	struct txgw_cfg *c = txgw_cfg_alloc(ctx);
 	assert_int_equal(c->smtp.max_sessions_per_ip, 10);
+	assert_false(c->smtp.require_tls);
 	assert_int_equal(c->smtp.max_commands, 1000);
 	assert_int_equal(c->smtp.max_session_time, 600);
 	assert_int_equal(c->smtp.min_data_rate, 1024);
