@@ -142,6 +142,15 @@ static const char full_cfg[] =
 	"stats\n"
 	" socket /tmp/txgw-stats.sock\n";
 
+/* libosmovty's "write file" keeps the file it replaces as PATH.sav. */
+static void unlink_backup(const char *path)
+{
+	char sav[256];
+
+	snprintf(sav, sizeof(sav), "%s.sav", path);
+	unlink(sav);
+}
+
 /* Load into the live configuration, write it with libosmovty's own "write
  * file" path, load that into a fresh struct, write again: same bytes. */
 static void round_trip(void **state)
@@ -194,6 +203,8 @@ static void round_trip(void **state)
 	talloc_free(again);
 	unlink(out1);
 	unlink(out2);
+	unlink_backup(out1);
+	unlink_backup(out2);
 	free(out1);
 	free(out2);
 	free(text1);
