@@ -8,6 +8,8 @@
 
 #include <osmocom/core/timer.h>
 
+#include "gateway/lib/log_ratelimit.h"
+
 struct txgw_cfg;
 struct registry;
 struct engine;
@@ -29,6 +31,7 @@ struct gw {
 	struct stats_sock *stats;
 	struct smtp_srv *smtp;
 	struct extract_result *mail_scratch;	/* frames of the mail being looked at */
+	struct log_ratelimit rl_mail_refused;	/* refused mail: a line a second */
 	unsigned n_esmes;
 	struct esme **esmes;
 	unsigned esmes_up;		/* binds not yet stopped (shutdown) */

@@ -161,6 +161,11 @@ static int check_required(const struct txgw_cfg *cfg, const char *path, char *er
 		snprintf(err, cap, "%s: 'registry' is required in the 'devices' node", path);
 		return -EINVAL;
 	}
+	if (cfg->smtp.enabled && cfg->smtp.require_tls && !cfg->smtp.tls_cert) {
+		snprintf(err, cap, "%s: 'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE' "
+			 "in the 'mail' node", path);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
+#include "gateway/lib/accept_guard.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/json.h"
 #include "gateway/lib/logging.h"
@@ -32,6 +33,7 @@
 
 struct stats_sock {
 	struct osmo_fd listen;
+	struct accept_guard guard;	/* no spinning when descriptors run out */
 	char *path;
 	char *name;
 	char *version;
@@ -231,7 +233,7 @@ static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 static int listen_cb(struct osmo_fd *ofd, unsigned int what)
 {
 	struct stats_sock *s = ofd->data;
-	int fd = accept4(ofd->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept_guard_accept(&s->guard, NULL, NULL);
 	if (fd < 0)
 		return 0;
 	struct stats_conn *c = talloc_zero(s, struct stats_conn);
@@ -254,6 +256,7 @@ static int listen_cb(struct osmo_fd *ofd, unsigned int what)
 
 static int stats_sock_destructor(struct stats_sock *s)
 {
+	accept_guard_stop(&s->guard);
 	if (s->listen.fd >= 0) {
 		osmo_fd_unregister(&s->listen);
 		close(s->listen.fd);
@@ -284,15 +287,21 @@ int stats_sock_open(void *ctx, const char *path, const char *name, const char *v
 	talloc_set_destructor(s, stats_sock_destructor);
 
 	unlink(path);
+	/* stats.md: mode 0660 from the moment bind() makes the file, not
+	 * after a chmod(); the umask is the process's, and the only other
+	 * threads (ZeroMQ's, the verifiers) create no files */
+	mode_t old = umask(0117);
+	errno = 0;
 	int fd = osmo_sock_unix_init(SOCK_STREAM, 0, path, OSMO_SOCK_F_BIND | OSMO_SOCK_F_NONBLOCK);
-	if (fd < 0 || chmod(path, 0660) < 0) {
+	int err = errno;
+	umask(old);
+	if (fd < 0) {
 		/* osmo_sock_unix_init() returns -1 and leaves errno to the call that failed */
-		rc = errno ? -errno : -EADDRINUSE;
-		if (fd >= 0)
-			close(fd);
+		rc = err ? -err : -EADDRINUSE;
 		goto fail;
 	}
 	osmo_fd_setup(&s->listen, fd, OSMO_FD_READ, listen_cb, s, 0);
+	accept_guard_init(&s->guard, &s->listen, DSTATS, "stats socket", NULL);
 	rc = osmo_fd_register(&s->listen);
 	if (rc < 0) {
 		close(fd);

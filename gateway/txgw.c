@@ -31,6 +31,7 @@
 #include <osmocom/vty/vty.h>
 
 #include "gateway/gw.h"
+#include "gateway/lib/accept_guard.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/logging.h"
 #include "gateway/txgw_cfg.h"
@@ -255,7 +256,13 @@ static int start(struct daemon *d)
 	rc = signals_init(d);
 	if (rc < 0)
 		return rc;
-	return gw_start(g);
+	rc = gw_start(g);
+	if (rc < 0)
+		return rc;
+	/* the VTY's telnet server (libosmovty accepts on it) must not spin
+	 * either when descriptors run out: ours guard themselves */
+	rc = accept_guard_adopt_listeners(g->ctx, DMAIN);
+	return rc < 0 ? rc : 0;
 }
 
 int main(int argc, char **argv)

@@ -140,6 +140,11 @@ static const char full_cfg[] =
 	" smtp-max-sessions 7\n"
 	" smtp-timeout command 30\n"
 	" smtp-timeout final 45\n"
+	" smtp-max-sessions-per-ip 4\n"
+	" smtp-require-tls\n"
+	" smtp-max-commands 50\n"
+	" smtp-max-session-time 120\n"
+	" smtp-min-data-rate 512 window 10\n"
 	"bus\n"
 	" publish tcp://127.0.0.1:6000\n"
 	" replay tcp://127.0.0.1:6001\n"
@@ -169,6 +174,9 @@ static void round_trip(void **state)
 	assert_non_null(strstr(text1, "  data-coding-1 gsm7\n"));
 	assert_non_null(strstr(text1, " smtp-tls certificate /tmp/c.pem key /tmp/k.pem\n"));
 	assert_non_null(strstr(text1, " esme b\n"));
+	assert_non_null(strstr(text1, " smtp-max-sessions-per-ip 4\n smtp-require-tls\n"
+				      " smtp-max-commands 50\n smtp-max-session-time 120\n"
+				      " smtp-min-data-rate 512 window 10\n"));
 
 	struct txgw_cfg *again = txgw_cfg_alloc(ctx);
 	assert_int_equal(txgw_config_load(again, out1, err, sizeof(err)), 0);
@@ -185,6 +193,12 @@ static void round_trip(void **state)
 	assert_int_equal(again->smtp.timeout_data, TXGW_DEFAULT_SMTP_T_DATA);
 	assert_int_equal(again->smtp.timeout_final, 45);
 	assert_string_equal(again->smtp.tls_key, "/tmp/k.pem");
+	assert_int_equal(again->smtp.max_sessions_per_ip, 4);
+	assert_true(again->smtp.require_tls);
+	assert_int_equal(again->smtp.max_commands, 50);
+	assert_int_equal(again->smtp.max_session_time, 120);
+	assert_int_equal(again->smtp.min_data_rate, 512);
+	assert_int_equal(again->smtp.min_data_window, 10);
 
 	/* Swap the reloaded struct in as the live one and write it again. */
 	struct txgw_cfg *old = live;
@@ -220,7 +234,30 @@ static const struct bad_case bad_cases[] = {
 	{ "gateway\n name\n", ":2: incomplete command" },
 	{ "devices\n registry /x\n", "'state-dir' is required" },
 	{ "gateway\n state-dir /x\n", "'registry' is required" },
+	{ "gateway\n state-dir /x\ndevices\n registry /x\nmail\n smtp-listen 127.0.0.1 25\n"
+	  " smtp-require-tls\n", "'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE'" },
+	{ "mail\n smtp-max-sessions-per-ip -1\n", ":2: " },
+	{ "mail\n smtp-min-data-rate 100 window 0\n", ":2: " },
 };
+
+/* The defaults of the SMTP limits (doc/config.md), and the rate without
+ * a window keeps the default window. */
+static void smtp_limit_defaults(void **state)
+{
+	char err[512] = "";
+	struct txgw_cfg *c = txgw_cfg_alloc(ctx);
+	assert_int_equal(c->smtp.max_sessions_per_ip, 10);
+	assert_false(c->smtp.require_tls);
+	assert_int_equal(c->smtp.max_commands, 1000);
+	assert_int_equal(c->smtp.max_session_time, 600);
+	assert_int_equal(c->smtp.min_data_rate, 1024);
+	assert_int_equal(c->smtp.min_data_window, 30);
+	assert_int_equal(load_text(c, "gateway\n state-dir /x\ndevices\n registry /x\nmail\n"
+				  " smtp-min-data-rate 2048\n", err, sizeof(err)), 0);
+	assert_int_equal(c->smtp.min_data_rate, 2048);
+	assert_int_equal(c->smtp.min_data_window, 30);
+	talloc_free(c);
+}
 
 static void bad_lines(void **state)
 {
@@ -396,6 +433,7 @@ int main(void)
 		cmocka_unit_test(example_loads),
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(bad_lines),
+		cmocka_unit_test(smtp_limit_defaults),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(stdin_survives),
 		cmocka_unit_test(trust_locked_on_session),

@@ -1,7 +1,10 @@
 /*
  * test_stats — the stats socket: every command of doc/stats.md, answered
- * over a real UNIX socket served by the osmo_select loop.
+ * over a real UNIX socket served by the osmo_select loop; the socket file
+ * has mode 0660 from the moment bind() makes it (bind() is wrapped here to
+ * look, under a umask of 0).
  */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +25,25 @@
 #include "gateway/lib/json.h"
 #include "gateway/stats.h"
 #include "tests/unit/log_capture.h"
+
+/* The mode of the last UNIX socket file right after bind() made it: this
+ * bind() takes the place of libc's for libosmocore's call too. */
+static int bound_mode = -1;
+
+int bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+	struct stat st;
+	int rc;
+
+	if (!real_bind)
+		real_bind = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "bind");
+	rc = real_bind(fd, sa, len);
+	if (rc == 0 && sa->sa_family == AF_UNIX &&
+	    stat(((const struct sockaddr_un *)sa)->sun_path, &st) == 0)
+		bound_mode = (int)(st.st_mode & 0777);
+	return rc;
+}
 
 struct fixture {
 	void *ctx;
@@ -116,6 +138,10 @@ static void test_mode(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0660);
+	/* and so it was when bind() made it: no chmod() after, no window
+	 * with the mode the umask (0 here) gives */
+	assert_int_equal(bound_mode, 0660);
+	assert_int_equal(umask(0), 0);	/* the process's umask is back */
 }
 
 static void test_show_info(void **state)
@@ -212,6 +238,7 @@ static void test_open_errors(void **state)
 
 int main(void)
 {
+	umask(0);	/* the most open a daemon could be started with */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_show_info, setup, teardown),
