@@ -163,7 +163,7 @@ static int concat_turn(struct input *in)
 	e->drop_g = &in->g;
 	rc = concat_prepare(e->cc, &seg->key, &part, in->mono_ms);
 	if (rc == CONCAT_DUPLICATE) {
-		/* the SMSC sent it again: nothing to keep */
+		engine_ctr(e, TXGW_CTR_SMS_DUPLICATE_PARTS, 1);	/* the SMSC sent it again */
 	} else if (rc) {
 		part_refused(in, &part, rc);	/* a conflict, -EINVAL or -ENOSPC */
 	} else {

@@ -511,6 +511,25 @@ static void flood_evicts_only_its_own(void **state)
 	assert_int_equal(info(x).partial, 16);
 }
 
+/* The same concatenated upload delivered twice: its records once, the
+ * second copy's parts counted as duplicate parts (and not journaled). */
+static void duplicate_parts_counted(void **state)
+{
+	struct fx *x = *state;
+
+	for (unsigned round = 0; round < 2; round++) {
+		send_vector(x, 1, SMS_FORM_UDH);
+		send_vector(x, 2, SMS_FORM_UDH);
+	}
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 4);
+	read_all(x, 1);
+	assert_int_equal(x->n, 3);
+	assert_int_equal(count_topic(x, "txlog.record"), 3);
+	assert_int_equal(ctr(TXGW_CTR_SMS_DUPLICATE_PARTS), 2);
+	assert_int_equal(ctr(TXGW_CTR_TXLOG_DUPLICATES), 0);
+}
+
 /* Part 1 again with other bytes while its message is open: the first copy
  * stays, the second is published as incomplete (it was acknowledged). */
 static void conflicting_part_is_rejected(void **state)
@@ -526,6 +545,7 @@ static void conflicting_part_is_rejected(void **state)
 	assert_non_null(strstr(x->payload[0], "\"reason\":\"incomplete\",\"raw\":\"dHdv\","
 					    "\"error\":\"part 1 of 2 received; came again with other "
 					    "bytes while its message was open: the first copy kept\""));
+	assert_int_equal(ctr(TXGW_CTR_SMS_DUPLICATE_PARTS), 0);
 	assert_int_equal(info(x).partial, 1);
 }
 
@@ -542,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(drop_survives_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(rebuilt_partial_keeps_a_minute, setup, teardown),
 		cmocka_unit_test_setup_teardown(flood_evicts_only_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(duplicate_parts_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(conflicting_part_is_rejected, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
