@@ -122,7 +122,9 @@ def case_dupes(up, a):
 def case_flood(up, a):
     p = halves(up.next())
     out = [(LEGIT, udh(concat16(0x4242, 2, 1), port16(TXLOG_PORT)) + p[0])]
-    out += [(FLOODER, udh(concat16(i & 0xffff, 2, 1)) + b"flood") for i in range(a.flood)]
+    # past 65536 references the totals differ: every one is a new message
+    out += [(FLOODER, udh(concat16(i & 0xffff, 2 + (i >> 16), 1)) + b"flood")
+            for i in range(a.flood)]
     out.append((LEGIT, udh(concat16(0x4242, 2, 2), port16(TXLOG_PORT)) + p[1]))
     return out
 
