@@ -184,8 +184,13 @@ static void round_trip(void **state)
 	assert_string_equal(text1, text2);
 	txgw_vty_set_cfg(old);
 	talloc_free(again);
-	unlink(out1);
-	unlink(out2);
+	for (char **o = (char *[]){ out1, out2, NULL }; *o; o++) {
+		char sav[64];
+		unlink(*o);
+		/* libosmovty keeps the file it writes over as FILE.sav */
+		snprintf(sav, sizeof(sav), "%s.sav", *o);
+		unlink(sav);
+	}
 	free(out1);
 	free(out2);
 	free(text1);
