@@ -227,7 +227,7 @@ static void tick_cb(void *data)
 	struct gw *g = data;
 	struct engine_info ei;
 
-	engine_tick(g->engine, gw_now_ms());
+	engine_tick(g->engine);
 	sync_bus_counters(g);
 	engine_get_info(g->engine, &ei);
 	if (ei.failed && !g->stopping) {
@@ -251,6 +251,8 @@ static int open_engine(struct gw *g)
 		.txlog_port = g->cfg->txlog_port,
 		.skew_s = g->cfg->clock_skew,
 		.concat_timeout_s = g->cfg->concat_timeout,
+		.concat_max_partial = g->cfg->concat_max_partial,
+		.concat_max_per_sender = g->cfg->concat_max_per_sender,
 		.journal_keep = g->cfg->journal_keep,
 		.threads = g->cfg->verify_threads,
 	};

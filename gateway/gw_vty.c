@@ -66,6 +66,8 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	c->clock_skew = TXGW_DEFAULT_CLOCK_SKEW;
 	c->txlog_port = TXGW_DEFAULT_TXLOG_PORT;
 	c->concat_timeout = TXGW_DEFAULT_CONCAT_TIMEOUT;
+	c->concat_max_partial = TXGW_DEFAULT_CONCAT_MAX_PARTIAL;
+	c->concat_max_per_sender = TXGW_DEFAULT_CONCAT_MAX_PER_SENDER;
 	c->journal_keep = TXGW_DEFAULT_JOURNAL_KEEP;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c->verify_threads = ncpu > 0 && ncpu <= 64 ? (unsigned)ncpu : 2;
@@ -151,6 +153,23 @@ DEFUN(cfg_gw_concat_timeout, cfg_gw_concat_timeout_cmd, "concat-timeout <1-60480
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_gw_concat_max_partial, cfg_gw_concat_max_partial_cmd, "concat-max-partial <1-10000000>",
+      "Incomplete concatenated SMS held at most; past it the sender holding the most loses its oldest\n"
+      "Messages\n")
+{
+	CFG(vty)->concat_max_partial = (uint32_t)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_gw_concat_max_per_sender, cfg_gw_concat_max_per_sender_cmd,
+      "concat-max-per-sender <1-10000000>",
+      "Incomplete concatenated SMS one source address may hold; past it its oldest goes\n"
+      "Messages\n")
+{
+	CFG(vty)->concat_max_per_sender = (uint32_t)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_gw_journal_keep, cfg_gw_journal_keep_cmd, "journal-keep <1-2000000000>",
       "Bus messages the journal keeps for replay, at least\n" "Messages\n")
 {
@@ -176,6 +195,8 @@ static int config_write_gateway(struct vty *vty)
 	vty_out(vty, " clock-skew %" PRIu32 "%s", c->clock_skew, VTY_NEWLINE);
 	vty_out(vty, " txlog-port %u%s", c->txlog_port, VTY_NEWLINE);
 	vty_out(vty, " concat-timeout %" PRIu32 "%s", c->concat_timeout, VTY_NEWLINE);
+	vty_out(vty, " concat-max-partial %" PRIu32 "%s", c->concat_max_partial, VTY_NEWLINE);
+	vty_out(vty, " concat-max-per-sender %" PRIu32 "%s", c->concat_max_per_sender, VTY_NEWLINE);
 	vty_out(vty, " journal-keep %" PRIu64 "%s", c->journal_keep, VTY_NEWLINE);
 	vty_out(vty, " verify-threads %u%s", c->verify_threads, VTY_NEWLINE);
 	return CMD_SUCCESS;
@@ -626,6 +647,8 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_element(GATEWAY_NODE, &cfg_gw_clock_skew_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_txlog_port_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_concat_timeout_cmd);
+	install_element(GATEWAY_NODE, &cfg_gw_concat_max_partial_cmd);
+	install_element(GATEWAY_NODE, &cfg_gw_concat_max_per_sender_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_journal_keep_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_verify_threads_cmd);
 

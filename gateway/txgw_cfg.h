@@ -19,6 +19,8 @@ struct txgw_cfg {
 	uint32_t clock_skew;		/* s */
 	uint16_t txlog_port;
 	uint32_t concat_timeout;	/* s */
+	uint32_t concat_max_partial;	/* incomplete concatenations held */
+	uint32_t concat_max_per_sender;	/* ... of them from one source address */
 	uint64_t journal_keep;
 	unsigned verify_threads;	/* signature worker threads; 0: the loop thread */
 	/* devices */
@@ -39,6 +41,8 @@ struct txgw_cfg {
 #define TXGW_DEFAULT_CLOCK_SKEW		86400
 #define TXGW_DEFAULT_TXLOG_PORT		16354
 #define TXGW_DEFAULT_CONCAT_TIMEOUT	600
+#define TXGW_DEFAULT_CONCAT_MAX_PARTIAL	100000
+#define TXGW_DEFAULT_CONCAT_MAX_PER_SENDER	16
 #define TXGW_DEFAULT_JOURNAL_KEEP	1000000
 #define TXGW_DEFAULT_WINDOW		64
 #define TXGW_DEFAULT_ENQUIRE_LINK	30

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "gateway/bus/bus.h"
 #include "gateway/sms/sms_in.h"
@@ -39,8 +40,13 @@ struct engine_cfg {
 	uint64_t segment_size;		/* journal segment size; 0: default */
 	size_t concat_max_partial;	/* 0: default */
 	size_t concat_max_bytes;	/* 0: default */
+	size_t concat_max_per_sender;	/* partial messages of one source address; 0: default */
 	uint64_t checkpoint_every;	/* entries between ledger checkpoints; 0: default */
 	unsigned threads;		/* signature worker threads; 0: on the loop thread */
+	/* The clocks, CLOCK_REALTIME and CLOCK_MONOTONIC, in ms (tests give
+	 * their own); NULL: clock_gettime().  Reassembly expires on the
+	 * monotonic one; reception times (rx_ms) are the caller's wall clock. */
+	int64_t (*clock_ms)(clockid_t id);
 };
 
 /* status 0: durable, acknowledge it; negative errno: the journal could not
@@ -95,8 +101,12 @@ int engine_async_sync(struct engine *e);
  * answer and publish: nothing is left pending (shutdown, tests). */
 int engine_settle(struct engine *e);
 
-/* Expire incomplete concatenations older than concat-timeout. */
-void engine_tick(struct engine *e, int64_t now_ms);
+/*
+ * Once a second: when an incomplete concatenation is older than
+ * concat-timeout (or, after a restart, over a limit), queue its drop: it is
+ * journaled and its incomplete reject published like any input's messages.
+ */
+void engine_tick(struct engine *e);
 
 struct engine_info {
 	uint64_t last_seq;		/* last message seq written */

@@ -26,6 +26,7 @@ int group_begin(struct group *g, struct engine *e, const char *bearer, const cha
 	g->bearer = bearer;
 	g->src = src;
 	g->rx_ms = rx_ms;
+	g->n = 0;
 	g->p = talloc_zero(e, struct pending);
 	if (!g->p)
 		return -ENOMEM;
@@ -52,6 +53,7 @@ void group_append(struct group *g, uint8_t type, const void *buf, size_t len, ui
 		return;
 	}
 	engine_ctr(g->e, TXGW_CTR_JOURNAL_ENTRIES, 1);
+	g->n++;
 	if (entry)
 		*entry = ent;
 }

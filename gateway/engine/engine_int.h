@@ -20,12 +20,24 @@ struct journal_iter;
 struct verifier;
 struct ledger;
 struct concat;
+struct concat_key;
 
 #define ENGINE_CKPT_NAME	"ledger.ckpt"
 #define ENGINE_CKPT_MAGIC	"TXGWCKPT"
 #define ENGINE_DEFAULT_CKPT_EVERY	100000
 #define ENGINE_DEFAULT_MAX_PARTIAL	100000
 #define ENGINE_DEFAULT_MAX_BYTES	(64u << 20)
+#define ENGINE_DEFAULT_MAX_PER_SENDER	16
+/* 16 messages of 255 parts of 254 bytes: 1 MiB covers any honest sender */
+#define ENGINE_DEFAULT_MAX_BYTES_PER_SENDER	(1u << 20)
+/* CLOCK_MONOTONIC counts from boot: 2^32 ms (50 days, more than the
+ * largest concat-timeout) added keeps "now minus the age of a message
+ * rebuilt at start-up" positive on a machine that just booted. */
+#define ENGINE_MONO_BASE_MS	(1ull << 32)
+/* A message rebuilt at start-up that had expired by the wall clock keeps
+ * this long (or concat-timeout if shorter): the SMSC may have held its
+ * other parts while the gateway was down. */
+#define ENGINE_CONCAT_MIN_LEFT_MS	60000
 
 /* A bus message waiting for the sync before it is published. */
 struct pmsg {
@@ -70,6 +82,10 @@ struct engine {
 	uint64_t rit_next;		/* the seq it reads next */
 	struct jw w;			/* JSON scratch */
 	uint8_t *buf;			/* entry scratch, JOURNAL_MAX_PAYLOAD */
+	struct group *drop_g;		/* where reassembly's drops go: the head's group */
+	bool tick_queued;		/* a drop of expired messages waits in inputs */
+	int64_t drop_log_s;		/* drops are logged once a second at most */
+	unsigned drop_log_quiet;	/* ... and counted in between */
 };
 
 /* One input's group of journal entries being written. */
@@ -79,6 +95,7 @@ struct group {
 	const char *bearer;		/* "sms" | "smtp" */
 	const char *src;
 	int64_t rx_ms;
+	unsigned n;			/* entries appended */
 };
 
 static inline void engine_ctr(struct engine *e, unsigned idx, uint64_t n)
@@ -92,6 +109,11 @@ struct judge_result;
 struct extract_item;
 
 /* engine.c */
+int64_t engine_wall_ms(const struct engine *e);
+uint64_t engine_mono_ms(const struct engine *e);
+void engine_emit_incomplete(struct group *g, const struct concat_key *k, int64_t rx_ms,
+			    unsigned n, const uint8_t *seqs, const uint8_t *const *data,
+			    const size_t *lens, const char *why);
 void engine_emit_frame(struct group *g, struct judge_result *r, int rc, const uint8_t *buf,
 		       size_t len, const char *src_msisdn);
 void engine_emit_non_frame(struct group *g, const struct extract_item *it);

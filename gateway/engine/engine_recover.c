@@ -145,7 +145,7 @@ static int load_checkpoint(struct engine *e)
 struct rebuild {
 	struct engine *e;
 	uint64_t last_commit;		/* entry number of the last COMMIT seen */
-	uint64_t groups, segments, ledgers;
+	uint64_t groups, segments, ledgers, drops;
 	void *grp;			/* talloc context of the open group's copies */
 	struct llist_head items;	/* entries of the open group */
 };
@@ -168,34 +168,65 @@ static void apply_ledger(struct rebuild *rb, const struct jrec_ledger *lr)
 	rb->ledgers++;
 }
 
+/* A part kept when it arrived is kept again; nothing is dropped here but
+ * what a DROP entry says (apply_drop), so the state is the one the
+ * journal's inputs left. */
 static void apply_segment(struct rebuild *rb, const struct jrec_segment *s, uint64_t entry)
 {
-	struct concat_msg *m = NULL;
 	struct concat_part part = { .seq = s->seq, .coding = s->coding, .data = s->data,
-				    .len = s->len, .cookie = entry };
-	concat_expire(rb->e->cc, (uint64_t)s->rx_ms);
-	/* a message completed here was processed when it arrived: its
-	 * results are in the journal already */
-	if (concat_add(rb->e->cc, &s->key, &part, (uint64_t)s->rx_ms, rb->grp, &m) == CONCAT_COMPLETE)
-		talloc_free(m);
+				    .len = s->len, .cookie = entry, .rx_ms = s->rx_ms };
+	int rc = concat_restore(rb->e->cc, &s->key, &part);
+
+	if (rc < 0)
+		LOGP(DJOURNAL, LOGL_NOTICE, "journal entry %llu: segment not rebuilt: %s\n",
+		     (unsigned long long)entry, strerror(-rc));
 	rb->segments++;
+}
+
+static void apply_drop(struct rebuild *rb, const struct jrec_drop *d)
+{
+	if (concat_remove(rb->e->cc, &d->key) < 0)
+		LOGP(DJOURNAL, LOGL_INFO, "journal: a dropped message from %s was not held\n", d->key.src);
+	rb->drops++;
+}
+
+static int apply_item(struct rebuild *rb, const struct rb_item *it)
+{
+	struct jrec_ledger lr;
+	struct jrec_segment s;
+	struct jrec_drop d;
+
+	switch (it->type) {
+	case JREC_LEDGER:
+		if (it->entry <= rb->e->ckpt_entry)
+			return 0;
+		if (jrec_ledger_decode(&lr, it->data, it->len) < 0)
+			return -EBADMSG;
+		apply_ledger(rb, &lr);
+		return 0;
+	case JREC_SEGMENT:
+		if (jrec_segment_decode(&s, it->data, it->len) < 0)
+			return -EBADMSG;
+		apply_segment(rb, &s, it->entry);
+		return 0;
+	case JREC_DROP:
+		if (jrec_drop_decode(&d, it->data, it->len) < 0)
+			return -EBADMSG;
+		apply_drop(rb, &d);
+		return 0;
+	}
+	return 0;
 }
 
 static int apply_group(struct rebuild *rb)
 {
 	struct rb_item *it;
+	int rc;
+
 	llist_for_each_entry(it, &rb->items, list) {
-		if (it->type == JREC_LEDGER && it->entry > rb->e->ckpt_entry) {
-			struct jrec_ledger lr;
-			if (jrec_ledger_decode(&lr, it->data, it->len) < 0)
-				return -EBADMSG;
-			apply_ledger(rb, &lr);
-		} else if (it->type == JREC_SEGMENT) {
-			struct jrec_segment s;
-			if (jrec_segment_decode(&s, it->data, it->len) < 0)
-				return -EBADMSG;
-			apply_segment(rb, &s, it->entry);
-		}
+		rc = apply_item(rb, it);
+		if (rc < 0)
+			return rc;
 	}
 	talloc_free(rb->grp);
 	rb->grp = talloc_named_const(rb->e, 0, "rebuild group");
@@ -210,7 +241,7 @@ static int rebuild_entry(struct rebuild *rb, const struct journal_entry *je)
 		rb->last_commit = je->entry;
 		return apply_group(rb);
 	}
-	if (je->type != JREC_LEDGER && je->type != JREC_SEGMENT)
+	if (je->type != JREC_LEDGER && je->type != JREC_SEGMENT && je->type != JREC_DROP)
 		return 0;
 	struct rb_item *it = talloc_size(rb->grp, sizeof(*it) + je->len);
 	if (!it)
@@ -244,6 +275,20 @@ static int rebuild(struct engine *e, struct rebuild *rb)
 		return rc;
 	}
 	return 0;
+}
+
+/*
+ * The rebuilt messages' time left, from the wall clock: the journal has
+ * when their first parts came (rx_ms); see concat_rebase() for the bounds.
+ * The first tick then drops what is over a limit or expired.
+ */
+static void rebase_partials(struct engine *e)
+{
+	uint64_t min_left = (uint64_t)e->cfg.concat_timeout_s * 1000;
+
+	if (min_left > ENGINE_CONCAT_MIN_LEFT_MS)
+		min_left = ENGINE_CONCAT_MIN_LEFT_MS;
+	concat_rebase(e->cc, engine_mono_ms(e), engine_wall_ms(e), min_left);
 }
 
 int engine_recover(struct engine *e)
@@ -285,11 +330,13 @@ int engine_recover(struct engine *e)
 	}
 	if (rc < 0)
 		return rc;
+	rebase_partials(e);
 	LOGP(DJOURNAL, LOGL_NOTICE, "journal %s: %llu entries, seq %llu..%llu; rebuilt %llu groups, "
-	     "%llu ledger entries, %llu segments; %zu devices\n", dir,
-	     (unsigned long long)rec.entries, (unsigned long long)journal_oldest_seq(e->j),
+	     "%llu ledger entries, %llu segments, %llu drops; %zu devices, %zu incomplete messages\n",
+	     dir, (unsigned long long)rec.entries, (unsigned long long)journal_oldest_seq(e->j),
 	     (unsigned long long)journal_last_seq(e->j), (unsigned long long)rb.groups,
-	     (unsigned long long)rb.ledgers, (unsigned long long)rb.segments, ledger_count(e->l));
+	     (unsigned long long)rb.ledgers, (unsigned long long)rb.segments,
+	     (unsigned long long)rb.drops, ledger_count(e->l), concat_get_stats(e->cc)->partial_now);
 	return 0;
 }
 

@@ -24,7 +24,8 @@
 	X(SMS_SEGMENTS,		"sms:segments",		"SMS segments received") \
 	X(SMS_MESSAGES,		"sms:messages",		"whole SMS after reassembly") \
 	X(SMS_CONCAT_TIMEOUTS,	"sms:concat_timeouts",	"incomplete concatenations dropped") \
-	X(SMS_CONCAT_EVICTED,	"sms:concat_evicted",	"incomplete concatenations evicted for memory") \
+	X(SMS_CONCAT_EVICTED,	"sms:concat_evicted",	"incomplete concatenations evicted by a limit") \
+	X(SMS_DUPLICATE_PARTS,	"sms:duplicate_parts",	"SMS parts delivered again, dropped by reassembly") \
 	X(SMTP_SESSIONS,	"smtp:sessions",	"SMTP connections") \
 	X(SMTP_MESSAGES,	"smtp:messages",	"messages accepted with 250") \
 	X(SMTP_REJECTED,	"smtp:rejected",	"messages refused") \

@@ -1010,6 +1010,16 @@ CASES = [("good_deliver_sm", lambda m: m.traffic())]
 CASES += [(n[2:], f) for n, f in list(globals().items()) if n.startswith("c_") and callable(f)]
 
 
+def write_results(path, done):
+    """Print the DONE line, and write it to path (if any) at once, whole:
+    the test waits for the file."""
+    print(done, flush=True)
+    if path:
+        with open(path + ".tmp", "w") as f:
+            f.write(done + "\n")
+        os.rename(path + ".tmp", path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, required=True)
@@ -1035,11 +1045,7 @@ def main():
     done = ("DONE passed=%d failed=%d frames=%d receipts=%d binds=%d nacks=%d good=%d "
             "seconds=%.1f" % (len(m.passed), len(m.failed), m.good + m.unacked, m.receipts,
                               m.binds, m.nacks, m.good, time.monotonic() - t0))
-    print(done, flush=True)
-    if a.results:
-        with open(a.results + ".tmp", "w") as f:
-            f.write(done + "\n")
-        os.rename(a.results + ".tmp", a.results)
+    write_results(a.results, done)
     unbound = m.serve_until_unbind(30)
     return 0 if unbound and not m.failed else 1
 

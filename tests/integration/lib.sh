@@ -358,3 +358,32 @@ sim_done() {
 	echo "$1: $((SIM_CASES - SIM_FAILS)) of $SIM_CASES cases passed"
 	[ "$SIM_FAILS" = 0 ] || { echo "$1: FAIL (work directory kept: $WORK)"; exit 1; }
 }
+
+# ---- helpers for the reassembly tests (tests/integration/concat_*.sh, sms_ports.sh) ----
+
+# start_concat_smsc CASES [concat_smsc.py options]: concat_smsc.py on
+# $SMSC_PORT sending CASES; its output in $WORK/smsc.log; SMSC_PID.
+start_concat_smsc() {
+	local cases=$1
+	shift
+	$PY "$TOP/tests/integration/concat_smsc.py" --port "$SMSC_PORT" --case "$cases" \
+		--key "$TOP/tests/vectors/keys/00112233aabbccdd-1.key" \
+		--vectors "$TOP/tests/vectors/vectors.json" --results "$WORK/results" "$@" \
+		> "$WORK/smsc.log" 2>&1 &
+	SMSC_PID=$!; PIDS+=("$SMSC_PID")
+	for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && return 0; sleep 0.1; done
+	echo "concat_smsc.py did not start"; cat "$WORK/smsc.log"; return 1
+}
+
+# concat_smsc_sent N [SECONDS]: until concat_smsc.py has sent its cases (at
+# most SECONDS, 40); all N deliver_sm must have been answered ESME_ROK.
+concat_smsc_sent() {
+	for _ in $(seq $((${2:-40} * 10))); do
+		[ -e "$WORK/results" ] || ! kill -0 "$SMSC_PID" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "^DONE sent=$1 ok=$1\$" "$WORK/results" 2>/dev/null && return 0
+	echo "FAIL: not all $1 deliver_sm answered ESME_ROK"
+	cat "$WORK/smsc.log"; tail -20 "$WORK/txgw.log"
+	return 1
+}

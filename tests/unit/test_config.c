@@ -85,6 +85,8 @@ static void example_loads(void **state)
 	assert_int_equal(c->clock_skew, 86400);
 	assert_int_equal(c->txlog_port, 16354);
 	assert_int_equal(c->concat_timeout, 600);
+	assert_int_equal(c->concat_max_partial, 100000);
+	assert_int_equal(c->concat_max_per_sender, 16);
 	assert_int_equal(c->journal_keep, 1000000);
 	assert_string_equal(c->registry, "/etc/txgw/devices.txt");
 	assert_null(c->ca_file);
@@ -115,6 +117,8 @@ static const char full_cfg[] =
 	" clock-skew 120\n"
 	" txlog-port 2948\n"
 	" concat-timeout 30\n"
+	" concat-max-partial 2000\n"
+	" concat-max-per-sender 4\n"
 	" journal-keep 5000\n"
 	"devices\n"
 	" registry /tmp/devices.txt\n"
@@ -182,6 +186,8 @@ static void round_trip(void **state)
 	assert_int_equal(txgw_config_load(again, out1, err, sizeof(err)), 0);
 	assert_string_equal(again->name, "gw-round");
 	assert_int_equal(again->clock_skew, 120);
+	assert_int_equal(again->concat_max_partial, 2000);
+	assert_int_equal(again->concat_max_per_sender, 4);
 	assert_string_equal(again->ca_file, "/tmp/ca.pem");
 	struct esme_cfg *a = txgw_cfg_esme_find(again, "a");
 	assert_non_null(a);
@@ -227,6 +233,7 @@ static const struct bad_case bad_cases[] = {
 	{ "gateway\n state-dir /x\n frobnicate 1\n", ":3: unknown command or invalid value: 'frobnicate 1'" },
 	{ "gateway\n clock-skew many\n", ":2: unknown command" },
 	{ "gateway\n txlog-port 70000\n", ":2: " },
+	{ "gateway\n concat-max-per-sender 0\n", ":2: " },
 	{ "smpp\n esme x\n  password waytoolongpassword\n", ":3: " },
 	{ "smpp\n esme x\n  remote-ip 300.1.1.1\n", ":3: " },
 	{ "bus\n publish nonsense\n", ":2: " },

@@ -3,7 +3,10 @@
  * state directory: the vectors' SMS in, acknowledgements only after the
  * sync, the bus messages read back through the replay callbacks exactly as
  * bus.md spells them, and restarts: duplicates stay duplicates, a part of
- * a concatenated SMS survives, an unfinished group is cut.
+ * a concatenated SMS survives, an unfinished group is cut.  Incomplete
+ * concatenations on fake clocks: a drop is a journaled incomplete reject
+ * that a restart neither loses nor repeats, expiry follows the monotonic
+ * clock, not the wall clock, and one sender's flood evicts only its own.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/talloc.h>
 
 #include "gateway/engine/engine.h"
@@ -24,6 +28,7 @@
 #include "gateway/journal/journal.h"
 #include "gateway/lib/crc32c.h"
 #include "gateway/txlog/ledger.h"
+#include "gateway/lib/counters.h"
 #include "gateway/txlog/registry.h"
 #include "tests/unit/log_capture.h"
 #include "tests/unit/sms_from_tpdu.h"
@@ -56,13 +61,25 @@ static void on_ack(void *data, int status)
 /* 0: signatures checked on the calling thread; 2: on worker threads */
 static unsigned threads;
 
+/* The fake clocks of the tests that set use_fake (ms). */
+static int64_t fake_wall, fake_mono;
+static bool use_fake;
+static size_t max_partial;		/* 0: the engine's default */
+static struct rate_ctr_group *ctrs;
+
+static int64_t fake_clock(clockid_t id)
+{
+	return id == CLOCK_MONOTONIC ? fake_mono : fake_wall;
+}
+
 static int try_open_engine(struct fx *x, struct engine **e)
 {
 	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
 				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
-				  .threads = threads };
+				  .threads = threads, .concat_max_partial = max_partial,
+				  .clock_ms = use_fake ? fake_clock : NULL };
 	log_capture_reset();
-	return engine_open(x->ctx, &cfg, x->reg, NULL, e);
+	return engine_open(x->ctx, &cfg, x->reg, ctrs, e);
 }
 
 static struct engine *open_engine(struct fx *x)
@@ -80,6 +97,12 @@ static int setup(void **state)
 	struct reg_report rep = { 0 };
 
 	x->ctx = talloc_named_const(NULL, 0, "test_engine");
+	use_fake = false;
+	max_partial = 0;
+	fake_wall = RX_MS;
+	fake_mono = 1000;
+	ctrs = rate_ctr_group_alloc(x->ctx, &txgw_ctrg_desc, 0);
+	assert_non_null(ctrs);
 	strcpy(x->dir, "/tmp/txgw-test-engine-XXXXXX");
 	assert_non_null(mkdtemp(x->dir));
 	assert_int_equal(registry_load(x->ctx, TESTDATA_DIR "/vectors/devices.txt", NULL, &x->reg, &rep), 0);
@@ -94,6 +117,8 @@ static int teardown(void **state)
 	char cmd[128];
 	engine_close(x->e);
 	registry_free(x->reg);
+	rate_ctr_group_free(ctrs);
+	ctrs = NULL;
 	talloc_free(x->ctx);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
 	assert_int_equal(system(cmd), 0);
@@ -385,6 +410,270 @@ static void open_refused(void **state)
 	assert_int_equal(x->n, 1);
 }
 
+/* ---- incomplete concatenations ---- */
+
+static uint64_t ctr(unsigned idx)
+{
+	return rate_ctr_group_get_ctr(ctrs, idx)->current;
+}
+
+/* A vector's part at the fake wall clock's time. */
+static void send_vector_now(struct fx *x, size_t i, const char *src)
+{
+	uint8_t sm[SMS_FROM_TPDU_BUF];
+	struct sms_in in = { .bind = 0, .src = src, .dst = "886900000001" };
+	assert_int_equal(sms_from_tpdu(vectors[i].hex, SMS_FORM_UDH, &in, sm), 0);
+	assert_int_equal(engine_sms(x->e, &in, fake_wall, on_ack, x), 0);
+}
+
+/* Advance both clocks by ms, as time passes. */
+static void pass(int64_t ms)
+{
+	fake_wall += ms;
+	fake_mono += ms;
+}
+
+static void tick(struct fx *x)
+{
+	engine_tick(x->e);
+	assert_int_equal(engine_settle(x->e), 0);
+}
+
+static struct engine_info info(const struct fx *x)
+{
+	struct engine_info ei;
+	engine_get_info(x->e, &ei);
+	return ei;
+}
+
+/* The incomplete reject of part 1 of tpdu-binary-concat: its 128 bytes. */
+static void assert_incomplete_part1(const struct fx *x, unsigned i, const char *why)
+{
+	assert_string_equal(x->topic[i], "txlog.reject");
+	assert_non_null(strstr(x->payload[i], "\"bearer\":\"sms\",\"src\":\"+886912345678\","
+					       "\"rx\":\"2026-11-25T22:00:00.000Z\",\"reason\":\"incomplete\","
+					       "\"raw\":\"AQEKCwwNDg8QEQMAAAABaSYJ+AMAAAAIAmkmB6gDhQAATiAAARFw"));
+	assert_non_null(strstr(x->payload[i], "\"error\":\"part 1 of 2 received; "));
+	assert_non_null(strstr(x->payload[i], why));
+	assert_null(strstr(x->payload[i], "\"device\""));
+}
+
+/* Part 1 is published as incomplete exactly ms from now: not a
+ * millisecond before. */
+static void dropped_after(struct fx *x, int64_t ms)
+{
+	pass(ms - 1);
+	tick(x);
+	read_all(x, 1);
+	assert_int_equal(x->n, 0);
+	pass(1);
+	tick(x);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+	assert_incomplete_part1(x, 0, "; concat-timeout 600 s passed\"");
+}
+
+/* The engine on the fake clocks (max_partial as set), part 1 of
+ * tpdu-binary-concat acknowledged. */
+static void reopen_part1(struct fx *x)
+{
+	engine_close(x->e);
+	use_fake = true;
+	x->e = open_engine(x);
+	send_vector_now(x, 1, "+886912345678");
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 1);
+}
+
+/* concat-timeout passes on the monotonic clock: part 1 is published as an
+ * incomplete reject, journaled like any bus message; part 2 later is a new
+ * partial message, not a completion. */
+static void timeout_is_incomplete_reject(void **state)
+{
+	struct fx *x = *state;
+
+	reopen_part1(x);
+	dropped_after(x, 600000);
+	assert_non_null(strstr(x->payload[0], "\"seq\":1,"));
+	assert_int_equal(ctr(TXGW_CTR_SMS_CONCAT_TIMEOUTS), 1);
+	assert_int_equal(ctr(TXGW_CTR_TXLOG_REJECTS), 1);
+	assert_int_equal(info(x).partial, 0);
+	tick(x);			/* nothing more is due: no empty group */
+	send_vector_now(x, 2, "+886912345678");
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+	assert_int_equal(info(x).partial, 1);
+}
+
+/* The wall clock steps an hour ahead 2.5 s after part 1: nothing expires,
+ * part 2 completes the message. */
+static void wall_step_expires_nothing(void **state)
+{
+	struct fx *x = *state;
+
+	reopen_part1(x);
+	fake_mono += 2500;
+	fake_wall += 3600000;
+	tick(x);
+	send_vector_now(x, 2, "+886912345678");
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_int_equal(count_topic(x, "txlog.record"), 3);
+	assert_int_equal(count_topic(x, "txlog.reject"), 0);
+	assert_int_equal(x->acks, 2);
+}
+
+/* Child: part 1, then (drop) the timeout's reject, synced; then dies
+ * without closing anything. */
+static void crash_after(struct fx *x, bool drop)
+{
+	int status;
+
+	engine_close(x->e);
+	x->e = NULL;
+	use_fake = true;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		x->e = open_engine(x);
+		send_vector_now(x, 1, "+886912345678");
+		engine_settle(x->e);
+		if (drop) {
+			pass(600000);
+			engine_tick(x->e);
+			engine_settle(x->e);
+		}
+		_exit(x->acks == 1 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (drop)
+		pass(600000);
+}
+
+/* The drop was journaled: a restart neither brings the message back nor
+ * publishes its reject again. */
+static void drop_survives_crash(void **state)
+{
+	struct fx *x = *state;
+
+	crash_after(x, true);
+	x->e = open_engine(x);
+	assert_int_equal(info(x).partial, 0);
+	pass(3600000);
+	tick(x);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+	assert_incomplete_part1(x, 0, "concat-timeout 600 s passed");
+}
+
+/* A crash with part 1 held: rebuilt, and though the wall clock says it
+ * expired while the gateway was down, it keeps 60 s for its part 2. */
+static void rebuilt_partial_keeps_a_minute(void **state)
+{
+	struct fx *x = *state;
+
+	crash_after(x, false);
+	fake_wall += 2 * 3600000;	/* down for two hours */
+	fake_mono = 5;			/* and the machine rebooted */
+	x->e = open_engine(x);
+	assert_int_equal(info(x).partial, 1);
+	dropped_after(x, 60000);
+}
+
+/* One part of a 2-part message under a 16-bit reference from src. */
+static void send_part(struct fx *x, const char *src, uint16_t ref, const char *text)
+{
+	uint8_t sm[64] = { 6, 0x08, 4, (uint8_t)(ref >> 8), (uint8_t)ref, 2, 1 };
+	size_t n = strlen(text);
+	struct sms_in in = { .src = src, .dst = "886900000001", .esm_class = 0x40, .data_coding = 4,
+			     .sm = sm, .sm_len = 7 + n };
+	memcpy(sm + 7, text, n);
+	assert_int_equal(engine_sms(x->e, &in, fake_wall, on_ack, x), 0);
+}
+
+static int count_cb(void *arg, const char *topic, const char *payload, size_t len)
+{
+	unsigned *n = arg;
+	n[0]++;
+	n[1] += strstr(payload, "\"reason\":\"incomplete\"") && strstr(payload, "sender over its budget of 16");
+	n[2] += !strcmp(topic, "txlog.record");
+	return 0;
+}
+
+/*
+ * The audit's flood through the engine: part 1 of a legitimate upload is
+ * acknowledged, then another sender opens 10,000 one-part messages, over
+ * the global limit (1000 here).  The flooder's own messages are evicted
+ * (16 kept), each published as an incomplete reject; the legitimate
+ * message completes.
+ */
+static void flood_evicts_only_its_own(void **state)
+{
+	struct fx *x = *state;
+	unsigned n[3] = { 0 };
+	uint64_t from = 1;
+	int rc;
+
+	max_partial = 1000;
+	reopen_part1(x);
+	for (unsigned i = 0; i < 10000; i++) {
+		send_part(x, "886955500001", (uint16_t)i, "flood");
+		if (i % 500 == 499)
+			assert_int_equal(engine_settle(x->e), 0);
+	}
+	send_vector_now(x, 2, "+886912345678");
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 10002);
+	while ((rc = engine_replay_ops.fetch(x->e, from, 1000, count_cb, n)) > 0)
+		from += (uint64_t)rc;
+	assert_int_equal(rc, 0);
+	assert_int_equal(n[2], 3);		/* the legitimate upload's records */
+	assert_int_equal(n[1], 10000 - 16);	/* one reject per evicted message */
+	assert_int_equal(n[0], 3 + 10000 - 16);
+	assert_int_equal(ctr(TXGW_CTR_SMS_CONCAT_EVICTED), 10000 - 16);
+	assert_int_equal(info(x).partial, 16);
+}
+
+/* The same concatenated upload delivered twice: its records once, the
+ * second copy's parts counted as duplicate parts (and not journaled). */
+static void duplicate_parts_counted(void **state)
+{
+	struct fx *x = *state;
+
+	for (unsigned round = 0; round < 2; round++) {
+		send_vector(x, 1, SMS_FORM_UDH);
+		send_vector(x, 2, SMS_FORM_UDH);
+	}
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 4);
+	read_all(x, 1);
+	assert_int_equal(x->n, 3);
+	assert_int_equal(count_topic(x, "txlog.record"), 3);
+	assert_int_equal(ctr(TXGW_CTR_SMS_DUPLICATE_PARTS), 2);
+	assert_int_equal(ctr(TXGW_CTR_TXLOG_DUPLICATES), 0);
+}
+
+/* Part 1 again with other bytes while its message is open: the first copy
+ * stays, the second is published as incomplete (it was acknowledged). */
+static void conflicting_part_is_rejected(void **state)
+{
+	struct fx *x = *state;
+
+	send_part(x, "886955500001", 7, "one");
+	send_part(x, "886955500001", 7, "two");
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+	assert_non_null(strstr(x->payload[0], "\"src\":\"886955500001\""));
+	assert_non_null(strstr(x->payload[0], "\"reason\":\"incomplete\",\"raw\":\"dHdv\","
+					    "\"error\":\"part 1 of 2 received; came again with other "
+					    "bytes while its message was open: the first copy kept\""));
+	assert_int_equal(ctr(TXGW_CTR_SMS_DUPLICATE_PARTS), 0);
+	assert_int_equal(info(x).partial, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +684,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unfinished_group_is_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(timeout_is_incomplete_reject, setup, teardown),
+		cmocka_unit_test_setup_teardown(wall_step_expires_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(drop_survives_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(rebuilt_partial_keeps_a_minute, setup, teardown),
+		cmocka_unit_test_setup_teardown(flood_evicts_only_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(duplicate_parts_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(conflicting_part_is_rejected, setup, teardown),
 	};
 	log_capture_start(NULL);
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);

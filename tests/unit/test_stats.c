@@ -165,7 +165,7 @@ static void test_show_stats(void **state)
 	/* every counter stats.md requires is there */
 	static const char *const required[] = {
 		"smpp.pdus_rx", "smpp.deliver_sm", "smpp.generic_nack_tx", "smpp.reconnects",
-		"sms.segments", "sms.messages", "sms.concat_timeouts", "smtp.sessions",
+		"sms.segments", "sms.messages", "sms.concat_timeouts", "sms.duplicate_parts", "smtp.sessions",
 		"smtp.messages", "smtp.rejected", "txlog.frames", "txlog.records",
 		"txlog.duplicates", "txlog.repeated_records", "txlog.late_records",
 		"txlog.stale_records", "txlog.rejects", "txlog.alerts", "bus.published",
