@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/txlog/armour.h"
 #include "gateway/txlog/frame.h"
@@ -279,7 +280,7 @@ static void test_random_roundtrip(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_texts),
@@ -292,5 +293,6 @@ int main(void)
 		cmocka_unit_test(test_random_roundtrip),
 	};
 
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/bus/bus_msg.h"
 
@@ -342,7 +343,7 @@ static void test_common_extremes(void **state)
 	jw_free(&w);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_example),
@@ -356,5 +357,6 @@ int main(void)
 		cmocka_unit_test(test_src_escaping),
 		cmocka_unit_test(test_common_extremes),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/charset.h"
 #include "tests/unit/text_vec.h"
@@ -540,7 +541,7 @@ static void test_random_round_trips(void **state)
 	random_gsm7(2000);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gsm7_default_table),
@@ -560,5 +561,6 @@ int main(void)
 		cmocka_unit_test(test_vector_texts),
 		cmocka_unit_test(test_random_round_trips),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

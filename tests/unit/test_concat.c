@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "gateway/sms/charset.h"
@@ -828,7 +829,7 @@ static void test_random(void **state)
 	random_run(seed + 3, 5, 30);		/* both */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_parts_any_order),
@@ -846,5 +847,6 @@ int main(void)
 		cmocka_unit_test(test_split_emoji),
 		cmocka_unit_test(test_random),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
@@ -237,7 +238,7 @@ static void stdin_survives(void **state)
 	talloc_free(c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	ctx = talloc_named_const(NULL, 0, "test_config");
 	osmo_init_logging2(ctx, &log_info);
@@ -253,5 +254,6 @@ int main(void)
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(stdin_survives),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

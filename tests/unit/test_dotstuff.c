@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "mail/dotstuff.h"
 
@@ -200,7 +201,7 @@ static void test_random_chunking(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_terminator),
@@ -210,5 +211,6 @@ int main(void)
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_random_chunking),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

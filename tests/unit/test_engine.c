@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -260,7 +261,7 @@ static void unfinished_group_is_cut(void **state)
 	assert_string_equal(x->topic[1], "txlog.reject");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(acks_only_after_sync, setup, teardown),
@@ -269,6 +270,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(human_text_is_not_txlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_group_is_cut, setup, teardown),
 	};
+	test_args(argc, argv);
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
 	threads = 2;
 	failed += cmocka_run_group_tests_name("2 worker threads", tests, NULL, NULL);

@@ -11,6 +11,7 @@
  * ESME_TEST_LOG=1 shows the esme's log.
  */
 #include "tests/unit/esme_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 static void test_backoff(void **state_)
 {
@@ -186,7 +187,7 @@ static void test_stop_down_and_bad_cfg(void **state_)
 	assert_null(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -202,5 +203,6 @@ int main(void)
 #undef T
 	};
 
+	test_args(argc, argv);
 	return esme_run_tests("test_esme", tests, ARRAY_SIZE(tests));
 }

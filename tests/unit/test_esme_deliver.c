@@ -12,6 +12,7 @@
  * seed is printed); ESME_TEST_LOG=1 shows the esme's log.
  */
 #include "tests/unit/esme_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 /* OsmoMSC's habits: data_coding 1 with septets under "data-coding-1 gsm7", TLV 0x0204. */
 static void test_deliver_short_message(void **state_)
@@ -479,7 +480,7 @@ static void test_python_peer(void **state_)
 	assert_int_equal(fx->got[2].sm_len, 8);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -497,5 +498,6 @@ int main(void)
 #undef T
 	};
 
+	test_args(argc, argv);
 	return esme_run_tests("test_esme_deliver", tests, ARRAY_SIZE(tests));
 }

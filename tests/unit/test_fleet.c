@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "contrib/sim/fleet.h"
@@ -395,7 +396,7 @@ static void test_pick_anomaly(void **state)
 	fleet_free(b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
@@ -407,5 +408,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_vectors, setup, teardown),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/txlog/frame.h"
 #include "tests/unit/txlog_vectors.h"
@@ -410,7 +411,7 @@ static void test_random_roundtrip(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
@@ -425,5 +426,6 @@ int main(void)
 		cmocka_unit_test(test_random_roundtrip),
 	};
 
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/gsm7.h"
 
@@ -97,7 +98,7 @@ static void test_random(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hellohello),
@@ -106,5 +107,6 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_random),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests_name("gsm7_pack", tests, NULL, NULL);
 }

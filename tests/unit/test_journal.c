@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -741,7 +742,7 @@ static void test_random_model(void **state)
 	journal_close(j);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
@@ -760,5 +761,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_async_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_model, setup, teardown),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

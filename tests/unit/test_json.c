@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/lib/json.h"
 
@@ -175,7 +176,7 @@ static void test_random_bytes(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_object_and_commas),
@@ -185,5 +186,6 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_random_bytes),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -262,7 +263,7 @@ static void replay_and_msisdn(void **state)
 	assert_true(rej && alert);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(valid_vector_passes, setup, teardown),
@@ -273,5 +274,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(revoked_rejects_and_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(replay_and_msisdn, setup, teardown),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

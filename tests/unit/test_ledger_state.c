@@ -7,6 +7,7 @@
  * replays one.
  */
 #include "tests/unit/test_ledger_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 static void assert_same_state(const struct ledger *x, const struct ledger *y)
 {
@@ -536,7 +537,7 @@ static void test_model(void **state)
 	free(md);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
@@ -547,5 +548,6 @@ int main(void)
 		T(test_model),
 	};
 #undef T
+	test_args(argc, argv);
 	return cmocka_run_group_tests_name("ledger_state", tests, NULL, NULL);
 }

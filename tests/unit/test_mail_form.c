@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "contrib/sim/mail_form.h"
@@ -545,7 +546,7 @@ static void test_unique(void **state)
 	talloc_free(m2);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors_every_shape),
@@ -557,5 +558,6 @@ int main(void)
 		cmocka_unit_test(test_unique),
 	};
 
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

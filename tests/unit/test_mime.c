@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "mail/b64stream.h"
@@ -777,7 +778,7 @@ static void test_garbage(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simple),
@@ -803,5 +804,6 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 	};
 
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

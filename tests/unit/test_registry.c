@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -533,7 +534,7 @@ static void test_many(void **state)
 	reg_report_clear(&rep);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_line),
@@ -546,5 +547,6 @@ int main(void)
 		cmocka_unit_test(test_many),
 	};
 
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

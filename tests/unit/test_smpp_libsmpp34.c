@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -608,7 +609,7 @@ static void test_libsmpp34_sm_254(void **state)
 	live_count(true);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct smpp34_memory_functions mf = { t_malloc, t_realloc, t_free };
 	const struct CMUnitTest tests[] = {
@@ -619,5 +620,6 @@ int main(void)
 	};
 
 	smpp34_set_memory_functions(&mf);
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

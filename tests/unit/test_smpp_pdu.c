@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "tests/unit/smpp_pdu_fixture.h"
+#include "tests/unit/cmocka_main.h"
 #include "tests/unit/smpp_test.h"
 
 static void test_tables(void **state)
@@ -552,7 +553,7 @@ static void test_random_mutations(void **state)
 	free(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables),
@@ -578,5 +579,6 @@ int main(void)
 		cmocka_unit_test(test_random_round_trips),
 		cmocka_unit_test(test_random_mutations),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "contrib/sim/sms_form.h"
@@ -563,7 +564,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binary_single_vector),
@@ -576,5 +577,6 @@ int main(void)
 		cmocka_unit_test(test_deliver_fields),
 		cmocka_unit_test(test_random),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -325,7 +326,7 @@ static void test_bad_commands(void **state)
 	smtp_fsm_free(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
@@ -341,6 +342,7 @@ int main(void)
 	int rc;
 
 	talloc_enable_null_tracking();
+	test_args(argc, argv);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (talloc_total_blocks(NULL) != 1) {
 		talloc_report_full(NULL, stderr);

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
@@ -195,7 +196,7 @@ static void test_unknown_and_odd_input(void **state)
 	assert_memory_equal(ask(f, "show info\n"), "{\"name\":", 8);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
@@ -206,5 +207,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_odd_input, setup, teardown),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "contrib/sub_json.h"
 
@@ -210,7 +211,7 @@ static void test_garbage(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bus_example),
@@ -222,5 +223,6 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_garbage),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

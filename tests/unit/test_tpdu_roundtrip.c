@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/tpdu.h"
 
@@ -296,11 +297,12 @@ static void test_mutations(void **state)
 	assert_true(accepted > 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_mutations),
 	};
+	test_args(argc, argv);
 	return cmocka_run_group_tests_name("tpdu_roundtrip", tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <talloc.h>
@@ -445,7 +446,7 @@ static void test_rfc8032_seed(void **state)
 	verifier_free(v);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
@@ -461,5 +462,6 @@ int main(void)
 		cmocka_unit_test(test_rfc8032_seed),
 	};
 
+	test_args(argc, argv);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
