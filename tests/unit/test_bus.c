@@ -464,5 +464,5 @@ int main(int argc, char **argv)
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	log_fini();
 	talloc_free(lctx);
-	return rc;
+	return test_done(rc);
 }

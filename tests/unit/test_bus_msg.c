@@ -2,8 +2,7 @@
  * test_bus_msg.c — the bus payloads (bus.md "Topics and payloads"): exact
  * JSON for every topic and alert kind, escaping, currencies, times.
  *
- * The random time test is seeded: it prints the seed, and TXGW_SEED
- * overrides it.
+ * The random time test is seeded (test_seed(): TXGW_TEST_SEED repeats it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,11 +178,9 @@ static void test_times(void **state)
 /* Our calendar against the C library's over random instants. */
 static void test_times_random(void **state)
 {
-	const char *env = getenv("TXGW_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
+	unsigned seed = (unsigned)test_seed();
 	char ours[BUS_TIME_S_LEN], libc[80];
 
-	printf("test_times_random: seed %u (TXGW_SEED overrides)\n", seed);
 	srandom(seed);
 	for (int i = 0; i < 200000; i++) {
 		/* years 0000..9999 */
@@ -358,5 +355,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_common_extremes),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -531,12 +531,7 @@ static void random_gsm7(unsigned rounds)
 
 static void test_random_round_trips(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-
-	printf("test_charset random: seed %llu (set TXGW_TEST_SEED to repeat)\n",
-	       (unsigned long long)seed);
-	rnd_state = seed | 1;
+	rnd_state = test_seed() | 1;
 	random_unicode(2000);
 	random_gsm7(2000);
 }
@@ -562,5 +557,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_random_round_trips),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -819,10 +819,8 @@ static void random_run(uint64_t seed, size_t max_n, size_t max_b)
 
 static void test_random(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
+	uint64_t seed = test_seed();
 
-	printf("test_concat random: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
 	random_run(seed, 10000, 1000000);	/* no limit reached */
 	random_run(seed + 1, 8, 1000000);	/* eviction by count */
 	random_run(seed + 2, 10000, 40);	/* eviction by bytes */
@@ -848,5 +846,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_random),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -255,5 +255,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(stdin_survives),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -106,5 +106,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_writer),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("cursor", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("cursor", tests, NULL, NULL));
 }

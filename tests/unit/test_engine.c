@@ -274,5 +274,5 @@ int main(int argc, char **argv)
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
 	threads = 2;
 	failed += cmocka_run_group_tests_name("2 worker threads", tests, NULL, NULL);
-	return failed;
+	return test_done(failed);
 }

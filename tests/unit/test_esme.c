@@ -204,5 +204,5 @@ int main(int argc, char **argv)
 	};
 
 	test_args(argc, argv);
-	return esme_run_tests("test_esme", tests, ARRAY_SIZE(tests));
+	return test_done(esme_run_tests("test_esme", tests, ARRAY_SIZE(tests)));
 }

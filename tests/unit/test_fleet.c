@@ -48,17 +48,6 @@ struct world {
 	struct ledger *l;
 };
 
-static uint64_t seed_of_run(void)
-{
-	static uint64_t seed;
-	if (!seed) {
-		const char *env = getenv("TXGW_TEST_SEED");
-		seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-		printf("test_fleet: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
-	}
-	return seed;
-}
-
 /* A fleet written to a temporary directory and read back as the gateway
  * reads its registry. */
 static int setup(void **state)
@@ -74,7 +63,7 @@ static int setup(void **state)
 	snprintf(w->keys, sizeof(w->keys), "%s/keys", w->dir);
 	if (mkdir(w->keys, 0700) < 0)
 		return -1;
-	if (fleet_generate(w->ctx, 12, 2, 2, FLEET_MIX, seed_of_run(), &w->fl) < 0)
+	if (fleet_generate(w->ctx, 12, 2, 2, FLEET_MIX, test_seed(), &w->fl) < 0)
 		return -1;
 	w->fl->max_records = 4;
 	if (fleet_write_registry(w->fl, w->reg_path, w->keys) < 0)
@@ -409,5 +398,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_load_vectors, setup, teardown),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -2,7 +2,7 @@
  * test_journal — the durable journal: CRC-32C, append/sync/reopen, the two
  * sequences, rotation, iteration by entry and by seq, retention, torn tails
  * at every byte, corruption refused, size limits, the fsync gate, and a
- * seeded random run against a model (TXGW_TEST_SEED overrides the seed).
+ * seeded random run against a model (TXGW_TEST_SEED repeats a run).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -699,14 +699,11 @@ static void test_async_sync(void **state)
 static void test_random_model(void **state)
 {
 	struct fx *f = *state;
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	struct journal *j = jopen(f, 3000, NULL);
 	uint64_t next = 1, seq = 0, synced_e = 0, oldest_seq = 1;
 	time_t t0 = time(NULL);
 
-	printf("test_random_model: seed %u (TXGW_TEST_SEED=%u to repeat)\n", seed, seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (int step = 0; step < 4000 && time(NULL) - t0 < 3; step++) {
 		int op = rand() % 100;
 		if (op < 70) {
@@ -762,5 +759,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_random_model, setup, teardown),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -155,9 +155,7 @@ static int valid_utf8(const uint8_t *s, size_t n)
 
 static void test_random_bytes(void **state)
 {
-	unsigned seed = getenv("TXGW_SEED") ? (unsigned)atoi(getenv("TXGW_SEED")) : 20261125;
-	srandom(seed);
-	printf("# seed %u (TXGW_SEED overrides)\n", seed);
+	srandom((unsigned)test_seed());
 	for (int iter = 0; iter < 20000; iter++) {
 		uint8_t in[64];
 		size_t n = (size_t)random() % sizeof(in);
@@ -187,5 +185,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_random_bytes),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("json", tests, NULL, NULL));
 }

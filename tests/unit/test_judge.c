@@ -275,5 +275,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(replay_and_msisdn, setup, teardown),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -738,5 +738,5 @@ int main(int argc, char **argv)
 	};
 #undef T
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("ledger", tests, NULL, NULL));
 }

@@ -3,7 +3,7 @@
  * random sequences: re-applied and restored ledgers against the one that
  * judged, and the ledger against a reference model (txlog-v1.md).
  *
- * The random tests print their seed; LEDGER_SEED=<n> in the environment
+ * The random tests are seeded: TXGW_TEST_SEED=<n> in the environment
  * replays one.
  */
 #include "tests/unit/test_ledger_fixture.h"
@@ -221,14 +221,6 @@ static void test_restore_strict(void **state)
 
 /* ---- random sequences ---- */
 
-static uint64_t seed_from_env(const char *what)
-{
-	const char *s = getenv("LEDGER_SEED");
-	uint64_t seed = s ? strtoull(s, NULL, 0) : 0x1edce5eedULL;
-	printf("%s: seed %" PRIu64 " (LEDGER_SEED=%" PRIu64 " to repeat)\n", what, seed, seed);
-	return seed;
-}
-
 /* xorshift64*: small, reproducible everywhere */
 static uint64_t rnd(uint64_t *s)
 {
@@ -351,7 +343,7 @@ static void test_reapply_equivalence(void **state)
 	struct ledger *l = *state;
 	struct ledger *m = ledger_alloc(NULL), *r = ledger_alloc(NULL), *j = ledger_alloc(NULL);
 	struct rand_dev devs[RAND_DEVS];
-	uint64_t s = seed_from_env("reapply");
+	uint64_t s = test_seed();
 	struct fb *hist = calloc(RAND_FRAMES, sizeof(*hist));
 	struct txl_outcome *ohist = calloc(RAND_FRAMES, sizeof(*ohist));
 	struct txl_outcome o1, o2, o3, o4;
@@ -509,7 +501,7 @@ static void test_model(void **state)
 	struct ledger *l = *state;
 	struct rand_dev devs[RAND_DEVS];
 	struct model_dev *md = calloc(RAND_DEVS, sizeof(*md));
-	uint64_t s = seed_from_env("model");
+	uint64_t s = test_seed();
 	struct txl_outcome o, mo;
 	unsigned n_events = 0, n_dup = 0, n_replay = 0;
 
@@ -549,5 +541,5 @@ int main(int argc, char **argv)
 	};
 #undef T
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("ledger_state", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("ledger_state", tests, NULL, NULL));
 }

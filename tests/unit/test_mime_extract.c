@@ -439,5 +439,5 @@ int main(int argc, char **argv)
 	};
 
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

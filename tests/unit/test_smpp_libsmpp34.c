@@ -10,7 +10,7 @@
  * message_payload over 1024 octets that only we unpack, and a fixed-size
  * TLV of the wrong length that only we refuse.
  *
- * SMPP_TEST_SEED=<n> replays a run (the seed is printed).
+ * TXGW_TEST_SEED=<n> replays a run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -402,7 +402,7 @@ static void round_enquire_link(struct rng *g, struct round *r, uint32_t id)
 static void test_random_against_libsmpp34(void **state)
 {
 	struct round *r = calloc(1, sizeof(*r));
-	struct rng g = { test_seed("test_smpp_libsmpp34") };
+	struct rng g = { test_seed() };
 	unsigned int n[4] = { 0 };
 	clock_t t0 = clock();
 
@@ -621,5 +621,5 @@ int main(int argc, char **argv)
 
 	smpp34_set_memory_functions(&mf);
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

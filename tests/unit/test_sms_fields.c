@@ -400,5 +400,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pid),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("sms_fields", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("sms_fields", tests, NULL, NULL));
 }

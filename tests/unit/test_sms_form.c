@@ -537,12 +537,9 @@ static void test_deliver_fields(void **state)
  * of every length class through every form. */
 static void test_random(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
 	static uint8_t frame[TXL_MAX_LEN];
 
-	printf("test_sms_form random: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
-	rng = seed;
+	rng = test_seed();
 	for (int i = 0; i < 300; i++) {
 		size_t len = TXL_MIN_LEN + rnd() % (TXL_MAX_LEN - TXL_MIN_LEN + 1);
 		for (size_t k = 0; k < len; k++)
@@ -578,5 +575,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_random),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -248,5 +248,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bdat),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -349,5 +349,5 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	talloc_disable_null_tracking();
-	return rc;
+	return test_done(rc);
 }

@@ -208,5 +208,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_unknown_and_odd_input, setup, teardown),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("stats", tests, NULL, NULL));
 }

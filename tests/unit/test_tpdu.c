@@ -522,5 +522,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_names),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("tpdu", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("tpdu", tests, NULL, NULL));
 }

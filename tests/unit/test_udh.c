@@ -174,5 +174,5 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_builder),
 	};
 	test_args(argc, argv);
-	return cmocka_run_group_tests_name("udh", tests, NULL, NULL);
+	return test_done(cmocka_run_group_tests_name("udh", tests, NULL, NULL));
 }

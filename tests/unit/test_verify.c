@@ -308,8 +308,6 @@ static void test_repeated_frame(void **state)
  * a small cache shared by several devices. */
 static void test_random_frames(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	struct verifier *v = verifier_alloc(ctx, 4);
 	struct txl_signer *s[6];
 	struct reg_entry e[6];
@@ -317,8 +315,7 @@ static void test_random_frames(void **state)
 	struct txl_frame f;
 	int i, iter, n;
 
-	print_message("seed %u (set TXGW_TEST_SEED to repeat)\n", seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (i = 0; i < 6; i++) {
 		assert_int_equal(txl_signer_generate(ctx, i % 2 ? TXL_ALG_ED25519 : TXL_ALG_ECDSA_P256, &s[i]), 0);
 		entry_of(s[i], (uint64_t)i << 40 | 7, (uint8_t)i, &e[i]);
@@ -463,5 +460,5 @@ int main(int argc, char **argv)
 	};
 
 	test_args(argc, argv);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }
