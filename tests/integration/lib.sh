@@ -66,11 +66,12 @@ ours() {
 }
 
 it_cleanup() {
-	local p
+	local rc=$? p
 	for p in $(ours "${PIDS[@]}"); do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
 	for p in $(ours "${PIDS[@]}"); do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+	seed_report "$rc"
 	return 0
 }
 
