@@ -1,8 +1,8 @@
 /*
  * cmocka_main.h — what every cmocka program of tests/unit shares around its
- * main(): the test-name filter and the one seed variable.  Include it in
- * the program's one .c file (everything here is static); it brings
- * <cmocka.h>.
+ * main(): the test-name filter, the one seed variable, and a temporary
+ * directory of its own.  Include it in the program's one .c file
+ * (everything here is static); it brings <cmocka.h>.
  *
  *   tests/unit/test_x [PATTERN]
  *	runs only the cases whose names match PATTERN, a cmocka glob (* and
@@ -13,6 +13,11 @@
  *	The program prints "seed: N (TXGW_TEST_SEED=N to repeat)" when a case
  *	fails (test_done()) or it dies (an abort, a sanitizer's report), and
  *	stays quiet otherwise.
+ *
+ *   test_tmpdir(), test_mkdtemp()
+ *	a directory of the program's own under $TMPDIR (else /tmp), removed
+ *	with everything in it at exit, after failed cases too: a test writes
+ *	nowhere else, so a run leaves nothing behind.
  *
  * The main() of every program:
  *
@@ -27,7 +32,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,4 +130,58 @@ static inline int test_done(int failed)
 		test_print_seed();
 	}
 	return failed;
+}
+
+static inline int test_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	if (remove(path) < 0)
+		fprintf(stderr, "remove %s: %s\n", path, strerror(errno));
+	return 0;			/* remove what can be */
+}
+
+/* test_rmtree(path): rm -rf without a shell. */
+static inline int test_rmtree(const char *path)
+{
+	return nftw(path, test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char test_tmp[PATH_MAX];
+static pid_t test_tmp_owner;
+
+static inline void test_tmp_remove(void)
+{
+	/* a forked child's exit() must not take its parent's directory */
+	if (getpid() == test_tmp_owner)
+		test_rmtree(test_tmp);
+}
+
+/* test_tmpdir(): $TMPDIR/<program>.XXXXXX, made at the first call. */
+static inline const char *test_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char path[sizeof(test_tmp)];
+
+	if (test_tmp[0])
+		return test_tmp;
+	if (!base || !base[0])
+		base = "/tmp";
+	snprintf(path, sizeof(path), "%s/%s.XXXXXX", base, program_invocation_short_name);
+	if (!mkdtemp(path))
+		fail_msg("mkdtemp %s: %s", path, strerror(errno));
+	strcpy(test_tmp, path);
+	test_tmp_owner = getpid();
+	atexit(test_tmp_remove);
+	return test_tmp;
+}
+
+/* test_mkdtemp(buf, size, name): a new directory test_tmpdir()/name.XXXXXX
+ * in buf, for a case or a fixture; returns buf. */
+static inline char *test_mkdtemp(char *buf, size_t size, const char *name)
+{
+	if ((size_t)snprintf(buf, size, "%s/%s.XXXXXX", test_tmpdir(), name) >= size)
+		fail_msg("test_mkdtemp: %s/%s too long for %zu bytes", test_tmpdir(), name, size);
+	if (!mkdtemp(buf))
+		fail_msg("mkdtemp %s: %s", buf, strerror(errno));
+	return buf;
 }

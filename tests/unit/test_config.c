@@ -35,10 +35,12 @@ static const struct log_info log_info = { .cat = cats, .num_cat = ARRAY_SIZE(cat
 
 static struct vty_app_info app = { .name = "txgw-test", .version = "0" };
 
-/* Write text to a fresh temporary file; returns its malloc'd path. */
+/* Write text to a fresh file in the test's directory; returns its malloc'd
+ * path. */
 static char *tmpfile_with(const char *text)
 {
-	char *path = strdup("/tmp/txgw-test-config-XXXXXX");
+	char *path;
+	assert_true(asprintf(&path, "%s/config-XXXXXX", test_tmpdir()) > 0);
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -144,8 +146,11 @@ static void round_trip(void **state)
 {
 	char err[512] = "";
 	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
-	char *out1 = strdup("/tmp/txgw-test-write1-XXXXXX");
-	close(mkstemp(out1));
+	/* a directory of its own: "write file" leaves a .sav copy beside */
+	char dir[PATH_MAX], out1[PATH_MAX + 16], out2[PATH_MAX + 16];
+	test_mkdtemp(dir, sizeof(dir), "round_trip");
+	snprintf(out1, sizeof(out1), "%s/write1.cfg", dir);
+	snprintf(out2, sizeof(out2), "%s/write2.cfg", dir);
 	assert_int_equal(osmo_vty_write_config_file(out1), 0);
 	char *text1 = slurp(out1);
 	assert_non_null(strstr(text1, " name gw-round\n"));
@@ -172,17 +177,12 @@ static void round_trip(void **state)
 	/* Swap the reloaded struct in as the live one and write it again. */
 	struct txgw_cfg *old = live;
 	txgw_vty_set_cfg(again);
-	char *out2 = strdup("/tmp/txgw-test-write2-XXXXXX");
-	close(mkstemp(out2));
 	assert_int_equal(osmo_vty_write_config_file(out2), 0);
 	char *text2 = slurp(out2);
 	assert_string_equal(text1, text2);
 	txgw_vty_set_cfg(old);
 	talloc_free(again);
-	unlink(out1);
-	unlink(out2);
-	free(out1);
-	free(out2);
+	test_rmtree(dir);
 	free(text1);
 	free(text2);
 }

@@ -32,7 +32,7 @@
 
 struct fx {
 	void *ctx;
-	char dir[64];
+	char dir[128];
 	struct registry *reg;
 	struct engine *e;
 	int acks, nacks;
@@ -72,8 +72,7 @@ static int setup(void **state)
 	struct reg_report rep = { 0 };
 
 	x->ctx = talloc_named_const(NULL, 0, "test_engine");
-	strcpy(x->dir, "/tmp/txgw-test-engine-XXXXXX");
-	assert_non_null(mkdtemp(x->dir));
+	test_mkdtemp(x->dir, sizeof(x->dir), "fx");
 	assert_int_equal(registry_load(x->ctx, TESTDATA_DIR "/vectors/devices.txt", NULL, &x->reg, &rep), 0);
 	x->e = open_engine(x);
 	*state = x;
@@ -83,12 +82,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *x = *state;
-	char cmd[128];
 	engine_close(x->e);
 	registry_free(x->reg);
 	talloc_free(x->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(x->dir), 0);
 	free(x);
 	return 0;
 }
@@ -231,7 +228,7 @@ static void human_text_is_not_txlog(void **state)
 static void unfinished_group_is_cut(void **state)
 {
 	struct fx *x = *state;
-	char dir[128];
+	char dir[144];
 	struct journal *j;
 	struct journal_recovery rec;
 	const char msg[] = "\x0ctxlog.record{\"v\":1,\"seq\":2}";

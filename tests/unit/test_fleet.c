@@ -39,9 +39,9 @@
 
 struct world {
 	void *ctx;
-	char dir[64];
-	char reg_path[128];
-	char keys[128];
+	char dir[128];
+	char reg_path[160];
+	char keys[160];
 	struct fleet *fl;
 	struct registry *reg;
 	struct verifier *v;
@@ -56,9 +56,7 @@ static int setup(void **state)
 	struct reg_report rep = { 0 };
 
 	w->ctx = talloc_new(NULL);
-	strcpy(w->dir, "/tmp/test_fleet.XXXXXX");
-	if (!mkdtemp(w->dir))
-		return -1;
+	test_mkdtemp(w->dir, sizeof(w->dir), "fx");
 	snprintf(w->reg_path, sizeof(w->reg_path), "%s/registry.txt", w->dir);
 	snprintf(w->keys, sizeof(w->keys), "%s/keys", w->dir);
 	if (mkdir(w->keys, 0700) < 0)
@@ -82,10 +80,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct world *w = *state;
-	char cmd[200];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
-	if (system(cmd) != 0)
+	if (test_rmtree(w->dir) != 0)
 		return -1;
 	talloc_free(w->ctx);
 	free(w);

@@ -32,7 +32,7 @@
 
 struct fx {
 	void *ctx;
-	char dir[64];		/* the state dir */
+	char dir[64];		/* the state dir: $TMPDIR of 33 bytes at most */
 	char jdir[80];		/* its journal/ */
 };
 
@@ -41,8 +41,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	f->ctx = talloc_named_const(NULL, 0, "test_journal");
-	strcpy(f->dir, "/tmp/test_journal.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	test_mkdtemp(f->dir, sizeof(f->dir), "fx");
 	snprintf(f->jdir, sizeof(f->jdir), "%s/journal", f->dir);
 	*state = f;
 	return 0;
@@ -51,12 +50,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	assert_int_equal(talloc_total_blocks(f->ctx), 1);	/* nothing leaked */
 	talloc_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -30,7 +30,7 @@
 #include "gateway/txlog/sign.h"
 
 static void *ctx;
-static char dir[] = "/tmp/test_registry.XXXXXX";
+static char dir[128];
 
 static void write_file(const char *name, const char *text)
 {
@@ -130,8 +130,7 @@ static X509 *ca, *ca2;
 static int setup(void **state)
 {
 	ctx = talloc_new(NULL);
-	if (!mkdtemp(dir))
-		return -1;
+	test_mkdtemp(dir, sizeof(dir), "fx");
 	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
 	ca2_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
 	dev_ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -146,8 +145,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[64];
-
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(ca2_key);
 	EVP_PKEY_free(dev_ed);
@@ -156,8 +153,7 @@ static int teardown(void **state)
 	X509_free(ca);
 	X509_free(ca2);
 	talloc_free(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return test_rmtree(dir);
 }
 
 /* The report holds msg somewhere (a substring of one message). */

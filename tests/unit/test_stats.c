@@ -25,8 +25,8 @@
 
 struct fixture {
 	void *ctx;
-	char dir[64];
-	char path[96];
+	char dir[96];
+	char path[108];		/* sun_path's size */
 	struct rate_ctr_group *ctrs;
 	struct stats_sock *s;
 	int reload_result;
@@ -61,8 +61,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->ctx = talloc_named_const(NULL, 0, "test_stats");
-	strcpy(f->dir, "/tmp/txgw-stats-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	test_mkdtemp(f->dir, sizeof(f->dir), "fx");
 	snprintf(f->path, sizeof(f->path), "%s/stats.sock", f->dir);
 	f->ctrs = rate_ctr_group_alloc(f->ctx, &txgw_ctrg_desc, 0);
 	assert_non_null(f->ctrs);

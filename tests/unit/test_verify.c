@@ -384,14 +384,14 @@ static void test_p1363_to_der(void **state)
 /* Key files written by the signer read back into a registry line. */
 static void test_write_keys(void **state)
 {
-	char dir[] = "/tmp/test_verify.XXXXXX", path[256], hex[140], line[512];
+	char dir[128], path[256], hex[140], line[512];
 	struct txl_signer *s, *t;
 	struct reg_line l;
 	const char *why;
 	uint8_t raw[65];
 	int n;
 
-	assert_non_null(mkdtemp(dir));
+	test_mkdtemp(dir, sizeof(dir), "write_keys");
 	assert_int_equal(txl_signer_generate(ctx, TXL_ALG_ECDSA_P256, &s), 0);
 	snprintf(path, sizeof(path), "%s/k.key", dir);
 	assert_int_equal(txl_signer_write_pem(s, path, NULL), 0);
