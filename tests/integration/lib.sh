@@ -48,7 +48,7 @@ free_port() {
 
 # it_setup: WORK (temp dir), ports, and cleanup on exit.
 it_setup() {
-	WORK=$(mktemp -d /tmp/txgw-it-XXXXXX)
+	WORK=$(mktemp -d -t txgw-it-XXXXXX)	# under $TMPDIR, else /tmp
 	read -r SMSC_PORT PUB_PORT REPLAY_PORT VTY_PORT SMTP_PORT < <(free_ports 5)
 	PIDS=()
 	trap it_cleanup EXIT
