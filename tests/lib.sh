@@ -6,26 +6,50 @@ OUT=${TXGW_TEST_OUT:-$TOP/tests/out}
 mkdir -p "$OUT"
 PASSED=0
 FAILED=0
+SKIPPED=0
 FAILED_NAMES=()
 
 # run NAME COMMAND...: run one test with its output in $OUT/NAME.log;
 # print a line per test, and the log's tail when it fails.
 run() {
-	local name=$1 t0 rc
+	run_log "$@"
+	report "$1"
+}
+
+# run_cases NAME PROGRAM [CASE]: run for a cmocka program, with CASE as its
+# filter; when no case of it matches, a line "SKIP", counted neither way.
+run_cases() {
+	run_log "$@"
+	if [ $# -gt 2 ] && [ "$RC" = 0 ] && ! grep -q '^\[ RUN ' "$OUT/$1.log"; then
+		printf 'SKIP  %-40s        (no case matches %s)\n' "$1" "$3"
+		SKIPPED=$((SKIPPED + 1))
+		return 0
+	fi
+	report "$1"
+}
+
+# run_log NAME COMMAND...: the command's status in RC, its start in T0
+run_log() {
+	local name=$1
 	shift
 	mkdir -p "$(dirname "$OUT/$name.log")"
-	t0=$(date +%s)
+	T0=$(date +%s)
 	set +e
 	"$@" >"$OUT/$name.log" 2>&1
-	rc=$?
+	RC=$?
 	set -e
-	if [ $rc = 0 ]; then
+}
+
+# report NAME: the line of run_log's test, counted
+report() {
+	local name=$1
+	if [ "$RC" = 0 ]; then
 		PASSED=$((PASSED + 1))
-		printf 'PASS  %-40s %4ss\n' "$name" $(($(date +%s) - t0))
+		printf 'PASS  %-40s %4ss\n' "$name" $(($(date +%s) - T0))
 	else
 		FAILED=$((FAILED + 1))
 		FAILED_NAMES+=("$name")
-		printf 'FAIL  %-40s %4ss  (exit %s, log %s)\n' "$name" $(($(date +%s) - t0)) $rc "$OUT/$name.log"
+		printf 'FAIL  %-40s %4ss  (exit %s, log %s)\n' "$name" $(($(date +%s) - T0)) "$RC" "$OUT/$name.log"
 		tail -n 25 "$OUT/$name.log" | sed 's/^/      | /'
 	fi
 }
