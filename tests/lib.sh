@@ -1,5 +1,5 @@
-# tests/lib.sh — shared by the test runners: counting, logging, the
-# sanitizer build.  Sourced, not run.
+# tests/lib.sh — shared by the test runners: counting, logging, a clean
+# TMPDIR per test, the sanitizer build.  Sourced, not run.
 
 : "${TOP:?}"
 OUT=${TXGW_TEST_OUT:-$TOP/tests/out}
@@ -28,16 +28,38 @@ run_cases() {
 	report "$1"
 }
 
+# Every test runs with a TMPDIR of its own, empty, in CHECK_TMP; one that
+# passes must leave it empty (tests remove what they make: a run of the
+# suite leaves nothing in /tmp).  A failed test's files stay, for a look.
+# Numbered, not named: sockets go in there, and sun_path has 108 bytes.
+# Traversable by others (711): Postfix's daemons run as postfix.
+CHECK_TMP=$(mktemp -d -t txgw-check.XXXXXX)
+chmod 711 "$CHECK_TMP"
+trap 'rmdir "$CHECK_TMP" 2>/dev/null || true' EXIT
+N_RUN=0
+
 # run_log NAME COMMAND...: the command's status in RC, its start in T0
 run_log() {
-	local name=$1
+	local name=$1 tmp
 	shift
 	mkdir -p "$(dirname "$OUT/$name.log")"
+	N_RUN=$((N_RUN + 1))
+	tmp=$CHECK_TMP/$N_RUN
+	mkdir -m 711 "$tmp"
 	T0=$(date +%s)
 	set +e
-	"$@" >"$OUT/$name.log" 2>&1
+	TMPDIR=$tmp "$@" >"$OUT/$name.log" 2>&1
 	RC=$?
 	set -e
+	rmdir "$tmp" 2>/dev/null && return 0
+	if [ "$RC" = 0 ]; then
+		RC=1
+		echo "check.sh: the test passed and left this in its TMPDIR:" >>"$OUT/$name.log"
+		(cd "$tmp" && find . -mindepth 1 | head -20) >>"$OUT/$name.log"
+		rm -rf "$tmp"
+	else
+		echo "check.sh: its TMPDIR is kept: $tmp" >>"$OUT/$name.log"
+	fi
 }
 
 # report NAME: the line of run_log's test, counted
@@ -85,6 +107,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 summary() {
 	echo
 	[ ${#FAILED_NAMES[@]} = 0 ] || echo "failed: ${FAILED_NAMES[*]}"
+	[ -z "$(ls -A "$CHECK_TMP")" ] || echo "kept: $CHECK_TMP (failed tests' TMPDIR)"
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
 }
