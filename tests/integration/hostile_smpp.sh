@@ -10,12 +10,13 @@
 # deliver_sm carried the same frame: duplicates), the counters agree with
 # what the SMSC saw, txgw is alive and exits 0 on SIGTERM after unbinding.
 #
-# HOSTILE_SEED=N replays the random cases; HOSTILE_ONLY=case,case runs only
+# TXGW_TEST_SEED=N replays the random cases; HOSTILE_ONLY=case,case runs only
 # those (after one good deliver_sm; generic_nack_tx may then be 0);
 # KEEP_WORK=1 keeps the logs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
+test_seed
 FAILS=0
 
 check() {	# check NAME COMMAND...: PASS when the command succeeds
@@ -26,7 +27,7 @@ check() {	# check NAME COMMAND...: PASS when the command succeeds
 write_config "" "enquire-link-interval 2"
 $PY "$TOP/tests/integration/hostile_smsc.py" --port "$SMSC_PORT" \
 	--vectors "$TOP/tests/vectors/vectors.json" --results "$WORK/results" \
-	${HOSTILE_SEED:+--seed "$HOSTILE_SEED"} ${HOSTILE_ONLY:+--only "$HOSTILE_ONLY"} > "$WORK/smsc.log" 2>&1 &
+	--seed "$SEED" ${HOSTILE_ONLY:+--only "$HOSTILE_ONLY"} > "$WORK/smsc.log" 2>&1 &
 SMSC_PID=$!; PIDS+=("$SMSC_PID")
 for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && break; sleep 0.1; done
 start_txgw

@@ -23,7 +23,7 @@ and keeps serving the last bind (enquire_link) until txgw unbinds (SIGTERM
 of txgw), printing "UNBOUND by txgw".  The same line goes to --results.
 Exit status 0 only when every case passed and txgw unbound cleanly.
 
-The random cases are seeded: --seed, else $HOSTILE_SEED, else the time;
+The random cases are seeded: --seed, else $TXGW_TEST_SEED, else the time;
 the seed is printed so that a failure can be replayed.
 """
 import argparse
@@ -1028,8 +1028,8 @@ def main():
     ap.add_argument("--results")
     ap.add_argument("--only", help="comma-separated case names (for debugging)")
     a = ap.parse_args()
-    seed = a.seed if a.seed is not None else int(os.environ.get("HOSTILE_SEED", time.time_ns() % 1000000))
-    print("seed %d (HOSTILE_SEED=%d replays it)" % (seed, seed), flush=True)
+    seed = a.seed if a.seed is not None else int(os.environ.get("TXGW_TEST_SEED", time.time_ns() % 1000000))
+    print("seed %d (TXGW_TEST_SEED=%d replays it)" % (seed, seed), flush=True)
     m = Smsc(a.port, a.vectors, seed)
     print("listening", flush=True)
     cases = CASES

@@ -51,7 +51,7 @@ free_port() {
 
 # it_setup: WORK (temp dir), ports, and cleanup on exit.
 it_setup() {
-	WORK=$(mktemp -d /tmp/txgw-it-XXXXXX)
+	WORK=$(mktemp -d -t txgw-it-XXXXXX)	# under $TMPDIR, else /tmp
 	read -r SMSC_PORT PUB_PORT REPLAY_PORT VTY_PORT SMTP_PORT < <(free_ports 5)
 	PIDS=()
 	trap it_cleanup EXIT
@@ -69,11 +69,12 @@ ours() {
 }
 
 it_cleanup() {
-	local p
+	local rc=$? p
 	for p in $(ours "${PIDS[@]}"); do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
 	for p in $(ours "${PIDS[@]}"); do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+	seed_report "$rc"
 	return 0
 }
 

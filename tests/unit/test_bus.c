@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/application.h>
 #include <osmocom/core/select.h>
@@ -465,7 +466,7 @@ static void test_open_errors(void **state)
 	assert_null(b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
@@ -485,8 +486,9 @@ int main(void)
 	log_set_print_category(osmo_stderr_target, 1);
 	log_set_category_filter(osmo_stderr_target, DBUS, 1, LOGL_ERROR);
 	log_capture_start(lctx);
+	test_args(argc, argv);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	log_fini();
 	talloc_free(lctx);
-	return rc;
+	return test_done(rc);
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "gateway/sms/charset.h"
@@ -889,10 +890,8 @@ static void random_run(uint64_t seed, size_t max_n, size_t max_b, size_t max_ps,
 
 static void test_random(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
+	uint64_t seed = test_seed();
 
-	printf("test_concat random: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
 	random_run(seed, 10000, 1000000, 0, 0);	/* no limit reached */
 	random_run(seed + 1, 8, 1000000, 0, 0);	/* eviction by count */
 	random_run(seed + 2, 10000, 40, 0, 0);	/* eviction by bytes */
@@ -902,7 +901,7 @@ static void test_random(void **state)
 	random_run(seed + 6, 6, 40, 2, 15);		/* all four */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_parts_any_order),
@@ -920,5 +919,6 @@ int main(void)
 		cmocka_unit_test(test_split_emoji),
 		cmocka_unit_test(test_random),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <sys/stat.h>
 
@@ -43,10 +44,12 @@ static struct vty_app_info app = {
 	.config_is_consistent = txgw_vty_write_allowed,	/* as txgw.c */
 };
 
-/* Write text to a fresh temporary file; returns its malloc'd path. */
+/* Write text to a fresh file in the test's directory; returns its malloc'd
+ * path. */
 static char *tmpfile_with(const char *text)
 {
-	char *path = strdup("/tmp/txgw-test-config-XXXXXX");
+	char *path;
+	assert_true(asprintf(&path, "%s/config-XXXXXX", test_tmpdir()) > 0);
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -170,8 +173,11 @@ static void round_trip(void **state)
 {
 	char err[512] = "";
 	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
-	char *out1 = strdup("/tmp/txgw-test-write1-XXXXXX");
-	close(mkstemp(out1));
+	/* a directory of its own: "write file" leaves a .sav copy beside */
+	char dir[PATH_MAX], out1[PATH_MAX + 16], out2[PATH_MAX + 16];
+	test_mkdtemp(dir, sizeof(dir), "round_trip");
+	snprintf(out1, sizeof(out1), "%s/write1.cfg", dir);
+	snprintf(out2, sizeof(out2), "%s/write2.cfg", dir);
 	assert_int_equal(osmo_vty_write_config_file(out1), 0);
 	char *text1 = slurp(out1);
 	assert_non_null(strstr(text1, " name gw-round\n"));
@@ -209,17 +215,12 @@ static void round_trip(void **state)
 	/* Swap the reloaded struct in as the live one and write it again. */
 	struct txgw_cfg *old = live;
 	txgw_vty_set_cfg(again);
-	char *out2 = strdup("/tmp/txgw-test-write2-XXXXXX");
-	close(mkstemp(out2));
 	assert_int_equal(osmo_vty_write_config_file(out2), 0);
 	char *text2 = slurp(out2);
 	assert_string_equal(text1, text2);
 	txgw_vty_set_cfg(old);
 	talloc_free(again);
-	unlink_written(out1);
-	unlink_written(out2);
-	free(out1);
-	free(out2);
+	test_rmtree(dir);
 	free(text1);
 	free(text2);
 }
@@ -386,10 +387,10 @@ static void end_of_read(struct vty *v)
  * in every spelling libosmovty offers, and leaves it as private as it was. */
 static void write_only_start_file(void **state)
 {
-	char err[512] = "", said[512], line[256], other[64];
+	char err[512] = "", said[512], line[PATH_MAX + 32], other[PATH_MAX + 8];
 	char *start = tmpfile_with("! to be written\n");	/* mode 0600 */
-	char *dir = strdup("/tmp/txgw-test-other-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	char dir[PATH_MAX];
+	test_mkdtemp(dir, sizeof(dir), "other");
 	snprintf(other, sizeof(other), "%s/x", dir);
 	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
 	txgw_vty_set_start_file(start);
@@ -421,13 +422,12 @@ static void write_only_start_file(void **state)
 	session_close(v);
 	txgw_vty_set_start_file(NULL);
 	unlink_written(start);
-	rmdir(dir);
+	test_rmtree(dir);
 	free(text);
 	free(start);
-	free(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	ctx = talloc_named_const(NULL, 0, "test_config");
 	osmo_init_logging2(ctx, &log_info);
@@ -446,5 +446,6 @@ int main(void)
 		cmocka_unit_test(trust_locked_on_session),
 		cmocka_unit_test(write_only_start_file),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/talloc.h>
@@ -39,7 +40,7 @@
 
 struct fx {
 	void *ctx;
-	char dir[64];
+	char dir[128];
 	struct registry *reg;
 	struct engine *e;
 	int acks, nacks;
@@ -103,8 +104,7 @@ static int setup(void **state)
 	fake_mono = 1000;
 	ctrs = rate_ctr_group_alloc(x->ctx, &txgw_ctrg_desc, 0);
 	assert_non_null(ctrs);
-	strcpy(x->dir, "/tmp/txgw-test-engine-XXXXXX");
-	assert_non_null(mkdtemp(x->dir));
+	test_mkdtemp(x->dir, sizeof(x->dir), "fx");
 	assert_int_equal(registry_load(x->ctx, TESTDATA_DIR "/vectors/devices.txt", NULL, &x->reg, &rep), 0);
 	x->e = open_engine(x);
 	*state = x;
@@ -114,14 +114,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *x = *state;
-	char cmd[128];
 	engine_close(x->e);
 	registry_free(x->reg);
 	rate_ctr_group_free(ctrs);
 	ctrs = NULL;
 	talloc_free(x->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(x->dir), 0);
 	free(x);
 	return 0;
 }
@@ -264,7 +262,7 @@ static void human_text_is_not_txlog(void **state)
 static void unfinished_group_is_cut(void **state)
 {
 	struct fx *x = *state;
-	char dir[128];
+	char dir[144];
 	struct journal *j;
 	struct journal_recovery rec;
 	const char msg[] = "\x0ctxlog.record{\"v\":1,\"seq\":2}";
@@ -296,7 +294,7 @@ static void unfinished_group_is_cut(void **state)
 
 static uint8_t *read_ckpt(struct fx *x, size_t *len)
 {
-	char path[128];
+	char path[256];
 	static uint8_t buf[1 << 16];
 	FILE *f;
 
@@ -320,7 +318,7 @@ static void checkpoint_versions(void **state)
 {
 	struct fx *x = *state;
 	size_t nv = sizeof(vectors) / sizeof(vectors[0]), len;
-	char path[128];
+	char path[256];
 	uint8_t *p;
 	FILE *f;
 
@@ -374,7 +372,7 @@ static void open_refused(void **state)
 {
 	struct fx *x = *state;
 	struct engine *e = NULL;
-	char path[128];
+	char path[256];
 	FILE *f;
 
 	send_vector(x, 0, SMS_FORM_UDH);
@@ -392,7 +390,7 @@ static void open_refused(void **state)
 	assert_int_equal(unlink(path), 0);
 
 	/* a file where the journal's directory should be */
-	char jdir[128], moved[140];
+	char jdir[256], moved[270];
 	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
 	snprintf(moved, sizeof(moved), "%s.away", jdir);
 	assert_int_equal(rename(jdir, moved), 0);
@@ -674,7 +672,7 @@ static void conflicting_part_is_rejected(void **state)
 	assert_int_equal(info(x).partial, 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(acks_only_after_sync, setup, teardown),
@@ -693,8 +691,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(conflicting_part_is_rejected, setup, teardown),
 	};
 	log_capture_start(NULL);
+	test_args(argc, argv);
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
 	threads = 2;
 	failed += cmocka_run_group_tests_name("2 worker threads", tests, NULL, NULL);
-	return failed;
+	return test_done(failed);
 }

@@ -2,7 +2,7 @@
  * test_journal — the durable journal: CRC-32C, append/sync/reopen, the two
  * sequences, rotation, iteration by entry and by seq, retention, torn tails
  * at every byte, corruption refused, size limits, the fsync gate, and a
- * seeded random run against a model (TXGW_TEST_SEED overrides the seed).
+ * seeded random run against a model (TXGW_TEST_SEED repeats a run).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -32,7 +33,7 @@
 
 struct fx {
 	void *ctx;
-	char dir[64];		/* the state dir */
+	char dir[64];		/* the state dir: $TMPDIR of 33 bytes at most */
 	char jdir[80];		/* its journal/ */
 };
 
@@ -41,8 +42,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	f->ctx = talloc_named_const(NULL, 0, "test_journal");
-	strcpy(f->dir, "/tmp/test_journal.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	test_mkdtemp(f->dir, sizeof(f->dir), "fx");
 	snprintf(f->jdir, sizeof(f->jdir), "%s/journal", f->dir);
 	*state = f;
 	return 0;
@@ -51,12 +51,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	assert_int_equal(talloc_total_blocks(f->ctx), 1);	/* nothing leaked */
 	talloc_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }
@@ -725,14 +723,11 @@ static void test_async_sync(void **state)
 static void test_random_model(void **state)
 {
 	struct fx *f = *state;
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	struct journal *j = jopen(f, 3000, NULL);
 	uint64_t next = 1, seq = 0, synced_e = 0, oldest_seq = 1;
 	time_t t0 = time(NULL);
 
-	printf("test_random_model: seed %u (TXGW_TEST_SEED=%u to repeat)\n", seed, seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (int step = 0; step < 4000 && time(NULL) - t0 < 3; step++) {
 		int op = rand() % 100;
 		if (op < 70) {
@@ -768,7 +763,7 @@ static void test_random_model(void **state)
 	journal_close(j);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
@@ -789,5 +784,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_random_model, setup, teardown),
 	};
 	log_capture_start(NULL);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

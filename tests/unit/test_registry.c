@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -30,7 +31,7 @@
 #include "gateway/txlog/sign.h"
 
 static void *ctx;
-static char dir[] = "/tmp/test_registry.XXXXXX";
+static char dir[128];
 
 static void write_file(const char *name, const char *text)
 {
@@ -130,8 +131,7 @@ static X509 *ca, *ca2;
 static int setup(void **state)
 {
 	ctx = talloc_new(NULL);
-	if (!mkdtemp(dir))
-		return -1;
+	test_mkdtemp(dir, sizeof(dir), "fx");
 	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
 	ca2_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
 	dev_ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -146,8 +146,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[64];
-
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(ca2_key);
 	EVP_PKEY_free(dev_ed);
@@ -156,8 +154,7 @@ static int teardown(void **state)
 	X509_free(ca);
 	X509_free(ca2);
 	talloc_free(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return test_rmtree(dir);
 }
 
 /* The report holds msg somewhere (a substring of one message). */
@@ -569,7 +566,7 @@ static void test_hexparse(void **state)
 	assert_memory_equal(b, "\x01\x02", 2);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hexparse),
@@ -583,5 +580,6 @@ int main(void)
 		cmocka_unit_test(test_many),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

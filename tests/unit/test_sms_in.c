@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -221,7 +222,7 @@ static void codings(void **state)
 	assert_int_equal(sms_in_coding(0x05, false), CHARSET_8BIT);	/* JIS: not text we read */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(vectors_udh, setup, teardown),
@@ -232,5 +233,6 @@ int main(void)
 		cmocka_unit_test(bad_udh),
 		cmocka_unit_test(codings),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

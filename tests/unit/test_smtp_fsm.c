@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -420,7 +421,7 @@ static void test_srv_open_errors(void **state)
 	talloc_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
@@ -440,11 +441,12 @@ int main(void)
 	/* before the tracking: the log's allocations stay for the whole run */
 	log_capture_start(talloc_named_const(NULL, 0, "log"));
 	talloc_enable_null_tracking();
+	test_args(argc, argv);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (talloc_total_blocks(NULL) != 1) {
 		talloc_report_full(NULL, stderr);
 		return 1;
 	}
 	talloc_disable_null_tracking();
-	return rc;
+	return test_done(rc);
 }

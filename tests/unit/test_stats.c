@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
@@ -47,8 +48,8 @@ int bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 struct fixture {
 	void *ctx;
-	char dir[64];
-	char path[96];
+	char dir[96];
+	char path[108];		/* sun_path's size */
 	struct rate_ctr_group *ctrs;
 	struct stats_sock *s;
 	int reload_result;
@@ -83,8 +84,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->ctx = talloc_named_const(NULL, 0, "test_stats");
-	strcpy(f->dir, "/tmp/txgw-stats-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	test_mkdtemp(f->dir, sizeof(f->dir), "fx");
 	snprintf(f->path, sizeof(f->path), "%s/stats.sock", f->dir);
 	f->ctrs = rate_ctr_group_alloc(f->ctx, &txgw_ctrg_desc, 0);
 	assert_non_null(f->ctrs);
@@ -236,7 +236,7 @@ static void test_open_errors(void **state)
 	assert_true(log_capture_has("cannot open the stats socket "));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	umask(0);	/* the most open a daemon could be started with */
 	const struct CMUnitTest tests[] = {
@@ -250,5 +250,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
 	log_capture_start(NULL);
-	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("stats", tests, NULL, NULL));
 }
