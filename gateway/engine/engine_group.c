@@ -90,8 +90,11 @@ void group_msg(struct group *g, const char *topic, const char *json, size_t len)
 void group_commit(struct group *g)
 {
 	struct engine *e = g->e;
+	uint64_t ent = 0;
 
-	group_append(g, JREC_COMMIT, NULL, 0, NULL);
+	group_append(g, JREC_COMMIT, NULL, 0, &ent);
+	if (!g->p->err)
+		e->last_commit = ent;
 	if (g->p->err && !e->broken) {
 		/* the group stays without its COMMIT: nothing more may be
 		 * appended after it, or a restart could not cut it off */
@@ -133,14 +136,16 @@ static void answer(struct engine *e, struct llist_head *list, int rc)
 
 static void sync_done(struct engine *e, struct llist_head *list, int rc)
 {
-	if (rc < 0)
+	if (rc < 0) {
 		LOGP(DJOURNAL, LOGL_ERROR, "journal sync failed: %s; inputs get a temporary error\n",
 		     strerror(-rc));
-	else
+		engine_ckpt_drop(e);
+	} else {
 		engine_ctr(e, TXGW_CTR_JOURNAL_SYNCS, 1);
+	}
 	answer(e, list, rc);
-	if (rc == 0 && journal_last_entry(e->j) - e->ckpt_entry >= e->cfg.checkpoint_every)
-		engine_retain(e);
+	if (rc == 0)
+		engine_ckpt_synced(e);
 }
 
 /*
@@ -160,6 +165,7 @@ int engine_flush(struct engine *e)
 	if (e->sync_ofd.fd < 0)
 		return engine_flush_wait(e);
 	llist_splice_init(&e->pending, &e->syncing);
+	engine_ckpt_take(e);
 	rc = journal_sync_async(e->j);
 	if (rc == 0)
 		return 0;
@@ -179,6 +185,7 @@ int engine_flush_wait(struct engine *e)
 	osmo_timer_del(&e->flush_timer);
 	if (llist_empty(&e->pending) && llist_empty(&e->syncing))
 		return 0;
+	engine_ckpt_take(e);
 	rc = journal_sync(e->j);	/* waits for a background one in flight */
 	/* each splice goes to the front: syncing first, then pending */
 	llist_splice_init(&e->pending, &all);

@@ -66,6 +66,12 @@ struct engine {
 	struct extract_result *scratch;	/* frames of the message being looked at */
 	struct osmo_timer_list flush_timer;
 	uint64_t ckpt_entry;		/* last entry the ledger checkpoint covers */
+	uint64_t last_commit;		/* entry number of the last COMMIT appended */
+	struct {			/* a checkpoint waiting for the sync it is of */
+		uint8_t *buf;
+		size_t len;
+		uint64_t entry;
+	} snap;
 	struct journal_iter *rit;	/* replay: the iterator kept between fetches */
 	uint64_t rit_next;		/* the seq it reads next */
 	struct jw w;			/* JSON scratch */
@@ -115,5 +121,11 @@ void engine_sync_stop(struct engine *e);
 /* engine_recover.c: open the journal, load the checkpoint, rebuild the
  * state.  0, or a negative errno after logging why. */
 int engine_recover(struct engine *e);
+/* Checkpoints: a snapshot of the ledger as of the last entry appended, taken
+ * when a sync starts (if one is due and no group is open); written once
+ * that sync succeeded (engine_ckpt_synced), dropped if it failed. */
+void engine_ckpt_take(struct engine *e);
+void engine_ckpt_synced(struct engine *e);
+void engine_ckpt_drop(struct engine *e);
+/* At a clean close: snapshot and write now. */
 int engine_checkpoint(struct engine *e);
-void engine_retain(struct engine *e);

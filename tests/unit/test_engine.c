@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
 
 #include "gateway/engine/engine.h"
@@ -55,12 +56,14 @@ static void on_ack(void *data, int status)
 
 /* 0: signatures checked on the calling thread; 2: on worker threads */
 static unsigned threads;
+/* checkpoint-every of the next engine opened (0: the default) */
+static uint64_t ckpt_every;
 
 static int try_open_engine(struct fx *x, struct engine **e)
 {
 	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
 				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
-				  .threads = threads };
+				  .threads = threads, .checkpoint_every = ckpt_every };
 	log_capture_reset();
 	return engine_open(x->ctx, &cfg, x->reg, NULL, e);
 }
@@ -385,6 +388,45 @@ static void open_refused(void **state)
 	assert_int_equal(x->n, 1);
 }
 
+#define DEV_X 0x00112233aabbccddull	/* vector 0, one part */
+#define DEV_Y 0x0a0b0c0d0e0f1011ull	/* vectors 1 and 2, two parts */
+
+/* A checkpoint holds the ledger as of the sync it is written after, not
+ * what was journaled while that sync ran (which a crash or a failed sync
+ * may still lose). */
+static void checkpoint_of_sync_point(void **state)
+{
+	struct fx *x = *state;
+	struct ledger_dev_state st;
+	struct ledger *l;
+	size_t len;
+	uint8_t *p;
+
+	if (threads)
+		skip();		/* the groups must be journaled on this thread, now */
+	engine_close(x->e);
+	ckpt_every = 1;
+	x->e = open_engine(x);
+	ckpt_every = 0;
+	assert_int_equal(engine_async_sync(x->e), 0);
+	send_vector(x, 0, SMS_FORM_UDH);	/* X: journaled */
+	assert_int_equal(engine_flush(x->e), 0);	/* its sync runs in the background */
+	send_vector(x, 1, SMS_FORM_UDH);	/* Y: journaled while it runs */
+	send_vector(x, 2, SMS_FORM_UDH);
+	for (int i = 0; i < 100 && x->acks < 1; i++)
+		osmo_select_main(0);
+	assert_int_equal(x->acks, 1);		/* X's sync is done, Y's not collected */
+
+	p = read_ckpt(x, &len);
+	assert_non_null(l = ledger_alloc(x->ctx));
+	assert_int_equal(ledger_restore(l, p + 16, len - 16), 0);
+	assert_int_equal(ledger_get(l, DEV_X, &st), 0);
+	assert_int_equal(ledger_get(l, DEV_Y, &st), -ENOENT);
+	ledger_free(l);
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unfinished_group_is_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(checkpoint_of_sync_point, setup, teardown),
 	};
 	log_capture_start(NULL);
 	int failed = cmocka_run_group_tests_name("inline checks", tests, NULL, NULL);
