@@ -224,8 +224,10 @@ int engine_sms(struct engine *e, const struct sms_in *sms, int64_t rx_ms, engine
 	struct input *in;
 	int rc;
 
-	if (journal_failed(e->j) || e->broken)
-		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	if (e->down) {
+		e->refused++;
+		return e->down;
+	}
 	in = input_new(e, "sms", sms->src, rx_ms, cb, cb_data);
 	if (!in)
 		return -ENOMEM;
@@ -263,8 +265,10 @@ int engine_mail(struct engine *e, const char *mail_from, const struct extract_re
 {
 	struct input *in;
 
-	if (journal_failed(e->j) || e->broken)
-		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	if (e->down) {
+		e->refused++;
+		return e->down;
+	}
 	in = input_new(e, "smtp", mail_from, rx_ms, cb, cb_data);
 	if (!in)
 		return -ENOMEM;

@@ -58,7 +58,7 @@ static void ckpt_snap(struct engine *e)
 	uint8_t hdr[16];
 	struct wr w;
 
-	if (e->snap.buf || e->broken || journal_failed(e->j) || last != e->last_commit)
+	if (e->snap.buf || e->down || last != e->last_commit)
 		return;		/* one waits already, or a group is open */
 	wr_init(&w, hdr, sizeof(hdr));
 	wr_bytes(&w, ENGINE_CKPT_MAGIC, 8);
@@ -295,6 +295,11 @@ int engine_recover(struct engine *e)
 	struct rebuild rb = { .e = e };
 	int rc;
 
+	if (e->cfg.journal_hooks) {
+		opts.writev_fn = e->cfg.journal_hooks->writev_fn;
+		opts.fdatasync_fn = e->cfg.journal_hooks->fdatasync_fn;
+	}
+
 	if (mkdir(e->cfg.state_dir, 0750) < 0 && errno != EEXIST) {
 		rc = -errno;
 		LOGP(DJOURNAL, LOGL_ERROR, "%s: %s\n", e->cfg.state_dir, strerror(-rc));
@@ -328,6 +333,7 @@ int engine_recover(struct engine *e)
 		return rc;
 	/* what followed the last COMMIT was cut */
 	e->last_commit = journal_last_entry(e->j);
+	e->commit_seq = journal_last_seq(e->j);
 	LOGP(DJOURNAL, LOGL_NOTICE, "journal %s: %llu entries, seq %llu..%llu; rebuilt %llu groups, "
 	     "%llu ledger entries, %llu segments; %zu devices\n", dir,
 	     (unsigned long long)rec.entries, (unsigned long long)journal_oldest_seq(e->j),
@@ -336,13 +342,97 @@ int engine_recover(struct engine *e)
 	return 0;
 }
 
+/* ---- rebuilding in-process, after the engine was down ---------------------- */
+
+struct state {
+	struct journal *j;
+	struct ledger *l;
+	struct concat *cc;
+	uint64_t ckpt_entry;
+};
+
+static void state_swap(struct engine *e, struct state *s)
+{
+	struct state cur = { e->j, e->l, e->cc, e->ckpt_entry };
+
+	e->j = s->j;
+	e->l = s->l;
+	e->cc = s->cc;
+	e->ckpt_entry = s->ckpt_entry;
+	*s = cur;
+}
+
+static void state_free(struct state *s)
+{
+	if (s->j)
+		journal_close(s->j);
+	ledger_free(s->l);
+	concat_free(s->cc);
+}
+
+/*
+ * The same recovery as at start-up, on a fresh ledger and reassembly: the
+ * old journal is cut back to its last good sync first (what it held beyond
+ * was never acknowledged, and after a failed sync may be in the page cache
+ * only), so the rebuild sees only what is durable.  The old state stays
+ * until the new one is whole, so that a failure leaves the engine as it was.
+ */
+int engine_reload(struct engine *e)
+{
+	struct state s = { 0 };
+	int rc;
+
+	if (e->rit) {
+		journal_iter_free(e->rit);
+		e->rit = NULL;
+	}
+	if (e->j) {
+		rc = journal_discard_unsynced(e->j);
+		if (rc < 0) {
+			LOGP(DJOURNAL, LOGL_ERROR, "%s/journal: cannot cut what was not synced: %s\n",
+			     e->cfg.state_dir, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = engine_alloc_state(e, &s.l, &s.cc);
+	if (rc < 0)
+		return rc;
+	state_swap(e, &s);
+	/* engine_recover() logs why it failed */
+	rc = engine_recover(e);
+	if (rc < 0) {
+		state_swap(e, &s);
+		state_free(&s);
+		return rc;
+	}
+	engine_sync_stop(e);		/* the old journal's sync thread */
+	state_free(&s);
+	if (e->want_async && engine_sync_start(e) < 0)
+		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
+	return 0;
+}
+
 /* ---- bus replay --------------------------------------------------------------- */
+
+/* The last seq replay may serve: synced, and of a group with its COMMIT.  A
+ * group an error left without it (the engine is then down) may be synced,
+ * but is cut when the state is rebuilt and its seqs used again. */
+static uint64_t replay_end(const struct engine *e)
+{
+	uint64_t synced = journal_synced_seq(e->j);
+	return synced < e->commit_seq ? synced : e->commit_seq;
+}
 
 static void replay_range(void *data, uint64_t *oldest, uint64_t *next)
 {
 	struct engine *e = data;
+
+	if (!e->j) {		/* opened down: the journal could not even be made */
+		*oldest = *next = 1;
+		return;
+	}
 	*oldest = journal_oldest_seq(e->j);
-	*next = journal_synced_seq(e->j) + 1;
+	*next = replay_end(e) + 1;
 }
 
 /*
@@ -368,7 +458,7 @@ static int replay_fetch(void *data, uint64_t from, unsigned max,
 			void *arg)
 {
 	struct engine *e = data;
-	uint64_t synced = journal_synced_seq(e->j);
+	uint64_t synced = e->j ? replay_end(e) : 0;
 	struct journal_entry je;
 	unsigned n = 0;
 	int rc;

@@ -40,6 +40,8 @@
 	X(BUS_REPLAY_REQUESTS,	"bus:replay_requests",	"replay requests served") \
 	X(JOURNAL_SYNCS,	"journal:syncs",	"journal syncs to disk") \
 	X(JOURNAL_ENTRIES,	"journal:entries",	"journal entries written") \
+	X(JOURNAL_FAILURES,	"journal:failures",	"times the journal stopped taking input") \
+	X(JOURNAL_RESUMES,	"journal:resumes",	"times it took input again, without a restart") \
 	X(REGISTRY_RELOADS,	"registry:reloads",	"registry reloads that took effect") \
 	X(REGISTRY_RELOAD_ERRORS, "registry:reload_errors", "registry reloads refused")
 
