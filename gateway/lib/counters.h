@@ -28,6 +28,7 @@
 	X(SMTP_SESSIONS,	"smtp:sessions",	"SMTP connections") \
 	X(SMTP_MESSAGES,	"smtp:messages",	"messages accepted with 250") \
 	X(SMTP_REJECTED,	"smtp:rejected",	"messages refused") \
+	X(SMTP_TEMP_ERRORS,	"smtp:temp_errors",	"messages answered 451 (journal unavailable, stopping)") \
 	X(TXLOG_FRAMES,		"txlog:frames",		"frames found") \
 	X(TXLOG_RECORDS,	"txlog:records",	"records published") \
 	X(TXLOG_DUPLICATES,	"txlog:duplicates",	"duplicate frames dropped") \
