@@ -665,6 +665,8 @@ int journal_open(void *ctx, const char *dir, const struct journal_opts *opts,
 		rc = -errno;
 		goto fail;
 	}
+	/* a probe a crash left behind: up to 1 MiB of a disk that was full */
+	unlinkat(j->dirfd, PROBE_NAME, 0);
 	rc = recover(j, rec);
 	if (rc)
 		goto fail;

@@ -18,7 +18,6 @@
 #include "gateway/journal/journal_int.h"
 #include "gateway/lib/logging.h"
 
-#define PROBE_NAME	".space-probe"
 #define PROBE_CHUNK	(64u << 10)
 
 int journal_discard_unsynced(struct journal *j)

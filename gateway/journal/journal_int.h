@@ -21,6 +21,7 @@
 /* Reads are done through a window of this size (larger for big entries). */
 #define RD_WINDOW	(256u << 10)
 #define SEG_NAME_LEN	20	/* 16 hex digits + ".jnl" */
+#define PROBE_NAME	".space-probe"	/* journal_probe()'s file */
 
 struct seg {
 	uint64_t first;		/* first entry number */

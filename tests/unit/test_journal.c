@@ -764,7 +764,12 @@ static void test_probe(void **state)
 	assert_int_equal(journal_probe(f->jdir, &o, 1000), -EDQUOT);
 	g_sync_err = 0;
 	assert_int_equal(journal_probe("/nonexistent/x", NULL, 1), -ENOENT);
+	/* one a crash left behind goes at the next open */
+	int fd = open(p, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
 	assert_int_equal(journal_open(f->ctx, f->jdir, &o, &j, NULL), 0);
+	assert_int_equal(access(p, F_OK), -1);
 	journal_close(j);
 }
 
