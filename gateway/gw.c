@@ -175,6 +175,9 @@ static void stats_info(void *data, struct jw *w)
 	jw_kuint(w, "registry_keys", registry_count(g->reg));
 	jw_kuint(w, "concat_partial", ei.partial);
 	jw_kbool(w, "journal_ok", ei.failed == 0);
+	jw_kstr(w, "journal_state", ei.state);
+	jw_kstr(w, "journal_error", ei.failed ? strerror(-ei.failed) : "");
+	jw_kuint(w, "journal_down_s", ei.down_s);
 }
 
 static void stats_binds(void *data, struct jw *w)
@@ -225,21 +228,12 @@ static void sync_bus_counters(struct gw *g)
 static void tick_cb(void *data)
 {
 	struct gw *g = data;
-	struct engine_info ei;
 
+	/* a journal that cannot take input is the engine's to handle: it
+	 * answers temporary errors and resumes by itself (engine.h); the binds
+	 * and the SMTP service stay up meanwhile */
 	engine_tick(g->engine);
 	sync_bus_counters(g);
-	engine_get_info(g->engine, &ei);
-	if (ei.failed && !g->stopping) {
-		/* the journal or a group failed: what is in memory may differ from
-		 * what is durable; only a restart (which rebuilds from the
-		 * journal) is safe */
-		LOGP(DMAIN, LOGL_ERROR, "journal failure (%s): stopping so that a restart rebuilds "
-		     "the state from the journal\n", strerror(-ei.failed));
-		g->exit_code = 1;
-		gw_stop(g);
-		return;
-	}
 	osmo_timer_schedule(&g->tick, GW_TICK_MS / 1000, (GW_TICK_MS % 1000) * 1000);
 }
 

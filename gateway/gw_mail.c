@@ -87,7 +87,8 @@ static void on_mail(void *data, const char *mail_from, const char *const *rcpts,
 	} else if (rc < 0) {
 		refuse(g, d, 451, "4.3.0", "cannot process the mail now, try again later");
 	} else if ((rc = engine_mail(g->engine, mail_from, r, msg, len, gw_now_ms(), on_mail_journaled, d)) < 0) {
-		LOGP(DSMTP, LOGL_ERROR, "mail from <%s> not taken: %s\n", mail_from, strerror(-rc));
+		/* the engine logs why it is down, once; not each mail */
+		LOGP(DSMTP, LOGL_INFO, "mail from <%s> not taken: %s\n", mail_from, strerror(-rc));
 		refuse(g, d, 451, "4.3.0", "cannot store the mail now, try again later");
 	} else {
 		LOGP(DSMTP, LOGL_INFO, "mail from <%s>: %u item(s) found\n", mail_from, r->n);

@@ -400,6 +400,8 @@ void smtp_deliver_done(struct smtp_deliver *d, int code, const char *enhanced, c
 	     enhanced ? enhanced : "", text ? text : "");
 	smtp_fsm_delivered(&s->fsm, code, enhanced, text, &r);
 	ctr_inc(s->srv, r.code / 100 == 2 ? TXGW_CTR_SMTP_MESSAGES : TXGW_CTR_SMTP_REJECTED);
+	if (r.code / 100 == 4)
+		ctr_inc(s->srv, TXGW_CTR_SMTP_TEMP_ERRORS);
 	out_reply(s, &r);
 	msg_reset(s);
 	s->mode = RX_CMD;

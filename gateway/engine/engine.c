@@ -331,9 +331,9 @@ static void on_task_done(void *data, struct vtask *t)
 	engine_task_done(data, t);
 }
 
-static int engine_alloc_parts(struct engine *e)
+int engine_alloc_state(struct engine *e, struct ledger **l, struct concat **cc)
 {
-	struct concat_cfg cc = {
+	struct concat_cfg ccfg = {
 		.timeout_s = e->cfg.concat_timeout_s,
 		.max_partial = e->cfg.concat_max_partial,
 		.max_bytes = e->cfg.concat_max_bytes,
@@ -341,15 +341,29 @@ static int engine_alloc_parts(struct engine *e)
 		.max_bytes_per_sender = ENGINE_DEFAULT_MAX_BYTES_PER_SENDER,
 		.hash_seed = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL,
 	};
-	e->v = verifier_alloc(e, VERIFIER_DEFAULT_SLOTS);
-	e->l = ledger_alloc(e);
-	e->cc = concat_new(e, &cc, on_concat_drop, e);
-	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
-	e->scratch = talloc_zero(e, struct extract_result);
-	if (!e->v || !e->l || !e->cc || !e->buf || !e->scratch) {
+	*l = ledger_alloc(e);
+	*cc = concat_new(e, &ccfg, on_concat_drop, e);
+	if (!*l || !*cc) {
+		ledger_free(*l);
+		concat_free(*cc);
 		LOGP(DJOURNAL, LOGL_ERROR, "engine: out of memory\n");
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+static int engine_alloc_parts(struct engine *e)
+{
+	e->v = verifier_alloc(e, VERIFIER_DEFAULT_SLOTS);
+	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
+	e->scratch = talloc_zero(e, struct extract_result);
+	if (!e->v || !e->buf || !e->scratch) {
+		LOGP(DJOURNAL, LOGL_ERROR, "engine: out of memory\n");
+		return -ENOMEM;
+	}
+	int rc = engine_alloc_state(e, &e->l, &e->cc);
+	if (rc < 0)
+		return rc;
 	/* vpool_start() logs why it failed */
 	return vpool_start(e, e->cfg.threads, on_task_done, e, &e->pool);
 }
@@ -393,11 +407,21 @@ int engine_open(void *ctx, const struct engine_cfg *cfg, const struct registry *
 	e->sync_ofd.fd = -1;
 	INIT_LLIST_HEAD(&e->inputs);
 	osmo_timer_setup(&e->flush_timer, flush_cb, e);
+	engine_down_init(e);
 	copy_cfg(e, cfg);
 	jw_init(&e->w, 0);
 	rc = engine_alloc_parts(e);
 	if (rc == 0)
 		rc = engine_recover(e);
+	if (rc == -ENOSPC || rc == -EDQUOT) {
+		/* no room for even a new segment: start down, and open the
+		 * journal (rebuilding from it) once there is room */
+		if (e->j)
+			journal_close(e->j);
+		e->j = NULL;
+		engine_down(e, rc, true);
+		rc = 0;
+	}
 	if (rc < 0) {
 		vpool_stop(e->pool);
 		jw_free(&e->w);
@@ -425,13 +449,17 @@ void engine_set_registry(struct engine *e, const struct registry *reg)
 
 void engine_get_info(const struct engine *e, struct engine_info *info)
 {
-	info->last_seq = journal_last_seq(e->j);
-	info->synced_seq = journal_synced_seq(e->j);
-	info->oldest_seq = journal_oldest_seq(e->j);
+	memset(info, 0, sizeof(*info));
+	info->oldest_seq = 1;
+	if (e->j) {
+		info->last_seq = journal_last_seq(e->j);
+		info->synced_seq = journal_synced_seq(e->j);
+		info->oldest_seq = journal_oldest_seq(e->j);
+	}
 	info->devices = ledger_count(e->l);
 	info->partial = concat_get_stats(e->cc)->partial_now;
 	info->pending = e->n_pending + e->n_inputs;
-	info->failed = journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	engine_get_down(e, info);
 }
 
 void engine_close(struct engine *e)
@@ -443,11 +471,15 @@ void engine_close(struct engine *e)
 	engine_pump(e);
 	engine_flush_wait(e);
 	engine_sync_stop(e);
-	if (!journal_failed(e->j) && !e->broken)
+	engine_down_stop(e);
+	if (!e->down)
 		engine_checkpoint(e);
+	else if (e->j)
+		journal_discard_unsynced(e->j);	/* the next start opens what is durable */
 	if (e->rit)
 		journal_iter_free(e->rit);
-	journal_close(e->j);
+	if (e->j)
+		journal_close(e->j);
 	jw_free(&e->w);
 	verifier_free(e->v);
 	talloc_free(e);

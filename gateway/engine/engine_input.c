@@ -284,8 +284,10 @@ int engine_sms(struct engine *e, const struct sms_in *sms, int64_t rx_ms, engine
 	struct input *in;
 	int rc;
 
-	if (journal_failed(e->j) || e->broken)
-		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	if (e->down) {
+		e->refused++;
+		return e->down;
+	}
 	in = input_new(e, "sms", sms->src, rx_ms, cb, cb_data);
 	if (!in)
 		return -ENOMEM;
@@ -324,7 +326,7 @@ void engine_tick(struct engine *e)
 	uint64_t now = engine_mono_ms(e);
 	struct input *in;
 
-	if (e->tick_queued || journal_failed(e->j) || e->broken || !concat_due(e->cc, now))
+	if (e->tick_queued || e->down || journal_failed(e->j) || !concat_due(e->cc, now))
 		return;
 	in = input_new(e, "sms", "", engine_wall_ms(e), NULL, NULL);
 	if (!in)
@@ -340,8 +342,10 @@ int engine_mail(struct engine *e, const char *mail_from, const struct extract_re
 {
 	struct input *in;
 
-	if (journal_failed(e->j) || e->broken)
-		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	if (e->down) {
+		e->refused++;
+		return e->down;
+	}
 	in = input_new(e, "smtp", mail_from, rx_ms, cb, cb_data);
 	if (!in)
 		return -ENOMEM;

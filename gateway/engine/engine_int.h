@@ -73,11 +73,25 @@ struct engine {
 	struct llist_head inputs;	/* inputs arrived, not yet journaled, in order */
 	unsigned n_inputs;
 	bool pumping;
-	int broken;			/* a group failed half-way: refuse input until restart */
+	/* down (engine_down.c): why input is refused (negative errno), 0 when up */
+	int down;
+	bool down_for_good;		/* not resumed in-process (an I/O error) */
+	int64_t down_since_ms, reminded_ms;	/* CLOCK_MONOTONIC */
+	uint64_t refused;		/* inputs refused at once since */
+	int probe_rc;			/* the last probe's result, logged when it changes */
+	struct osmo_timer_list probe_timer;
+	bool want_async;		/* engine_async_sync() was asked for */
 	struct vpool *pool;
 	struct extract_result *scratch;	/* frames of the message being looked at */
 	struct osmo_timer_list flush_timer;
 	uint64_t ckpt_entry;		/* last entry the ledger checkpoint covers */
+	uint64_t last_commit;		/* entry number of the last COMMIT appended */
+	uint64_t commit_seq;		/* last message seq of a group with its COMMIT */
+	struct {			/* a checkpoint waiting for the sync it is of */
+		uint8_t *buf;
+		size_t len;
+		uint64_t entry;
+	} snap;
 	struct journal_iter *rit;	/* replay: the iterator kept between fetches */
 	uint64_t rit_next;		/* the seq it reads next */
 	struct jw w;			/* JSON scratch */
@@ -134,8 +148,29 @@ int engine_flush_wait(struct engine *e);
 int engine_sync_start(struct engine *e);
 void engine_sync_stop(struct engine *e);
 
+/* engine.c: a fresh ledger and reassembly into *l and *cc; 0 or -ENOMEM */
+int engine_alloc_state(struct engine *e, struct ledger **l, struct concat **cc);
+
+/* engine_down.c: take the engine down with err (negative errno; journal:
+ * the journal failed with it, else an input could not be journaled
+ * whole).  The first cause is kept.  Logged once; the probe timer starts. */
+void engine_down(struct engine *e, int err, bool journal);
+void engine_down_init(struct engine *e);
+void engine_down_stop(struct engine *e);
+void engine_get_down(const struct engine *e, struct engine_info *info);
+
 /* engine_recover.c: open the journal, load the checkpoint, rebuild the
  * state.  0, or a negative errno after logging why. */
 int engine_recover(struct engine *e);
+/* Cut what the journal holds beyond its last good sync, then open it again
+ * and rebuild the ledger and reassembly from it; on failure the engine is
+ * as it was.  0 or a negative errno, logged. */
+int engine_reload(struct engine *e);
+/* Checkpoints: a snapshot of the ledger as of the last entry appended, taken
+ * when a sync starts (if one is due and no group is open); written once
+ * that sync succeeded (engine_ckpt_synced), dropped if it failed. */
+void engine_ckpt_take(struct engine *e);
+void engine_ckpt_synced(struct engine *e);
+void engine_ckpt_drop(struct engine *e);
+/* At a clean close: snapshot and write now. */
 int engine_checkpoint(struct engine *e);
-void engine_retain(struct engine *e);

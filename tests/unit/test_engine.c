@@ -22,6 +22,7 @@
 #include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
 
 #include "gateway/engine/engine.h"
@@ -61,6 +62,34 @@ static void on_ack(void *data, int status)
 
 /* 0: signatures checked on the calling thread; 2: on worker threads */
 static unsigned threads;
+/* checkpoint-every of the next engine opened (0: the default) */
+static uint64_t ckpt_every;
+
+/* The journal's writes fail with g_err once g_writes_left more went
+ * through (-1: never); its syncs fail with g_sync_err. */
+static int g_writes_left = -1, g_err, g_sync_err;
+
+static ssize_t hook_writev(int fd, const struct iovec *iov, int cnt)
+{
+	if (g_writes_left == 0) {
+		errno = g_err;
+		return -1;
+	}
+	if (g_writes_left > 0)
+		g_writes_left--;
+	return writev(fd, iov, cnt);
+}
+
+static int hook_sync(int fd)
+{
+	if (g_sync_err) {
+		errno = g_sync_err;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+static const struct journal_opts hooks = { .writev_fn = hook_writev, .fdatasync_fn = hook_sync };
 
 /* The fake clocks of the tests that set use_fake (ms). */
 static int64_t fake_wall, fake_mono;
@@ -78,7 +107,8 @@ static int try_open_engine(struct fx *x, struct engine **e)
 	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
 				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
 				  .threads = threads, .concat_max_partial = max_partial,
-				  .clock_ms = use_fake ? fake_clock : NULL };
+				  .clock_ms = use_fake ? fake_clock : NULL,
+				  .checkpoint_every = ckpt_every, .journal_hooks = &hooks };
 	log_capture_reset();
 	return engine_open(x->ctx, &cfg, x->reg, ctrs, e);
 }
@@ -114,6 +144,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *x = *state;
+	g_writes_left = -1;
+	g_sync_err = 0;
 	engine_close(x->e);
 	registry_free(x->reg);
 	rate_ctr_group_free(ctrs);
@@ -672,6 +704,179 @@ static void conflicting_part_is_rejected(void **state)
 	assert_int_equal(info(x).partial, 1);
 }
 
+static int sms_of(size_t i, struct sms_in *in, uint8_t *sm)
+{
+	*in = (struct sms_in){ .bind = 0, .src = "+886912345678", .dst = "886900000001" };
+	return sms_from_tpdu(vectors[i].hex, SMS_FORM_UDH, in, sm);
+}
+
+#define DEV_X 0x00112233aabbccddull	/* vector 0, one part */
+#define DEV_Y 0x0a0b0c0d0e0f1011ull	/* vectors 1 and 2, two parts */
+
+/* No room half-way through an input's group: that input and every one
+ * after it get a temporary error, the engine checks until there is room,
+ * then cuts what was not synced, rebuilds from the journal and goes on.
+ * The upload refused half-way is not in the ledger (its retry is new, not
+ * a duplicate), and the part of a concatenation taken before is kept. */
+static void no_room_then_resume(void **state)
+{
+	struct fx *x = *state;
+	uint8_t sm[SMS_FROM_TPDU_BUF];
+	struct engine_info ei;
+	struct sms_in in;
+
+	send_vector(x, 1, SMS_FORM_UDH);	/* Y part 1: SEGMENT, COMMIT */
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 1);
+
+	g_err = ENOSPC;
+	g_writes_left = 1;			/* X: its LEDGER entry, not its MSG */
+	send_vector(x, 0, SMS_FORM_UDH);
+	engine_settle(x->e);
+	assert_int_equal(x->acks, 1);
+	assert_int_equal(x->nacks, 1);
+	engine_get_info(x->e, &ei);
+	assert_string_equal(ei.state, "waiting");
+	assert_int_equal(ei.failed, -ENOSPC);
+	assert_true(log_capture_has("journal cannot take input: No space left on device"));
+	assert_int_equal(sms_of(0, &in, sm), 0);
+	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), -ENOSPC);	/* at the door */
+	assert_int_equal(engine_probe(x->e), -ENOSPC);	/* still no room */
+	engine_get_info(x->e, &ei);
+	assert_int_equal(ei.refused, 1);
+
+	g_writes_left = -1;			/* room again */
+	assert_int_equal(engine_probe(x->e), 0);
+	engine_get_info(x->e, &ei);
+	assert_string_equal(ei.state, "ok");
+	assert_int_equal(ei.failed, 0);
+	assert_true(log_capture_has("journal takes input again"));
+	assert_true(log_capture_has("1 incomplete messages"));
+
+	send_vector(x, 0, SMS_FORM_UDH);	/* the retry: published now */
+	send_vector(x, 2, SMS_FORM_UDH);	/* Y part 2 completes the message */
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 3);
+	read_all(x, 1);
+	assert_int_equal(count_topic(x, "txlog.record"), 4);
+	assert_int_equal(x->n, 4);
+	assert_non_null(strstr(x->payload[0], "\"seq\":1,"));
+	assert_non_null(strstr(x->payload[0], "\"device\":\"00112233aabbccdd\""));
+	assert_non_null(strstr(x->payload[3], "\"seq\":4,"));
+}
+
+/* A failed fdatasync (EIO): down for good, nothing resumes it; at the
+ * close, what was not synced is cut, so the next start opens what is
+ * durable. */
+static void io_error_stays_down(void **state)
+{
+	struct fx *x = *state;
+	uint8_t sm[SMS_FROM_TPDU_BUF];
+	struct engine_info ei;
+	struct sms_in in;
+
+	send_vector(x, 0, SMS_FORM_UDH);
+	assert_int_equal(engine_settle(x->e), 0);
+	g_sync_err = EIO;
+	send_vector(x, 1, SMS_FORM_UDH);
+	engine_settle(x->e);
+	assert_int_equal(x->nacks, 1);
+	g_sync_err = 0;
+	engine_get_info(x->e, &ei);
+	assert_string_equal(ei.state, "failed");
+	assert_int_equal(ei.failed, -EIO);
+	assert_true(log_capture_has("journal failed: Input/output error"));
+	assert_true(log_capture_has("not resuming by itself"));
+	assert_int_equal(engine_probe(x->e), -EIO);
+	assert_int_equal(sms_of(0, &in, sm), 0);
+	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), -EIO);
+
+	engine_close(x->e);
+	x->e = open_engine(x);
+	engine_get_info(x->e, &ei);
+	assert_string_equal(ei.state, "ok");
+	send_vector(x, 2, SMS_FORM_UDH);	/* part 1 was cut: part 2 alone waits */
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+	engine_get_info(x->e, &ei);
+	assert_int_equal(ei.partial, 1);
+}
+
+/* No room for even the first segment at start-up: the engine opens down,
+ * refuses input, and opens the journal once there is room. */
+static void opened_without_room(void **state)
+{
+	struct fx *x = *state;
+	uint8_t sm[SMS_FROM_TPDU_BUF];
+	struct engine_info ei;
+	struct sms_in in;
+	uint64_t oldest, next;
+	char jdir[256];
+
+	engine_close(x->e);
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	test_rmtree(jdir);
+	g_err = EDQUOT;
+	g_writes_left = 0;
+	x->e = open_engine(x);
+	engine_get_info(x->e, &ei);
+	assert_string_equal(ei.state, "waiting");
+	assert_int_equal(ei.failed, -EDQUOT);
+	assert_int_equal(ei.last_seq, 0);
+	engine_replay_ops.range(x->e, &oldest, &next);
+	assert_int_equal(oldest, 1);
+	assert_int_equal(next, 1);
+	read_all(x, 1);
+	assert_int_equal(x->n, 0);
+	assert_int_equal(sms_of(0, &in, sm), 0);
+	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), -EDQUOT);
+	assert_int_equal(engine_probe(x->e), -EDQUOT);
+
+	g_writes_left = -1;
+	assert_int_equal(engine_probe(x->e), 0);
+	send_vector(x, 0, SMS_FORM_UDH);
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_int_equal(x->n, 1);
+}
+
+/* A checkpoint holds the ledger as of the sync it is written after, not
+ * what was journaled while that sync ran (which a crash or a failed sync
+ * may still lose). */
+static void checkpoint_of_sync_point(void **state)
+{
+	struct fx *x = *state;
+	struct ledger_dev_state st;
+	struct ledger *l;
+	size_t len;
+	uint8_t *p;
+
+	if (threads)
+		skip();		/* the groups must be journaled on this thread, now */
+	engine_close(x->e);
+	ckpt_every = 1;
+	x->e = open_engine(x);
+	ckpt_every = 0;
+	assert_int_equal(engine_async_sync(x->e), 0);
+	send_vector(x, 0, SMS_FORM_UDH);	/* X: journaled */
+	assert_int_equal(engine_flush(x->e), 0);	/* its sync runs in the background */
+	send_vector(x, 1, SMS_FORM_UDH);	/* Y: journaled while it runs */
+	send_vector(x, 2, SMS_FORM_UDH);
+	for (int i = 0; i < 100 && x->acks < 1; i++)
+		osmo_select_main(0);
+	assert_int_equal(x->acks, 1);		/* X's sync is done, Y's not collected */
+
+	p = read_ckpt(x, &len);
+	assert_non_null(l = ledger_alloc(x->ctx));
+	assert_int_equal(ledger_restore(l, p + 16, len - 16), 0);
+	assert_int_equal(ledger_get(l, DEV_X, &st), 0);
+	assert_int_equal(ledger_get(l, DEV_Y, &st), -ENOENT);
+	ledger_free(l);
+	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(x->acks, 3);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -689,6 +894,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(flood_evicts_only_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(duplicate_parts_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(conflicting_part_is_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_room_then_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(io_error_stays_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(opened_without_room, setup, teardown),
+		cmocka_unit_test_setup_teardown(checkpoint_of_sync_point, setup, teardown),
 	};
 	log_capture_start(NULL);
 	test_args(argc, argv);
