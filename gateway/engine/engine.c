@@ -245,17 +245,9 @@ static void drop_text(const struct engine *e, enum concat_drop_reason why, char 
 /* A flood of drops is one line a second; the bus has every one. */
 static void log_drop(struct engine *e, const struct concat_partial *p, const char *text)
 {
-	int64_t now_s = (int64_t)(engine_mono_ms(e) / 1000);
-
-	if (now_s == e->drop_log_s) {
-		e->drop_log_quiet++;
-		return;
-	}
-	LOGP(DSMS, LOGL_NOTICE, "incomplete message from %s (ref %u, %u of %u parts) dropped: %s%s\n",
-	     p->key->src, p->key->ref, p->n_parts, p->key->total, text,
-	     e->drop_log_quiet ? " (more drops since the last such line: see txlog.reject incomplete)" : "");
-	e->drop_log_s = now_s;
-	e->drop_log_quiet = 0;
+	LOGP_RL(&e->rl_drop, DSMS, LOGL_NOTICE,
+		"incomplete message from %s (ref %u, %u of %u parts) dropped: %s", p->key->src,
+		p->key->ref, p->n_parts, p->key->total, text);
 }
 
 /*

@@ -142,7 +142,8 @@ static void part_refused(struct input *in, const struct concat_part *part, int r
 	else
 		snprintf(why, sizeof(why), "refused by reassembly: %s", rc == -ENOSPC ?
 			 "larger than what one sender may hold" : strerror(-rc));
-	LOGP(DSMS, LOGL_NOTICE, "segment %u/%u from %s: %s\n", part->seq, in->seg.key.total, in->src, why);
+	LOGP_RL(&in->e->rl_part_refused, DSMS, LOGL_NOTICE, "segment %u/%u from %s: %s", part->seq,
+		in->seg.key.total, in->src, why);
 	engine_emit_incomplete(&in->g, &in->seg.key, in->rx_ms, 1, &part->seq, &part->data,
 			       &part->len, why);
 }

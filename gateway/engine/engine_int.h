@@ -14,6 +14,7 @@
 
 #include "gateway/engine/engine.h"
 #include "gateway/lib/json.h"
+#include "gateway/lib/log_ratelimit.h"
 
 struct journal;
 struct journal_iter;
@@ -98,8 +99,10 @@ struct engine {
 	uint8_t *buf;			/* entry scratch, JOURNAL_MAX_PAYLOAD */
 	struct group *drop_g;		/* where reassembly's drops go: the head's group */
 	bool tick_queued;		/* a drop of expired messages waits in inputs */
-	int64_t drop_log_s;		/* drops are logged once a second at most */
-	unsigned drop_log_quiet;	/* ... and counted in between */
+	/* lines a sender can cause at will, a line a second each (the bus
+	 * has every one as a txlog.reject incomplete) */
+	struct log_ratelimit rl_drop;		/* incomplete message dropped */
+	struct log_ratelimit rl_part_refused;	/* segment refused by reassembly */
 };
 
 /* One input's group of journal entries being written. */

@@ -33,19 +33,7 @@ for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && break; 
 start_txgw
 
 # The cases run while we wait (bounded: 50 s, the whole test under 60 s).
-for _ in $(seq 500); do
-	[ -e "$WORK/results" ] && break
-	kill -0 "$SMSC_PID" 2>/dev/null || break
-	kill -0 "$TXGW_PID" 2>/dev/null || break
-	sleep 0.1
-done
-cat "$WORK/smsc.log"
-if ! kill -0 "$TXGW_PID" 2>/dev/null; then
-	echo "FAIL txgw died"; tail -60 "$WORK/txgw.log"; exit 1
-fi
-if [ ! -e "$WORK/results" ]; then
-	echo "FAIL the hostile SMSC did not finish its cases"; tail -30 "$WORK/txgw.log"; exit 1
-fi
+wait_results 50 || exit 1
 read -r _ passed failed frames receipts binds nacks good _ < "$WORK/results"
 for v in passed failed frames receipts binds nacks good; do eval "$v=\${$v#*=}"; done
 

@@ -212,6 +212,25 @@ start_smsc() {
 	echo "the SMSC did not start"; cat "$WORK/smsc.log"; return 1
 }
 
+# wait_results [SECONDS]: until the SMSC script writes $WORK/results (at
+# most SECONDS, 50), or it or txgw ends; then shows the SMSC's log.  Fails
+# (with the tail of txgw's log) when txgw died or there are no results.
+wait_results() {
+	local i
+	for ((i = 0; i < ${1:-50} * 10; i++)); do
+		[ -e "$WORK/results" ] && break
+		kill -0 "$SMSC_PID" 2>/dev/null || break
+		kill -0 "$TXGW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/smsc.log"
+	if ! kill -0 "$TXGW_PID" 2>/dev/null; then
+		echo "FAIL txgw died"; tail -60 "$WORK/txgw.log"; return 1
+	fi
+	[ -e "$WORK/results" ] && return 0
+	echo "FAIL the SMSC did not finish its cases"; tail -30 "$WORK/txgw.log"; return 1
+}
+
 # wait_smsc: the SMSC must end having had ESME_ROK for every deliver_sm.
 wait_smsc() {
 	local rc=0
