@@ -198,7 +198,7 @@ static void stats_binds(void *data, struct jw *w)
 	}
 }
 
-static long stats_reload(void *data, char *msg, size_t cap)
+static long stats_reload(void *data, bool force, char *msg, size_t cap)
 {
 	return gw_reload_registry(data, msg, cap);
 }
