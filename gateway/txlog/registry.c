@@ -713,7 +713,7 @@ int registry_load(void *ctx, const char *path, const char *ca_file, struct regis
 	*out = NULL;
 	ld.rep = rep ? rep : &local;
 	memset(ld.rep, 0, sizeof(*ld.rep));
-	ld.tmp = talloc_new(NULL);
+	ld.tmp = talloc_new(ctx);
 	ld.r = talloc_zero(ctx, struct registry);
 	rc = ld.tmp && ld.r ? loader_init(&ld, path, ca_file) : -ENOMEM;
 	if (rc == 0) {
