@@ -12,24 +12,29 @@
  *  3. back on the loop, woken by an eventfd: an empty registry, or one
  *     that lacks more than half the keys in force, is refused unless the
  *     reload was forced (a truncated or wrong file would make most devices
- *     unknown at once); else it is swapped in, the old one freed, and the
- *     stats connection answered.
+ *     unknown at once); else it is swapped in; the stats connection is
+ *     answered;
+ *  4. the thread frees what the loop no longer wants (the old registry,
+ *     or the refused one: 4 ms of munmap for a million keys), says so
+ *     through the eventfd again, and is joined.
  *
  * The swap: engine_set_registry() drains the signature checks in flight,
  * which read the old registry, before it is freed; the checks' key caches
  * copy the key bytes (verify.h) and results copy their entry (judge.h), so
  * nothing keeps a pointer into a freed registry.  The thread reads the
- * registry in force only to count (read-only, like the checks), and it
- * stays in force until the thread has been joined.
+ * registry in force only to count (read-only, like the checks), before
+ * it says it has loaded; only then may the loop swap it out.
  *
  * One reload at a time.  A stats request meanwhile gets "error reload in
  * progress" at once (the operator asked, and can ask again); a SIGHUP
  * meanwhile is remembered and runs once this one ends (a signal has no
  * answer: dropping it would silently lose an operator's edit).
  *
- * Threads and talloc: the thread allocates only under a context of its
- * own (talloc is not thread-safe), made before it starts; the loop takes
- * the registry from it after pthread_join().  The thread does not log.
+ * Threads and talloc: the thread allocates and frees only under a context
+ * of its own (talloc is not thread-safe), made before it starts.  The loop
+ * touches that context only while the thread waits for j->released (3:
+ * it takes the new registry out and puts the old one in), ordered by
+ * j->mu.  The thread does not log.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -65,8 +70,12 @@ struct reload_job {
 	struct txgw_cfg *f;		/* the configuration file read again, or NULL */
 	struct timespec t0;
 	pthread_t tid;
-	struct osmo_fd efd;		/* the thread's "done" */
-	/* the thread's, until joined */
+	struct osmo_fd efd;		/* the thread's "loaded", then "freed" */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool loaded;			/* under mu: the results below are set */
+	bool released;			/* under mu: the loop is done with tctx */
+	/* the thread's, but for step 3 */
 	void *tctx;			/* its talloc context: paths, registry, report */
 	const char *path, *ca_file;
 	const struct registry *old;
@@ -115,20 +124,46 @@ int gw_load_registry(struct gw *g)
 
 /* ---- the loading thread --------------------------------------------------------- */
 
+static void notify(struct reload_job *j)
+{
+	uint64_t one = 1;
+
+	if (write(j->efd.fd, &one, sizeof(one)) < 0) {
+		/* an eventfd counter cannot overflow from two writes */
+	}
+}
+
 static void *reload_main(void *arg)
 {
 	struct reload_job *j = arg;
-	uint64_t one = 1;
 
 	/* Linux: a TID names one thread; failing that, it runs at 0 */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RELOAD_NICE);
 	j->rc = registry_load(j->tctx, j->path, j->ca_file, &j->reg, &j->rep);
 	if (j->reg)
 		j->missing = registry_missing(j->old, j->reg);
-	if (write(j->efd.fd, &one, sizeof(one)) < 0) {
-		/* an eventfd counter cannot overflow from one write */
-	}
+	pthread_mutex_lock(&j->mu);
+	j->loaded = true;
+	pthread_mutex_unlock(&j->mu);
+	notify(j);
+
+	pthread_mutex_lock(&j->mu);
+	while (!j->released)
+		pthread_cond_wait(&j->cv, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+	talloc_free(j->tctx);
+	j->tctx = NULL;
+	notify(j);
 	return NULL;
+}
+
+/* The loop is done with j->tctx: the thread frees it and ends. */
+static void release(struct reload_job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	j->released = true;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
 }
 
 /* ---- back on the loop -------------------------------------------------------------- */
@@ -174,7 +209,8 @@ static void apply(struct reload_job *j)
 	}
 	talloc_steal(g->ctx, j->reg);
 	engine_set_registry(g->engine, j->reg);
-	registry_free(g->reg);
+	/* no check reads the old one any more: the thread frees it */
+	talloc_steal(j->tctx, g->reg);
 	g->reg = j->reg;
 	j->reg = NULL;
 }
@@ -187,21 +223,23 @@ static double since_s(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* After pthread_join(), or when the thread never started. */
 static void job_free(struct reload_job *j)
 {
 	if (j->efd.fd >= 0) {
 		osmo_fd_unregister(&j->efd);
 		close(j->efd.fd);
 	}
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
 	talloc_free(j->tctx);
 	talloc_free(j);
 }
 
-/* The end of a reload, refused (rc < 0, the reason in msg) or not. */
-static void reload_end(struct reload_job *j, long rc, const char *msg)
+/* The outcome of a reload, refused (rc < 0, the reason in msg) or not. */
+static void report_end(struct reload_job *j, long rc, const char *msg)
 {
 	struct gw *g = j->g;
-	bool stats = j->from_stats;
 
 	if (rc < 0) {
 		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOAD_ERRORS));
@@ -209,30 +247,16 @@ static void reload_end(struct reload_job *j, long rc, const char *msg)
 	} else {
 		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOADS));
 	}
-	g->reload = NULL;
-	job_free(j);
-	if (stats && g->stats)
+	if (j->from_stats && g->stats)
 		stats_reload_done(g->stats, rc, msg);
-	if (g->reload_again) {
-		char m[512];
-
-		g->reload_again = false;
-		LOGP(DREG, LOGL_NOTICE, "SIGHUP came during that reload: reloading again\n");
-		gw_reload_start(g, false, false, m, sizeof(m));
-	}
 }
 
-static int reload_done_cb(struct osmo_fd *ofd, unsigned int what)
+/* Step 3: the thread has loaded. */
+static void loaded(struct reload_job *j)
 {
-	struct reload_job *j = ofd->data;
 	char msg[512] = "";
-	uint64_t n;
-	long rc;
+	long rc = j->rc;
 
-	if (read(ofd->fd, &n, sizeof(n)) < 0)
-		return 0;	/* EAGAIN: not yet */
-	pthread_join(j->tid, NULL);
-	rc = j->rc;
 	if (rc < 0)
 		load_reason(&j->rep, (int)rc, msg, sizeof(msg));
 	else
@@ -243,7 +267,42 @@ static int reload_done_cb(struct osmo_fd *ofd, unsigned int what)
 		     since_s(&j->t0), j->force ? " (forced)" : "");
 		apply(j);
 	}
-	reload_end(j, rc, msg);
+	report_end(j, rc, msg);
+	release(j);
+}
+
+/* Step 4: the thread has freed what was left, and ends. */
+static void finished(struct reload_job *j)
+{
+	struct gw *g = j->g;
+	char msg[512];
+
+	pthread_join(j->tid, NULL);
+	g->reload = NULL;
+	job_free(j);
+	if (g->reload_again) {
+		g->reload_again = false;
+		LOGP(DREG, LOGL_NOTICE, "SIGHUP came during that reload: reloading again\n");
+		gw_reload_start(g, false, false, msg, sizeof(msg));
+	}
+}
+
+static int reload_done_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct reload_job *j = ofd->data;
+	bool done, freed;
+	uint64_t n;
+
+	if (read(ofd->fd, &n, sizeof(n)) < 0)
+		return 0;	/* EAGAIN: not yet */
+	pthread_mutex_lock(&j->mu);
+	done = j->loaded;
+	freed = j->released;
+	pthread_mutex_unlock(&j->mu);
+	if (freed)
+		finished(j);
+	else if (done)
+		loaded(j);
 	return 0;
 }
 
@@ -285,12 +344,14 @@ static int job_new(struct gw *g, const struct txgw_cfg *c, struct reload_job **o
 	int fd;
 
 	if (!j || !(j->tctx = talloc_named_const(NULL, 0, "registry reload"))) {
-		talloc_free(j);
+		talloc_free(j);	/* nothing initialised in it yet */
 		snprintf(msg, cap, "out of memory");
 		return -ENOMEM;
 	}
 	j->g = g;
 	j->efd.fd = -1;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
 	j->old = g->reg;
 	j->path = talloc_strdup(j->tctx, c->registry);
 	j->ca_file = c->ca_file ? talloc_strdup(j->tctx, c->ca_file) : NULL;
@@ -367,7 +428,9 @@ void gw_reload_close(struct gw *g)
 
 	if (!j)
 		return;
-	/* the thread cannot be told to stop; a load ends in seconds */
+	/* a load cannot be cut short (it ends in seconds); released, the
+	 * thread frees what it loaded as soon as it has */
+	release(j);
 	pthread_join(j->tid, NULL);
 	g->reload = NULL;
 	job_free(j);
