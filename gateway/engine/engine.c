@@ -433,10 +433,14 @@ void engine_set_bus(struct engine *e, struct bus *bus)
 
 void engine_set_registry(struct engine *e, const struct registry *reg)
 {
-	/* tasks in flight read the old one: let them finish before the
-	 * caller frees it (a reload is rare; this takes milliseconds) */
-	vpool_drain(e->pool);
+	/* Tasks in flight read the old one: let them finish before the
+	 * caller frees it (a reload is rare; this takes milliseconds).  The
+	 * new one goes in first: vpool_drain() delivers what finished, and
+	 * those callbacks pump the engine, which submits the next inputs'
+	 * tasks with e->reg; set after the drain, that was the old registry,
+	 * read by a worker after the caller had freed it. */
 	e->reg = reg;
+	vpool_drain(e->pool);
 }
 
 void engine_get_info(const struct engine *e, struct engine_info *info)

@@ -4,6 +4,7 @@
  * gateway writes back loads again unchanged, and every kind of bad line
  * stops loading with "FILE:LINE: what".
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -290,6 +291,28 @@ static void missing_file(void **state)
 	talloc_free(c);
 }
 
+/* A reload reads the file on the event loop: a FIFO in its place (which
+ * would block open() until a writer came) or a device is refused at once.
+ * alarm(): blocking fails the test instead of hanging it. */
+static void not_a_regular_file(void **state)
+{
+	char dir[] = "/tmp/txgw-test-config-XXXXXX", path[64], err[512] = "";
+	struct txgw_cfg *c = txgw_cfg_alloc(ctx);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/txgw.cfg", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(txgw_config_load(c, path, err, sizeof(err)), -ENXIO);
+	assert_non_null(strstr(err, "/txgw.cfg: not a regular file (a FIFO)"));
+	assert_int_equal(txgw_config_load(c, "/dev/zero", err, sizeof(err)), -ENXIO);
+	assert_non_null(strstr(err, "/dev/zero: not a regular file (a character device)"));
+	alarm(0);
+	unlink(path);
+	rmdir(dir);
+	talloc_free(c);
+}
+
 /* A bad line must not have closed stdin (the loader's vty has no fd). */
 static void stdin_survives(void **state)
 {
@@ -442,6 +465,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(bad_lines),
 		cmocka_unit_test(smtp_limit_defaults),
 		cmocka_unit_test(missing_file),
+		cmocka_unit_test(not_a_regular_file),
 		cmocka_unit_test(stdin_survives),
 		cmocka_unit_test(trust_locked_on_session),
 		cmocka_unit_test(write_only_start_file),

@@ -398,6 +398,47 @@ static void checkpoint_versions(void **state)
 	x->e = open_engine(x);
 }
 
+/*
+ * A registry swapped while signature checks are in flight (gw.c's reload):
+ * after engine_set_registry() returns the caller frees the old one, so no
+ * task may be handed to a worker with it afterwards.  The two-part SMS
+ * waits behind the single one; its frame is dispatched when the single
+ * one's check is delivered, which engine_set_registry()'s drain does: with
+ * the new registry (that lacks its device), so unknown_device.
+ */
+static void registry_swap_in_flight(void **state)
+{
+	struct fx *x = *state;
+	struct registry *nr = NULL;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/other.txt", x->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("0000000000000001 1 ed25519 - active hex:"
+	      "0000000000000000000000000000000000000000000000000000000000000000\n", f);
+	fclose(f);
+	assert_int_equal(registry_load(x->ctx, path, NULL, &nr, NULL), 0);
+
+	send_vector(x, 0, SMS_FORM_UDH);	/* 00112233aabbccdd, checked now */
+	send_vector(x, 1, SMS_FORM_UDH);	/* 0a0b0c0d0e0f1011, two parts */
+	send_vector(x, 2, SMS_FORM_UDH);
+	engine_set_registry(x->e, nr);
+	registry_free(x->reg);
+	x->reg = nr;
+	assert_int_equal(engine_settle(x->e), 0);
+	read_all(x, 1);
+	assert_string_equal(x->topic[0], "txlog.record");
+	if (threads) {
+		assert_int_equal(x->n, 2);
+		assert_string_equal(x->topic[1], "txlog.reject");
+		assert_non_null(strstr(x->payload[1], "\"reason\":\"unknown_device\""));
+	} else {
+		/* inline, the frame was checked inside engine_sms(): 3 records */
+		assert_int_equal(count_topic(x, "txlog.record"), 4);
+	}
+}
+
 /* A state the engine cannot start on: the errno comes back, the reason
  * is in the log (where the daemon's operator reads it), nothing is open. */
 static void open_refused(void **state)
@@ -898,6 +939,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(io_error_stays_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(opened_without_room, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoint_of_sync_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(registry_swap_in_flight, setup, teardown),
 	};
 	log_capture_start(NULL);
 	test_args(argc, argv);

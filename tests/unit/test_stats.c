@@ -53,6 +53,7 @@ struct fixture {
 	struct rate_ctr_group *ctrs;
 	struct stats_sock *s;
 	int reload_result;
+	bool forced;
 };
 
 static void info_cb(void *data, struct jw *w)
@@ -69,10 +70,11 @@ static void binds_cb(void *data, struct jw *w)
 	jw_obj_close(w);
 }
 
-static long reload_cb(void *data, char *msg, size_t cap)
+static long reload_cb(void *data, bool force, char *msg, size_t cap)
 {
 	struct fixture *f = data;
-	if (f->reload_result >= 0)
+	f->forced = force;
+	if (f->reload_result >= 0 || f->reload_result == -EINPROGRESS)
 		return f->reload_result;
 	snprintf(msg, cap, "devices.txt:3: bad device_id");
 	return -EINVAL;
@@ -105,19 +107,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Connect, send cmd, run the loop until the gateway closes; return the answer. */
-static char *ask(struct fixture *f, const char *cmd)
+/* Read the whole answer on fd, running the loop. */
+static char *read_answer(int fd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	static char buf[65536];
 	size_t len = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	strcpy(sa.sun_path, f->path);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
-	if (!strchr(cmd, '\n'))
-		shutdown(fd, SHUT_WR);	/* the end of input ends the command */
 	for (int i = 0; i < 1000; i++) {
 		osmo_select_main(1);
 		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
@@ -129,6 +124,28 @@ static char *ask(struct fixture *f, const char *cmd)
 	close(fd);
 	buf[len] = '\0';
 	return buf;
+}
+
+/* A connection that has sent cmd. */
+static int connect_send(struct fixture *f, const char *cmd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	strcpy(sa.sun_path, f->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	return fd;
+}
+
+/* Connect, send cmd, run the loop until the gateway closes; return the answer. */
+static char *ask(struct fixture *f, const char *cmd)
+{
+	int fd = connect_send(f, cmd);
+
+	if (!strchr(cmd, '\n'))
+		shutdown(fd, SHUT_WR);	/* the end of input ends the command */
+	return read_answer(fd);
 }
 
 static void test_mode(void **state)
@@ -201,8 +218,55 @@ static void test_reload(void **state)
 	struct fixture *f = *state;
 	f->reload_result = 1234;
 	assert_string_equal(ask(f, "reload registry\n"), "ok 1234\n");
+	assert_false(f->forced);
 	f->reload_result = -1;
 	assert_string_equal(ask(f, "reload registry\n"), "error devices.txt:3: bad device_id\n");
+	f->reload_result = 0;
+	assert_string_equal(ask(f, "reload  registry force\n"), "ok 0\n");
+	assert_true(f->forced);
+	assert_string_equal(ask(f, "reload registry now\n"), "error unknown command\n");
+}
+
+/* Send cmd on a new connection; the loop runs a little: no answer yet. */
+static int send_waiting(struct fixture *f, const char *cmd)
+{
+	int fd = connect_send(f, cmd);
+	char b;
+
+	for (int i = 0; i < 20; i++)
+		osmo_select_main(1);
+	assert_int_equal(read(fd, &b, 1), -1);
+	assert_int_equal(errno, EAGAIN);
+	return fd;
+}
+
+/* A reload that goes on (-EINPROGRESS): its connection is answered when
+ * stats_reload_done() comes, and others are served meanwhile. */
+static void test_reload_waits(void **state)
+{
+	struct fixture *f = *state;
+	int a, b;
+
+	f->reload_result = -EINPROGRESS;
+	a = send_waiting(f, "reload registry\n");
+	assert_memory_equal(ask(f, "show info\n"), "{\"name\":", 8);
+	stats_reload_done(f->s, 1000050, NULL);
+	assert_string_equal(read_answer(a), "ok 1000050\n");
+
+	a = send_waiting(f, "reload registry force\n");
+	assert_true(f->forced);
+	stats_reload_done(f->s, -EINVAL, "devices.txt: no keys");
+	assert_string_equal(read_answer(a), "error devices.txt: no keys\n");
+
+	/* a client that went away while it waited; one still waiting when
+	 * the socket closes (teardown) */
+	a = send_waiting(f, "reload registry\n");
+	close(a);
+	stats_reload_done(f->s, 3, NULL);
+	for (int i = 0; i < 20; i++)
+		osmo_select_main(1);
+	b = send_waiting(f, "reload registry\n");
+	close(b);
 }
 
 static void test_unknown_and_odd_input(void **state)
@@ -246,6 +310,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_show_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_show_binds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_odd_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
