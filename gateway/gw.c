@@ -1,7 +1,8 @@
 /*
- * gw.c — starting, reloading and stopping the gateway's parts, and the
- * glue between them: SMPP binds hand messages to the engine, the engine's
- * answers go back to the binds, the stats socket reads everyone.
+ * gw.c — starting and stopping the gateway's parts, and the glue between
+ * them: SMPP binds hand messages to the engine, the engine's answers go
+ * back to the binds, the stats socket reads everyone.  The registry, at
+ * start-up and on a reload: gw_reload.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,77 +41,7 @@ int64_t gw_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- registry ------------------------------------------------------------- */
-
-static int load_registry(struct gw *g, struct registry **out, char *msg, size_t cap)
-{
-	struct reg_report rep = { 0 };
-	int rc = registry_load(g->ctx, g->cfg->registry, g->cfg->ca_file, out, &rep);
-
-	if (rc < 0) {
-		for (unsigned i = 0; i < rep.n_msgs; i++)
-			LOGP(DREG, LOGL_ERROR, "%s\n", rep.msgs[i]);
-		snprintf(msg, cap, "%s%s", rep.n_msgs ? rep.msgs[0] : strerror(-rc),
-			 rep.n_errors > 1 ? " (and more, see the log)" : "");
-		if (*out)
-			registry_free(*out);
-		*out = NULL;
-	}
-	reg_report_clear(&rep);
-	return rc;
-}
-
-static long reload_registry(struct gw *g, char *msg, size_t cap)
-{
-	struct registry *nr = NULL;
-	int rc = load_registry(g, &nr, msg, cap);
-
-	if (rc < 0) {
-		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOAD_ERRORS));
-		LOGP(DREG, LOGL_ERROR, "registry reload refused, the old one stays: %s\n", msg);
-		return rc;
-	}
-	engine_set_registry(g->engine, nr);
-	registry_free(g->reg);
-	g->reg = nr;
-	rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOADS));
-	LOGP(DREG, LOGL_NOTICE, "registry %s reloaded: %zu keys\n", g->cfg->registry, registry_count(nr));
-	return (long)registry_count(nr);
-}
-
 /* ---- the bus keys (bus.md "Who may connect") ------------------------------ */
-
-/* The curve-clients file again; the old set stays when it has errors. */
-static int reload_bus_clients(struct gw *g, char *msg, size_t cap)
-{
-	struct bus_keyset *ks = NULL;
-	int rc;
-
-	if (!g->cfg->bus_curve_clients || !g->bus)
-		return 0;
-	rc = bus_keyset_load(g->ctx, g->cfg->bus_curve_clients, &ks, msg, cap);
-	if (rc < 0) {
-		LOGP(DBUS, LOGL_ERROR, "curve-clients reload refused, the old keys stay: %s\n", msg);
-		return rc;
-	}
-	LOGP(DBUS, LOGL_NOTICE, "curve-clients %s reloaded: %zu keys\n", g->cfg->bus_curve_clients,
-	     bus_keyset_count(ks));
-	bus_set_clients(g->bus, ks);
-	return 0;
-}
-
-long gw_reload_registry(struct gw *g, char *msg, size_t cap)
-{
-	char kmsg[256];
-	long n = reload_registry(g, msg, cap);
-	int rc = reload_bus_clients(g, kmsg, sizeof(kmsg));
-
-	if (n >= 0 && rc < 0) {
-		snprintf(msg, cap, "curve-clients not reloaded: %s", kmsg);
-		return rc;
-	}
-	return n;
-}
 
 /* Both key files of cfg, reasons with file and line in err. */
 static int read_bus_keys(void *ctx, const struct txgw_cfg *cfg, uint8_t secret[KEY_LEN],
@@ -137,7 +68,7 @@ int gw_check_bus_keys(void *ctx, const struct txgw_cfg *cfg, char *err, size_t c
 	return rc;
 }
 
-/* The bus's keys for bus_start(): none without curve-secret-key. */
+/* The bus's keys for bus_open(): none without curve-secret-key. */
 static int load_bus_keys(struct gw *g, struct bus_cfg *bc, uint8_t secret[KEY_LEN])
 {
 	char err[256];
@@ -181,13 +112,16 @@ static int start_esmes(struct gw *g)
 	llist_for_each_entry(ec, &g->cfg->esmes, list)
 		n++;
 	g->esmes = talloc_zero_array(g->ctx, struct esme *, n ? n : 1);
+	if (!g->esmes) {
+		LOGP(DSMPP, LOGL_ERROR, "out of memory for %u binds\n", n);
+		return -ENOMEM;
+	}
 	llist_for_each_entry(ec, &g->cfg->esmes, list) {
-		struct esme *es = esme_start(g->ctx, ec, g->n_esmes, &esme_ops, g, g->ctrs);
-		if (!es) {
-			LOGP(DSMPP, LOGL_ERROR, "esme %s: cannot start\n", ec->name);
-			return -ENOMEM;
-		}
-		g->esmes[g->n_esmes++] = es;
+		int rc = esme_start(g->ctx, ec, g->n_esmes, &esme_ops, g, g->ctrs,
+				    &g->esmes[g->n_esmes]);
+		if (rc < 0)
+			return rc;
+		g->n_esmes++;
 	}
 	return 0;
 }
@@ -206,6 +140,9 @@ static void stats_info(void *data, struct jw *w)
 	jw_kuint(w, "registry_keys", registry_count(g->reg));
 	jw_kuint(w, "concat_partial", ei.partial);
 	jw_kbool(w, "journal_ok", ei.failed == 0);
+	jw_kstr(w, "journal_state", ei.state);
+	jw_kstr(w, "journal_error", ei.failed ? strerror(-ei.failed) : "");
+	jw_kuint(w, "journal_down_s", ei.down_s);
 }
 
 static void stats_binds(void *data, struct jw *w)
@@ -229,9 +166,13 @@ static void stats_binds(void *data, struct jw *w)
 	}
 }
 
-static long stats_reload(void *data, char *msg, size_t cap)
+/* The answer comes when the reload ends: gw_reload.c calls
+ * stats_reload_done(). */
+static long stats_reload(void *data, bool force, char *msg, size_t cap)
 {
-	return gw_reload_registry(data, msg, cap);
+	int rc = gw_reload_start(data, force, true, msg, cap);
+
+	return rc < 0 ? rc : -EINPROGRESS;
 }
 
 static const struct stats_ops stats_ops = {
@@ -260,83 +201,65 @@ static void sync_bus_counters(struct gw *g)
 static void tick_cb(void *data)
 {
 	struct gw *g = data;
-	struct engine_info ei;
 
-	engine_tick(g->engine, gw_now_ms());
+	/* a journal that cannot take input is the engine's to handle: it
+	 * answers temporary errors and resumes by itself (engine.h); the binds
+	 * and the SMTP service stay up meanwhile */
+	engine_tick(g->engine);
 	sync_bus_counters(g);
-	engine_get_info(g->engine, &ei);
-	if (ei.failed && !g->stopping) {
-		/* the journal or a group failed: what is in memory may differ from
-		 * what is durable; only a restart (which rebuilds from the
-		 * journal) is safe */
-		LOGP(DMAIN, LOGL_ERROR, "journal failure (%s): stopping so that a restart rebuilds "
-		     "the state from the journal\n", strerror(-ei.failed));
-		g->exit_code = 1;
-		gw_stop(g);
-		return;
-	}
 	osmo_timer_schedule(&g->tick, GW_TICK_MS / 1000, (GW_TICK_MS % 1000) * 1000);
 }
 
 static int open_engine(struct gw *g)
 {
-	char err[512];
 	struct engine_cfg ec = {
 		.gw_name = g->cfg->name,
 		.state_dir = g->cfg->state_dir,
 		.txlog_port = g->cfg->txlog_port,
 		.skew_s = g->cfg->clock_skew,
 		.concat_timeout_s = g->cfg->concat_timeout,
+		.concat_max_partial = g->cfg->concat_max_partial,
+		.concat_max_per_sender = g->cfg->concat_max_per_sender,
 		.journal_keep = g->cfg->journal_keep,
 		.threads = g->cfg->verify_threads,
 	};
-	g->engine = engine_open(g->ctx, &ec, g->reg, g->ctrs, err, sizeof(err));
-	if (!g->engine) {
-		LOGP(DJOURNAL, LOGL_ERROR, "%s\n", err);
-		return -EIO;
-	}
+	/* engine_open() logs why it failed */
+	int rc = engine_open(g->ctx, &ec, g->reg, g->ctrs, &g->engine);
+	if (rc < 0)
+		return rc;
 	if (engine_async_sync(g->engine) < 0)
 		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
 	struct bus_cfg bc = { .publish = g->cfg->bus_publish, .replay = g->cfg->bus_replay };
 	uint8_t secret[KEY_LEN];
-	int rc = load_bus_keys(g, &bc, secret);
+	rc = load_bus_keys(g, &bc, secret);
+	/* bus_open() logs the endpoint that would not bind, and why */
 	if (rc == 0)
-		rc = bus_start(g->ctx, &bc, &engine_replay_ops, g->engine, &g->bus);
+		rc = bus_open(g->ctx, &bc, &engine_replay_ops, g->engine, &g->bus);
 	memset(secret, 0, sizeof(secret));	/* libzmq has its own copy now */
-	if (rc < 0) {
-		LOGP(DBUS, LOGL_ERROR, "cannot start the bus on %s / %s: %s\n", g->cfg->bus_publish,
-		     g->cfg->bus_replay, strerror(-rc));
+	if (rc < 0)
 		return rc;
-	}
 	engine_set_bus(g->engine, g->bus);
 	return 0;
 }
 
 int gw_start(struct gw *g)
 {
-	char msg[512];
 	int rc;
 
 	g->ctrs = rate_ctr_group_alloc(g->ctx, &txgw_ctrg_desc, 0);
 	if (!g->ctrs)
 		return -ENOMEM;
-	rc = load_registry(g, &g->reg, msg, sizeof(msg));
-	if (rc < 0) {
-		LOGP(DREG, LOGL_ERROR, "registry %s: %s\n", g->cfg->registry, msg);
+	rc = gw_load_registry(g);
+	if (rc < 0)
 		return rc;
-	}
-	LOGP(DREG, LOGL_NOTICE, "registry %s: %zu keys\n", g->cfg->registry, registry_count(g->reg));
 	rc = open_engine(g);
 	if (rc < 0)
 		return rc;
 	if (g->cfg->stats_socket) {
-		g->stats = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
-					   g->ctrs, &stats_ops, g);
-		if (!g->stats) {
-			LOGP(DSTATS, LOGL_ERROR, "cannot open the stats socket %s: %s\n",
-			     g->cfg->stats_socket, strerror(errno));
-			return -EIO;
-		}
+		rc = stats_sock_open(g->ctx, g->cfg->stats_socket, g->cfg->name, PACKAGE_VERSION,
+				     g->ctrs, &stats_ops, g, &g->stats);
+		if (rc < 0)
+			return rc;
 	}
 	osmo_timer_setup(&g->tick, tick_cb, g);
 	osmo_timer_schedule(&g->tick, 1, 0);
@@ -390,6 +313,7 @@ void gw_stop(struct gw *g)
 
 void gw_close(struct gw *g)
 {
+	gw_reload_close(g);
 	gw_mail_stop(g);
 	if (g->stats)
 		stats_sock_close(g->stats);

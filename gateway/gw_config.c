@@ -13,13 +13,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
 #include <osmocom/vty/buffer.h>
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/vty.h>
 
 #include "gateway/bus/bus.h"
+#include "gateway/lib/regfile.h"
 #include "gateway/txgw_cfg.h"
 
 static const char *cmd_err_str(int ret)
@@ -161,6 +165,11 @@ static int check_required(const struct txgw_cfg *cfg, const char *path, char *er
 		snprintf(err, cap, "%s: 'registry' is required in the 'devices' node", path);
 		return -EINVAL;
 	}
+	if (cfg->smtp.enabled && cfg->smtp.require_tls && !cfg->smtp.tls_cert) {
+		snprintf(err, cap, "%s: 'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE' "
+			 "in the 'mail' node", path);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -202,15 +211,101 @@ static int check_bus(const struct txgw_cfg *cfg, const char *path, char *err, si
 	return 0;
 }
 
+/* Run one line on a VTY_FILE vty of its own, from node; 0 or -EINVAL. */
+static int run_line(int node, const char *line, char **said)
+{
+	struct vty *v = vty_new();
+	vector vl;
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	v->type = VTY_FILE;
+	v->fd = -1;
+	v->node = node;
+	vl = cmd_make_strvec(line);
+	rc = vl ? cmd_execute_command(vl, v, NULL, 0) : CMD_ERR_NO_MATCH;
+	if (vl)
+		cmd_free_strvec(vl);
+	if (said)
+		*said = buffer_getstr(v->obuf);
+	buffer_reset(v->obuf);
+	vty_close(v);
+	return rc == CMD_SUCCESS ? 0 : -EINVAL;
+}
+
+/*
+ * config.md: the VTY asks for the password of "password" ("login" under
+ * "line vty").  libosmovty's own default is not to ask, which leaves the
+ * gateway to anyone who can connect to the port; so before each read of
+ * the file the VTY is set to ask, and only a file saying "no login" opens
+ * it.
+ */
+static void vty_login_default(void)
+{
+	run_line(VTY_NODE, "login", NULL);
+}
+
+/* The password of a VTY that asks for one when the file sets none. */
+static char nobodys_password[2 * 16 + 1];
+
+enum txgw_vty_login txgw_vty_login(void)
+{
+	static const char pw_cmd[] = "\npassword ";
+	char *conf = NULL, *pw;
+	enum txgw_vty_login l = TXGW_VTY_OPEN;
+
+	/* libosmovty keeps both settings to itself; its "write terminal"
+	 * shows them ("password ..." at the top, " login" under "line vty") */
+	if (run_line(ENABLE_NODE, "write terminal", &conf) == 0 && conf && strstr(conf, "\n login")) {
+		pw = strstr(conf, pw_cmd);
+		if (pw && nobodys_password[0] &&
+		    !strncmp(pw + strlen(pw_cmd), nobodys_password, strlen(nobodys_password)))
+			pw = NULL;
+		l = pw ? TXGW_VTY_LOGIN : TXGW_VTY_NO_PASSWORD;
+	}
+	talloc_free(conf);
+	return l;
+}
+
+/*
+ * libosmovty (1.7) cannot refuse a session for want of a password: the
+ * connection is freed twice and the process aborts at the first connect.
+ * A VTY that asks for a password the file does not set asks for one
+ * nobody knows instead, and refuses every session (txgw.c logs it).
+ */
+static void vty_password_guard(void)
+{
+	uint8_t r[16];
+	char line[64];
+
+	if (txgw_vty_login() != TXGW_VTY_NO_PASSWORD || nobodys_password[0])
+		return;
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return;
+	snprintf(nobodys_password, sizeof(nobodys_password), "%s", osmo_hexdump_nospc(r, sizeof(r)));
+	snprintf(line, sizeof(line), "password %s", nobodys_password);
+	run_line(CONFIG_NODE, line, NULL);
+}
+
 int txgw_config_load(struct txgw_cfg *cfg, const char *path, char *err, size_t cap)
 {
 	struct line_feed lf = { .path = path, .err = err, .cap = cap };
-	int rc;
+	char why[64];
+	int fd, rc;
 
-	lf.in = fopen(path, "r");
+	vty_login_default();
+	/* read on the event loop by a reload: a FIFO in its place must not
+	 * block it (regfile.h) */
+	fd = regfile_open(path, why, sizeof(why));
+	lf.in = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!lf.in) {
-		rc = -errno;
-		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		/* "FILE: No such file or directory", as before; why for a
+		 * file that is not a regular one */
+		snprintf(err, cap, "%s: %s", path, rc == -ENXIO || rc == -EISDIR ? why : strerror(-rc));
 		return rc;
 	}
 	lf.vty = vty_new();
@@ -229,6 +324,7 @@ int txgw_config_load(struct txgw_cfg *cfg, const char *path, char *err, size_t c
 	lf.vty->fd = -1;	/* nothing to close: the file is ours */
 	vty_close(lf.vty);
 	cfg->loading_line = 0;
+	vty_password_guard();
 	if (rc == 0)
 		rc = check_required(cfg, path, err, cap);
 	if (rc == 0)

@@ -2,19 +2,22 @@
  * txgw.c — the txgw daemon: option parsing, start-up, signals, the loop.
  *
  * One libosmocore event loop (osmo_select_main) serves the VTY, the stats
- * socket, the SMPP binds, the SMTP service and the bus.  Signals are turned
- * into loop events through a self-pipe, so no handler runs gateway code.
+ * socket, the SMPP binds, the SMTP service and the bus.  Signals are read
+ * from a signalfd in that loop (osmo_signalfd), so no handler runs gateway
+ * code.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <osmocom/core/application.h>
+#include <osmocom/core/fsm.h>
 #include <osmocom/core/msgb.h>
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/select.h>
@@ -28,6 +31,7 @@
 #include <osmocom/vty/vty.h>
 
 #include "gateway/gw.h"
+#include "gateway/lib/accept_guard.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/logging.h"
 #include "gateway/txgw_cfg.h"
@@ -41,11 +45,10 @@ struct opts {
 	bool check_only;
 };
 
-/* main()'s state: the gateway and the signal pipe. */
+/* main()'s state: the gateway and its signalfd. */
 struct daemon {
 	struct gw gw;
-	struct osmo_fd sigfd;
-	int sigpipe[2];
+	struct osmo_signalfd *sigfd;
 };
 
 static void usage(FILE *out)
@@ -69,15 +72,21 @@ static void usage(FILE *out)
 "  -v, --version      show the version and exit\n"
 "\n"
 "Signals:\n"
-"  SIGHUP             reload the device registry and the bus's curve-clients\n"
-"                     file (each kept if the new one has errors)\n"
+"  SIGHUP             read registry, ca-file and curve-clients from FILE again\n"
+"                     and reload the device registry and the bus's client keys\n"
+"                     (each old one stays on any error; the registry also when\n"
+"                     the new one is empty or lacks more than half the keys in\n"
+"                     force: \"reload registry force\" takes that)\n"
 "  SIGTERM, SIGINT    unbind, finish what is in flight, sync, exit 0\n"
 "  SIGUSR1            print a talloc memory report to stderr\n"
 "\n"
 "Operation:\n"
-"  The VTY (telnet, 127.0.0.1:4290 by default) shows and changes the running\n"
-"  configuration; the stats socket (\"stats\" node) answers \"show info\",\n"
-"  \"show stats\", \"show metrics\", \"show binds\" and \"reload registry\".\n"
+"  The VTY (telnet, 127.0.0.1:4290 by default, behind the file's password)\n"
+"  shows the running configuration and writes it back to FILE, and only\n"
+"  there; registry, ca-file, state-dir and the bus keys come from FILE only.\n"
+"  The stats socket (\"stats\" node) answers \"show info\",\n"
+"  \"show stats\", \"show metrics\", \"show binds\" and \"reload registry\n"
+"  [force]\".\n"
 "\n"
 "Exit status: 0 on a clean stop or a good configuration, 1 on a bad\n"
 "configuration or a start-up failure, 2 on bad usage.\n");
@@ -121,62 +130,56 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* ---- signals through a self-pipe ----------------------------------------- */
+/* ---- signals ---------------------------------------------------------------- */
 
-static int sig_wfd = -1;
-
-static void on_signal(int sig)
+static void on_signal(struct osmo_signalfd *osfd, const struct signalfd_siginfo *si)
 {
-	unsigned char b = (unsigned char)sig;
-	int saved = errno;
-	if (write(sig_wfd, &b, 1) < 0) {
-		/* the pipe is full: a signal of each kind is already pending */
-	}
-	errno = saved;
-}
-
-static int sig_read_cb(struct osmo_fd *ofd, unsigned int what)
-{
-	struct daemon *d = ofd->data;
-	unsigned char b;
+	struct daemon *d = osfd->data;
 	char msg[512];
 
-	while (read(ofd->fd, &b, 1) == 1) {
-		switch (b) {
-		case SIGTERM:
-		case SIGINT:
-			LOGP(DMAIN, LOGL_NOTICE, "%s: unbinding, finishing what is in flight\n",
-			     b == SIGTERM ? "SIGTERM" : "SIGINT");
-			gw_stop(&d->gw);
-			break;
-		case SIGHUP:
-			LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry and the bus "
-			     "client keys\n");
-			gw_reload_registry(&d->gw, msg, sizeof(msg));
-			break;
-		case SIGUSR1:
-			talloc_report_full(d->gw.ctx, stderr);
-			break;
-		}
+	switch (si->ssi_signo) {
+	case SIGTERM:
+	case SIGINT:
+		LOGP(DMAIN, LOGL_NOTICE, "%s: unbinding, finishing what is in flight\n",
+		     si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		gw_stop(&d->gw);
+		break;
+	case SIGHUP:
+		LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry and the bus "
+		     "client keys\n");
+		/* never forced; its end is logged (gw_reload.c) */
+		gw_reload_start(&d->gw, false, false, msg, sizeof(msg));
+		break;
+	case SIGUSR1:
+		talloc_report_full(d->gw.ctx, stderr);
+		break;
 	}
-	return 0;
 }
 
 static int signals_init(struct daemon *d)
 {
-	if (pipe2(d->sigpipe, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
-	sig_wfd = d->sigpipe[1];
-	osmo_fd_setup(&d->sigfd, d->sigpipe[0], OSMO_FD_READ, sig_read_cb, d, 0);
-	if (osmo_fd_register(&d->sigfd) < 0)
-		return -EIO;
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t set;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	/* blocked before gw_start() starts any thread (journal sync, signature
+	 * workers, ZeroMQ): they inherit the mask, so that these signals are
+	 * only ever read from the signalfd, never delivered to a thread */
+	rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (rc) {
+		LOGP(DMAIN, LOGL_ERROR, "cannot block the signals: %s\n", strerror(rc));
+		return -rc;
+	}
+	d->sigfd = osmo_signalfd_setup(d->gw.ctx, set, on_signal, d);
+	if (!d->sigfd) {
+		rc = errno ? -errno : -EIO;
+		LOGP(DMAIN, LOGL_ERROR, "cannot read signals from a signalfd: %s\n", strerror(-rc));
+		return rc;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
@@ -191,6 +194,7 @@ static struct vty_app_info vty_info = {
 	"License AGPLv3+: GNU AGPL version 3 or later <http://gnu.org/licenses/agpl-3.0.html>\r\n"
 	"This is free software: you are free to change and redistribute it.\r\n"
 	"There is NO WARRANTY, to the extent permitted by law.\r\n",
+	.config_is_consistent = txgw_vty_write_allowed,
 };
 
 static int load_config(struct gw *g, const char *path)
@@ -202,18 +206,49 @@ static int load_config(struct gw *g, const char *path)
 	logging_vty_add_cmds();
 	osmo_stats_vty_add_cmds();
 	osmo_talloc_vty_add_cmds();
+	osmo_fsm_vty_add_cmds();
+	osmo_fsm_log_addr(false);	/* "ESME(smsc1){BOUND}: ...", not a pointer */
 	g->cfg = txgw_cfg_alloc(g->ctx);
+	if (!g->cfg) {
+		/* as txgw_config_load() says it: the operator's "FILE: reason" */
+		fprintf(stderr, "txgw: %s: out of memory\n", path);
+		return -ENOMEM;
+	}
 	txgw_vty_init(g->cfg);
 	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0 ||
 	    gw_check_bus_keys(g->ctx, g->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}
-	/* so that "write" on the VTY writes this file back */
+	/* "write" on the VTY writes this file back, and only this one; a
+	 * reload reads it again (config.md) */
 	char *abs = realpath(path, NULL);
-	host_config_set(abs ? abs : path);
+	g->cfg_file = talloc_strdup(g->ctx, abs ? abs : path);
 	free(abs);
+	host_config_set(g->cfg_file);
+	txgw_vty_set_start_file(g->cfg_file);
 	return 0;
+}
+
+/* config.md: the VTY asks for a password; say so when it does not, or
+ * when it cannot (no password set: every session is refused). */
+static void log_vty_login(void)
+{
+	const char *addr = vty_get_bind_addr();
+	int port = vty_get_bind_port(TXGW_DEFAULT_VTY_PORT);
+
+	switch (txgw_vty_login()) {
+	case TXGW_VTY_OPEN:
+		LOGP(DMAIN, LOGL_NOTICE, "VTY %s:%d asks no password ('no login' under 'line vty'): "
+		     "whoever connects can configure the gateway\n", addr, port);
+		break;
+	case TXGW_VTY_NO_PASSWORD:
+		LOGP(DMAIN, LOGL_NOTICE, "VTY %s:%d refuses every session: it asks for a password and "
+		     "the file sets none ('password' at the top level)\n", addr, port);
+		break;
+	case TXGW_VTY_LOGIN:
+		break;
+	}
 }
 
 static int start(struct daemon *d)
@@ -224,10 +259,17 @@ static int start(struct daemon *d)
 		LOGP(DMAIN, LOGL_ERROR, "cannot start the VTY telnet service: %s\n", strerror(-rc));
 		return rc;
 	}
+	log_vty_login();
 	rc = signals_init(d);
 	if (rc < 0)
 		return rc;
-	return gw_start(g);
+	rc = gw_start(g);
+	if (rc < 0)
+		return rc;
+	/* the VTY's telnet server (libosmovty accepts on it) must not spin
+	 * either when descriptors run out: ours guard themselves */
+	rc = accept_guard_adopt_listeners(g->ctx, DMAIN);
+	return rc < 0 ? rc : 0;
 }
 
 int main(int argc, char **argv)
@@ -255,12 +297,17 @@ int main(int argc, char **argv)
 	}
 	LOGP(DMAIN, LOGL_NOTICE, "txgw %s '%s' running (config %s)\n", PACKAGE_VERSION, g->cfg->name,
 	     o.config);
-	while (!g->stopped)
-		osmo_select_main(0);
-	/* the last answers (deliver_sm_resp, 250) may still sit in our write
-	 * queues: a few non-blocking turns of the loop let them go out */
-	for (int i = 0; i < 50; i++)
-		osmo_select_main(1);
+	/* Once the gateway has stopped (gw_stop(): binds unbound, what was in
+	 * flight synced and answered), the last answers (deliver_sm_resp, 250)
+	 * may still sit in write queues.  libosmocore's shutdown mode then
+	 * serves the loop without timers until no fd waiting to write is
+	 * writable; the turns do not block, so a peer that stopped reading
+	 * cannot hold the exit up. */
+	while (!osmo_select_shutdown_done()) {
+		if (g->stopped && !osmo_select_shutdown_requested())
+			osmo_select_shutdown_request();
+		osmo_select_main(osmo_select_shutdown_requested() ? 1 : 0);
+	}
 	gw_close(g);
 	if (g->exit_code)
 		LOGP(DMAIN, LOGL_ERROR, "stopped after a failure (exit %d)\n", g->exit_code);

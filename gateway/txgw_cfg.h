@@ -19,6 +19,8 @@ struct txgw_cfg {
 	uint32_t clock_skew;		/* s */
 	uint16_t txlog_port;
 	uint32_t concat_timeout;	/* s */
+	uint32_t concat_max_partial;	/* incomplete concatenations held */
+	uint32_t concat_max_per_sender;	/* ... of them from one source address */
 	uint64_t journal_keep;
 	unsigned verify_threads;	/* signature worker threads; 0: the loop thread */
 	/* devices */
@@ -46,6 +48,8 @@ struct txgw_cfg {
 #define TXGW_DEFAULT_CLOCK_SKEW		86400
 #define TXGW_DEFAULT_TXLOG_PORT		16354
 #define TXGW_DEFAULT_CONCAT_TIMEOUT	600
+#define TXGW_DEFAULT_CONCAT_MAX_PARTIAL	100000
+#define TXGW_DEFAULT_CONCAT_MAX_PER_SENDER	16
 #define TXGW_DEFAULT_JOURNAL_KEEP	1000000
 #define TXGW_DEFAULT_WINDOW		64
 #define TXGW_DEFAULT_ENQUIRE_LINK	30
@@ -55,6 +59,11 @@ struct txgw_cfg {
 #define TXGW_DEFAULT_SMTP_T_CMD		300
 #define TXGW_DEFAULT_SMTP_T_DATA	180
 #define TXGW_DEFAULT_SMTP_T_FINAL	600
+#define TXGW_DEFAULT_SMTP_PER_IP	10
+#define TXGW_DEFAULT_SMTP_MAX_CMDS	1000
+#define TXGW_DEFAULT_SMTP_SESSION_TIME	600	/* s */
+#define TXGW_DEFAULT_SMTP_MIN_RATE	1024	/* octets/s */
+#define TXGW_DEFAULT_SMTP_RATE_WINDOW	30	/* s */
 #define TXGW_DEFAULT_BUS_PUBLISH	"tcp://127.0.0.1:5560"
 #define TXGW_DEFAULT_BUS_REPLAY		"tcp://127.0.0.1:5561"
 #define TXGW_DEFAULT_VTY_PORT		4290
@@ -67,6 +76,33 @@ struct esme_cfg *txgw_cfg_esme_find(struct txgw_cfg *cfg, const char *name);
 void txgw_vty_init(struct txgw_cfg *cfg);
 /* Make cfg the configuration "write" and "show running-config" show. */
 void txgw_vty_set_cfg(struct txgw_cfg *cfg);
+/* The file the gateway was started with, absolute: "write" writes only this
+ * file, and the settings of trust name it. */
+void txgw_vty_set_start_file(const char *path);
+
+struct vty;
+struct cmd_element;
+/*
+ * A setting that decides whom the gateway trusts (config.md: registry,
+ * ca-file, state-dir, the bus keys) is taken only from the configuration
+ * file.  Its command begins with
+ *	if (cfg_trust_locked(vty, self))
+ *		return CMD_WARNING;
+ * On a VTY session this says where the setting comes from and returns true.
+ */
+bool cfg_trust_locked(struct vty *vty, const struct cmd_element *cmd);
+/* vty_app_info.config_is_consistent: refuses "write file PATH" for any
+ * PATH but the start file (1: write, 0: refused, with the reason). */
+int txgw_vty_write_allowed(struct vty *vty);
+
+/* What the VTY asks of a session once the file is read: the VTY asks for
+ * the password unless the file says "no login" (config.md, line vty). */
+enum txgw_vty_login {
+	TXGW_VTY_LOGIN,		/* login, and a password is set */
+	TXGW_VTY_NO_PASSWORD,	/* login, no password: every session is refused */
+	TXGW_VTY_OPEN,		/* "no login": no password asked */
+};
+enum txgw_vty_login txgw_vty_login(void);
 
 /*
  * Read a configuration file through the VTY, one line at a time, so that an

@@ -6,9 +6,11 @@
  * One connection at a time, on the libosmocore event loop (osmo_select):
  * a non-blocking connect, bind_receiver or bind_transceiver (§4.1),
  * enquire_link both ways (§4.11), unbind both ways (§4.2), reconnection with
- * exponential back-off from reconnect-interval up to 60 s.  PDUs are read
- * in two states, the 4-octet command_length first, checked (16 ..
- * ESME_PDU_MAX) before the body buffer is allocated (§3.2).
+ * exponential back-off from reconnect-interval up to 60 s.  The bind's
+ * life is an osmo_fsm, "ESME", an instance per esme node named by it
+ * (VTY: show fsm-instances all; transitions logged on DSMPP at info).
+ * PDUs are read in two states, the 4-octet command_length first, checked
+ * (16 .. ESME_PDU_MAX) before the body buffer is allocated (§3.2).
  *
  * A received deliver_sm/data_sm is answered only when the gateway calls
  * esme_ack(): after everything it produced is in the journal and synced.
@@ -97,12 +99,13 @@ struct esme_ops {
  * counters.h; its TXGW_CTR_SMPP_* counters are counted.  The esme is
  * allocated under ctx; the acks it hands out are allocated under ctx too,
  * so that esme_ack() stays safe after the esme is freed.
- * Returns NULL when a setting cannot be sent (system_id over 15
- * characters, password over 8, system_type over 12, no remote-ip) or on
- * allocation failure; the reason is logged.
+ * Returns 0 with *out set, or a negative errno with the reason logged:
+ * -EINVAL when a setting cannot be sent (system_id over 15 characters,
+ * password over 8, system_type over 12, no remote-ip), -ENOMEM.
  */
-struct esme *esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
-			const struct esme_ops *ops, void *data, struct rate_ctr_group *ctrs);
+int esme_start(void *ctx, const struct esme_cfg *cfg, uint32_t bind_id,
+	       const struct esme_ops *ops, void *data, struct rate_ctr_group *ctrs,
+	       struct esme **out);
 
 /*
  * esme_ack — answer the deliver_sm/data_sm behind ack: status 0 ->

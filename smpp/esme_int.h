@@ -8,16 +8,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <osmocom/core/fsm.h>
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 
+#include "gateway/lib/log_ratelimit.h"
 #include "gateway/lib/logging.h"
 #include "smpp/esme.h"
 #include "smpp/smpp_pdu.h"
 
+/* "ESME(smsc1){BOUND}: ...": the bind's name and state on every line. */
 #define LOGES(es, lvl, fmt, args...) \
-	LOGP(DSMPP, lvl, "esme %s: " fmt, (es)->cfg.name, ##args)
+	LOGPFSML((es)->fi, lvl, fmt, ##args)
+
+/*
+ * LOGES for a line the SMSC can cause at will (a bad PDU, a receipt):
+ * at most one a second of its kind rl, the next one saying how many were
+ * held back (gateway/lib/log_ratelimit.h).  fmt has no trailing newline.
+ */
+#define LOGES_RL(es, rl, lvl, fmt, args...) \
+	do { \
+		unsigned long _rl_held; \
+		if (log_check_level((es)->fi->fsm->log_subsys, lvl) && \
+		    log_ratelimit_pass(rl, &_rl_held)) \
+			LOGES(es, lvl, fmt "%s\n", ##args, log_ratelimit_held_str(_rl_held)); \
+	} while (0)
 
 /* Queued output past which we stop reading (the peer does not read). */
 #define ESME_TXQ_MAX		(256 * 1024)
@@ -27,17 +43,35 @@
 #define ESME_SEQ_MAX		0x7fffffffu
 
 /*
- * The bind states (HACKING.md, Style 8: a table of states and the moves allowed
- * out of each; esme_enter() refuses any other).
+ * The bind's life, an osmo_fsm ("ESME", one instance per esme node, named
+ * by it; esme.c holds the table of the events each state takes and the
+ * states it may go to).  "show binds" shows fewer states (esme_get_status).
  */
-enum esme_state {
-	ES_DOWN,
-	ES_CONNECTING,
-	ES_BINDING,
-	ES_BOUND,
-	ES_UNBINDING,		/* esme_stop() sent unbind */
-	ES__COUNT
+enum esme_fsm_state {
+	ESME_ST_DISCONNECTED,	/* before the start, and after esme_stop() */
+	ESME_ST_CONNECTING,	/* TCP connect under way (X1 running) */
+	ESME_ST_BINDING,	/* bind sent, bind_resp awaited (X1 running) */
+	ESME_ST_BOUND,
+	ESME_ST_UNBINDING,	/* esme_stop() sent unbind (X2 running) */
+	ESME_ST_BACKOFF,	/* connection lost, the next attempt waits (X3) */
 };
+
+enum esme_fsm_event {
+	ESME_EV_CONNECT_OK,	/* the socket is connected */
+	ESME_EV_CONNECT_FAIL,	/* data: the reason */
+	ESME_EV_BIND_OK,	/* bind_*_resp ESME_ROK (§4.1.4, §4.1.6) */
+	ESME_EV_BIND_FAIL,	/* refused, nacked or unreadable; data: the reason */
+	ESME_EV_LINK_TIMEOUT,	/* enquire_link unanswered (§4.11); data: the reason */
+	ESME_EV_PEER_CLOSED,	/* the SMSC closed or unbound (§4.2.1); data: the reason */
+	ESME_EV_CONN_ERROR,	/* I/O error, a PDU that cannot be framed; data: the reason */
+	ESME_EV_UNBIND_DONE,	/* unbind_resp (§4.2.2) or its generic_nack */
+	ESME_EV_STOP,		/* esme_stop() */
+};
+
+/* The fsm timers (fi->T): Osmocom-specific, so negative ("X1"). */
+#define ESME_T_BIND	-1	/* ESME_BIND_TIMEOUT_S from the start of the connect */
+#define ESME_T_UNBIND	-2	/* ESME_UNBIND_TIMEOUT_MS for unbind_resp */
+#define ESME_T_BACKOFF	-3	/* the reconnect delay, es->backoff */
 
 struct esme_tx {
 	struct llist_head list;
@@ -69,11 +103,10 @@ struct esme_conn {
 	/* received messages waiting for esme_ack() */
 	struct llist_head acks;	/* struct esme_ack */
 	unsigned n_acks;
-	/* bind (from connect), then unbind deadline */
-	struct osmo_timer_list deadline;
 	struct osmo_timer_list link_timer;	/* enquire_link interval */
 	struct smpp_pdu rx, tx;	/* scratch: too large for the stack */
-	char why[160];		/* reason of the coming drop */
+	uint32_t fail_ev;	/* the event of the coming drop */
+	char why[160];		/* and its reason */
 };
 
 struct esme_ack {
@@ -91,16 +124,30 @@ struct esme {
 	void *data;
 	struct rate_ctr_group *ctrs;
 
-	enum esme_state state;
+	struct osmo_fsm_inst *fi;	/* fi->state: enum esme_fsm_state */
 	int64_t since;
 	struct esme_conn *conn;	/* NULL when down */
 	unsigned backoff;	/* s, the next reconnect delay */
 	bool ever_bound;
 	uint64_t rx_pdus, tx_pdus;
 	char remote[64];
+	/*
+	 * The lines the SMSC can cause at will, one kind each, kept across
+	 * reconnects (a new connection gets no fresh budget): a hostile SMSC
+	 * costs a line a second per kind, not one per PDU; the counters
+	 * count every PDU.
+	 */
+	struct {
+		struct log_ratelimit bad_pdu;	/* the codec refused it */
+		struct log_ratelimit bad_msg;	/* deliver_sm/data_sm refused */
+		struct log_ratelimit not_served;	/* an SMSC-bound request */
+		struct log_ratelimit unexpected;	/* a response to nothing asked */
+		struct log_ratelimit nack_rx;	/* generic_nack received */
+		struct log_ratelimit ignored;	/* alert_notification, outbind */
+		struct log_ratelimit receipt;	/* delivery receipts */
+		struct log_ratelimit ack_late;	/* the gateway took too long */
+	} rl;
 
-	struct osmo_timer_list retry;
-	bool stopping;
 	void (*done)(void *);
 	void *done_data;
 	struct osmo_timer_list done_timer;
@@ -109,13 +156,15 @@ struct esme {
 #define S(x) (1u << (x))
 
 /* esme.c */
-const char *esme_state_name(enum esme_state st);
 /* Whether the connection reads its socket now (back-pressure). */
 bool esme_conn_reading(const struct esme_conn *c);
 void esme_ctr_inc(struct esme *es, unsigned idx);
-void esme_enter(struct esme *es, enum esme_state st);
-/* Record the reason of a drop; returns -ECONNABORTED for the handler to pass up. */
-int esme_conn_fail(struct esme_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Record the event and the reason of a drop, dispatched once the handlers
+ * have returned; returns -ECONNABORTED for the handler to pass up.
+ */
+int esme_conn_fail(struct esme_conn *c, uint32_t ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void esme_conn_update_when(struct esme_conn *c);
 int esme_conn_send_resp(struct esme_conn *c, uint32_t id, uint32_t seq, uint32_t status);
 void esme_conn_send_error(struct esme_conn *c, uint32_t cmd, uint32_t seq, uint32_t status);

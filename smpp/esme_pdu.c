@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <osmocom/core/fsm.h>
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/select.h>
@@ -47,10 +48,11 @@ static void ack_answer(struct esme_ack *a, uint32_t status)
 static void ack_timer_cb(void *data)
 {
 	struct esme_ack *a = data;
+	struct esme *es = a->conn->es;
 
-	LOGES(a->conn->es, LOGL_NOTICE, "%s seq %u not taken within %u ms: answering %s\n",
-	      smpp_command_name(a->resp_id & ~0x80000000u), a->seq, ESME_ACK_DEADLINE_MS,
-	      smpp_status_name(ESME_RX_T_APPN));
+	LOGES_RL(es, &es->rl.ack_late, LOGL_NOTICE, "%s seq %u not taken within %u ms: answering %s",
+		 smpp_command_name(a->resp_id & ~0x80000000u), a->seq, ESME_ACK_DEADLINE_MS,
+		 smpp_status_name(ESME_RX_T_APPN));
 	ack_answer(a, ESME_RX_T_APPN);
 }
 
@@ -112,7 +114,7 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 
 	esme_ctr_inc(es, p->command_id == SMPP_DELIVER_SM ? TXGW_CTR_SMPP_DELIVER_SM :
 		TXGW_CTR_SMPP_DATA_SM);
-	if (es->state == ES_UNBINDING) {
+	if (es->fi->state == ESME_ST_UNBINDING) {
 		/* we are going away: the SMSC keeps it and retries */
 		esme_ctr_inc(es, TXGW_CTR_SMPP_TEMP_ERRORS);
 		esme_conn_send_resp(c, resp, seq, ESME_RX_T_APPN);
@@ -125,14 +127,15 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 	 */
 	if (p->esm_class & 0x3c) {
 		esme_ctr_inc(es, TXGW_CTR_SMPP_RECEIPTS);
-		LOGES(es, LOGL_INFO, "receipt (esm_class 0x%02x) seq %u ignored\n", p->esm_class, seq);
+		LOGES_RL(es, &es->rl.receipt, LOGL_INFO, "receipt (esm_class 0x%02x) seq %u ignored",
+			 p->esm_class, seq);
 		esme_conn_send_resp(c, resp, seq, ESME_ROK);
 		return 0;
 	}
 	st = message_fill(es, p, &in);
 	if (st != ESME_ROK) {
-		LOGES(es, LOGL_NOTICE, "bad %s seq %u: %s\n", smpp_command_name(p->command_id),
-		      seq, smpp_status_name(st));
+		LOGES_RL(es, &es->rl.bad_msg, LOGL_NOTICE, "bad %s seq %u: %s",
+			 smpp_command_name(p->command_id), seq, smpp_status_name(st));
 		esme_conn_send_error(c, p->command_id, seq, st);
 		return 0;
 	}
@@ -166,22 +169,15 @@ static int h_bind_resp(struct esme_conn *c, const struct smpp_pdu *p)
 	struct esme *es = c->es;
 
 	if (!esme_conn_req_take(c, p->command_id, p->sequence_number)) {
-		LOGES(es, LOGL_NOTICE, "unexpected %s seq %u ignored\n",
-		      smpp_command_name(p->command_id), p->sequence_number);
+		LOGES_RL(es, &es->rl.unexpected, LOGL_NOTICE, "unexpected %s seq %u ignored",
+			 smpp_command_name(p->command_id), p->sequence_number);
 		return 0;
 	}
 	if (p->command_status != ESME_ROK)
-		return esme_conn_fail(c, "bind refused: %s (0x%02x)",
-				 smpp_status_name(p->command_status) ? : "?", p->command_status);
-	osmo_timer_del(&c->deadline);
-	esme_enter(es, ES_BOUND);
-	LOGES(es, LOGL_NOTICE, "bound to %s, SMSC system_id '%s'\n", es->remote, p->system_id);
-	if (es->ever_bound)
-		esme_ctr_inc(es, TXGW_CTR_SMPP_RECONNECTS);
-	es->ever_bound = true;
-	es->backoff = es->cfg.reconnect_interval ? es->cfg.reconnect_interval : 1;
-	if (es->cfg.enquire_link_interval)
-		osmo_timer_schedule(&c->link_timer, es->cfg.enquire_link_interval, 0);
+		return esme_conn_fail(c, ESME_EV_BIND_FAIL, "bind refused: %s (0x%02x)",
+				      smpp_status_name(p->command_status) ? : "?",
+				      p->command_status);
+	osmo_fsm_inst_dispatch(es->fi, ESME_EV_BIND_OK, (void *)p);
 	return 0;
 }
 
@@ -196,8 +192,8 @@ static int h_enquire_link(struct esme_conn *c, const struct smpp_pdu *p)
 static int h_resp(struct esme_conn *c, const struct smpp_pdu *p)
 {
 	if (!esme_conn_req_take(c, p->command_id, p->sequence_number))
-		LOGES(c->es, LOGL_NOTICE, "unexpected %s seq %u ignored\n",
-		      smpp_command_name(p->command_id), p->sequence_number);
+		LOGES_RL(c->es, &c->es->rl.unexpected, LOGL_NOTICE, "unexpected %s seq %u ignored",
+			 smpp_command_name(p->command_id), p->sequence_number);
 	return 0;
 }
 
@@ -205,7 +201,7 @@ static int h_resp(struct esme_conn *c, const struct smpp_pdu *p)
 static int h_unbind(struct esme_conn *c, const struct smpp_pdu *p)
 {
 	esme_conn_send_resp(c, SMPP_UNBIND_RESP, p->sequence_number, ESME_ROK);
-	return esme_conn_fail(c, "the SMSC unbound");
+	return esme_conn_fail(c, ESME_EV_PEER_CLOSED, "the SMSC unbound");
 }
 
 /* unbind_resp (§4.2.2) to the unbind of esme_stop() */
@@ -213,7 +209,7 @@ static int h_unbind_resp(struct esme_conn *c, const struct smpp_pdu *p)
 {
 	if (!esme_conn_req_take(c, p->command_id, p->sequence_number))
 		return 0;
-	return esme_conn_fail(c, "unbound");
+	return esme_conn_fail(c, ESME_EV_UNBIND_DONE, "unbound");
 }
 
 /* generic_nack (§4.3): the SMSC could not take one of our PDUs. */
@@ -222,24 +218,24 @@ static int h_generic_nack(struct esme_conn *c, const struct smpp_pdu *p)
 	struct esme *es = c->es;
 	bool ours = esme_conn_req_take(c, p->command_id, p->sequence_number);
 
-	LOGES(es, LOGL_NOTICE, "generic_nack seq %u: %s\n", p->sequence_number,
-	      smpp_status_name(p->command_status) ? : "?");
-	if (ours && es->state == ES_BINDING)
-		return esme_conn_fail(c, "bind answered with generic_nack %s",
-				 smpp_status_name(p->command_status) ? : "?");
-	if (ours && es->state == ES_UNBINDING)
-		return esme_conn_fail(c, "unbind answered with generic_nack");
+	LOGES_RL(es, &es->rl.nack_rx, LOGL_NOTICE, "generic_nack seq %u: %s", p->sequence_number,
+		 smpp_status_name(p->command_status) ? : "?");
+	if (ours && es->fi->state == ESME_ST_BINDING)
+		return esme_conn_fail(c, ESME_EV_BIND_FAIL, "bind answered with generic_nack %s",
+				      smpp_status_name(p->command_status) ? : "?");
+	if (ours && es->fi->state == ESME_ST_UNBINDING)
+		return esme_conn_fail(c, ESME_EV_UNBIND_DONE, "unbind answered with generic_nack");
 	return 0;
 }
 
 /* alert_notification (§4.12), outbind (§4.1.7): nothing to do once connected. */
 static int h_ignore(struct esme_conn *c, const struct smpp_pdu *p)
 {
-	LOGES(c->es, LOGL_INFO, "%s ignored\n", smpp_command_name(p->command_id));
+	LOGES_RL(c->es, &c->es->rl.ignored, LOGL_INFO, "%s ignored", smpp_command_name(p->command_id));
 	return 0;
 }
 
-#define S_CONN (S(ES_BINDING) | S(ES_BOUND) | S(ES_UNBINDING))
+#define S_CONN (S(ESME_ST_BINDING) | S(ESME_ST_BOUND) | S(ESME_ST_UNBINDING))
 
 /*
  * What the ESME takes in which state.  A request outside its states is
@@ -253,14 +249,14 @@ static const struct pdu_handler {
 	uint32_t states;
 	int (*fn)(struct esme_conn *c, const struct smpp_pdu *p);
 } pdu_handlers[] = {
-	{ SMPP_BIND_RECEIVER_RESP, S(ES_BINDING), h_bind_resp },
-	{ SMPP_BIND_TRANSCEIVER_RESP, S(ES_BINDING), h_bind_resp },
-	{ SMPP_DELIVER_SM, S(ES_BOUND) | S(ES_UNBINDING), h_message },
-	{ SMPP_DATA_SM, S(ES_BOUND) | S(ES_UNBINDING), h_message },
+	{ SMPP_BIND_RECEIVER_RESP, S(ESME_ST_BINDING), h_bind_resp },
+	{ SMPP_BIND_TRANSCEIVER_RESP, S(ESME_ST_BINDING), h_bind_resp },
+	{ SMPP_DELIVER_SM, S(ESME_ST_BOUND) | S(ESME_ST_UNBINDING), h_message },
+	{ SMPP_DATA_SM, S(ESME_ST_BOUND) | S(ESME_ST_UNBINDING), h_message },
 	{ SMPP_ENQUIRE_LINK, S_CONN, h_enquire_link },
 	{ SMPP_ENQUIRE_LINK_RESP, S_CONN, h_resp },
 	{ SMPP_UNBIND, S_CONN, h_unbind },
-	{ SMPP_UNBIND_RESP, S(ES_UNBINDING), h_unbind_resp },
+	{ SMPP_UNBIND_RESP, S(ESME_ST_UNBINDING), h_unbind_resp },
 	{ SMPP_GENERIC_NACK, S_CONN, h_generic_nack },
 	{ SMPP_ALERT_NOTIFICATION, S_CONN, h_ignore },
 	{ SMPP_OUTBIND, S_CONN, h_ignore },
@@ -282,15 +278,15 @@ static int conn_bad_pdu(struct esme_conn *c, const struct smpp_pdu *p, uint32_t 
 	struct esme *es = c->es;
 	const char *name = smpp_command_name(p->command_id);
 
-	LOGES(es, LOGL_NOTICE, "bad PDU %s (0x%08x) seq %u, %u octets: %s (%s)\n",
-	      name ? : "?", p->command_id, p->sequence_number, p->command_length,
-	      smpp_status_name(st) ? : "?", smpp_status_desc(st) ? : "?");
+	LOGES_RL(es, &es->rl.bad_pdu, LOGL_NOTICE, "bad PDU %s (0x%08x) seq %u, %u octets: %s (%s)",
+		 name ? : "?", p->command_id, p->sequence_number, p->command_length,
+		 smpp_status_name(st) ? : "?", smpp_status_desc(st) ? : "?");
 	if (p->command_id == SMPP_GENERIC_NACK)
 		return 0;
 	esme_conn_send_error(c, p->command_id, p->sequence_number, st);
-	if (es->state == ES_BINDING && is_response(p->command_id) &&
+	if (es->fi->state == ESME_ST_BINDING && is_response(p->command_id) &&
 	    esme_conn_req_take(c, p->command_id, p->sequence_number))
-		return esme_conn_fail(c, "unreadable %s", name);
+		return esme_conn_fail(c, ESME_EV_BIND_FAIL, "unreadable %s", name);
 	return 0;
 }
 
@@ -312,22 +308,23 @@ static int conn_pdu(struct esme_conn *c)
 
 		if (h->cmd != p->command_id)
 			continue;
-		if (h->states & S(es->state))
+		if (h->states & S(es->fi->state))
 			return h->fn(c, p);
 		if (is_response(p->command_id)) {
-			LOGES(es, LOGL_NOTICE, "%s while %s ignored\n",
-			      smpp_command_name(p->command_id), esme_state_name(es->state));
+			LOGES_RL(es, &es->rl.unexpected, LOGL_NOTICE, "%s while %s ignored",
+				 smpp_command_name(p->command_id), osmo_fsm_inst_state_name(es->fi));
 			return 0;
 		}
 		esme_conn_send_error(c, p->command_id, p->sequence_number, ESME_RINVBNDSTS);
 		return 0;
 	}
 	if (is_response(p->command_id)) {
-		LOGES(es, LOGL_NOTICE, "unexpected %s ignored\n", smpp_command_name(p->command_id));
+		LOGES_RL(es, &es->rl.unexpected, LOGL_NOTICE, "unexpected %s ignored",
+			 smpp_command_name(p->command_id));
 		return 0;
 	}
-	LOGES(es, LOGL_NOTICE, "%s seq %u not served by an ESME\n",
-	      smpp_command_name(p->command_id), p->sequence_number);
+	LOGES_RL(es, &es->rl.not_served, LOGL_NOTICE, "%s seq %u not served by an ESME",
+		 smpp_command_name(p->command_id), p->sequence_number);
 	esme_conn_send_resp(c, SMPP_GENERIC_NACK, p->sequence_number, ESME_RINVCMDID);
 	esme_ctr_inc(es, TXGW_CTR_SMPP_GENERIC_NACK_TX);
 	return 0;
@@ -344,7 +341,7 @@ static int conn_pdu(struct esme_conn *c)
 static int conn_frame(struct esme_conn *c)
 {
 	struct esme *es = c->es;
-	uint32_t max = es->state == ES_BOUND || es->state == ES_UNBINDING ?
+	uint32_t max = es->fi->state == ESME_ST_BOUND || es->fi->state == ESME_ST_UNBINDING ?
 		       ESME_PDU_MAX : ESME_PDU_MAX_UNBOUND;
 	uint32_t len;
 	int rc = smpp_frame_len(c->hdr, max, &len);
@@ -357,12 +354,14 @@ static int conn_frame(struct esme_conn *c)
 		esme_ctr_inc(es, TXGW_CTR_SMPP_PDUS_RX);
 		esme_conn_send_resp(c, SMPP_GENERIC_NACK, 0, ESME_RINVCMDLEN);
 		esme_ctr_inc(es, TXGW_CTR_SMPP_GENERIC_NACK_TX);
-		return esme_conn_fail(c, "bad PDU: command_length %u outside %u..%u", bad,
-				 SMPP_HDR_LEN, max);
+		return esme_conn_fail(c, ESME_EV_CONN_ERROR,
+				      "bad PDU: command_length %u outside %u..%u", bad,
+				      SMPP_HDR_LEN, max);
 	}
 	c->pdu = talloc_size(c, len);
 	if (!c->pdu)
-		return esme_conn_fail(c, "out of memory for a PDU of %u octets", len);
+		return esme_conn_fail(c, ESME_EV_CONN_ERROR, "out of memory for a PDU of %u octets",
+				      len);
 	memcpy(c->pdu, c->hdr, 4);
 	c->pdu_len = len;
 	c->pdu_got = 4;
@@ -387,9 +386,10 @@ int esme_conn_read(struct esme_conn *c)
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (got < 0)
-			return esme_conn_fail(c, "read: %s", strerror(errno));
+			return esme_conn_fail(c, ESME_EV_CONN_ERROR, "read: %s", strerror(errno));
 		if (got == 0)
-			return esme_conn_fail(c, "the SMSC closed the connection");
+			return esme_conn_fail(c, ESME_EV_PEER_CLOSED,
+					      "the SMSC closed the connection");
 		if (!c->pdu) {
 			c->hdr_got += got;
 			if (c->hdr_got == 4 && (rc = conn_frame(c)) < 0)

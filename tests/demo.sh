@@ -42,6 +42,7 @@ for _ in $(seq 100); do [ -s "$WORK/sim.port" ] && break; sleep 0.1; done
 cat "$WORK/sms-devices.txt" "$WORK/mail-devices.txt" > "$WORK/devices.txt"
 WITH_MAIL=1 write_config "$WORK/devices.txt"
 start_txgw
+echo "  (txgw's VTY meanwhile: telnet 127.0.0.1 $VTY_PORT, password $VTY_PASSWORD)"
 "$TOP/contrib/txgw-sub" --pub "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
 	--json --timeout 90 > "$WORK/sub.jsonl" 2> "$WORK/sub.err" &
 SUB_PID=$!; PIDS+=("$SUB_PID")

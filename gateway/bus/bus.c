@@ -112,37 +112,51 @@ static int sock_options(void *s, int type, const char *ep, const uint8_t *curve_
 	return 0;
 }
 
+/* ZeroMQ's own error numbers (past ZMQ_HAUSNUMERO) mean nothing to
+ * strerror(): those become -EIO, the log line has zmq_strerror()'s text. */
+static int zmq_neg_errno(void)
+{
+	int e = zmq_errno();
+	return e > 0 && e < ZMQ_HAUSNUMERO ? -e : -EIO;
+}
+
 static int sock_open(struct bus *b, int type, const char *ep, const uint8_t *curve_secret,
 		     struct osmo_fd *ofd, int (*cb)(struct osmo_fd *, unsigned int), void **out)
 {
 	const char *what = type == ZMQ_PUB ? "publish" : "replay";
 	void *s = zmq_socket(b->zctx, type);
-	int fd, zero = 0;
+	int fd, zero = 0, rc;
 	size_t sz = sizeof(fd);
 
 	if (!s || sock_options(s, type, ep, curve_secret) < 0)
 		goto fail;
-	if (curve_secret && bus_zap_watch(b, s, what) < 0)
-		goto fail;
-	if (zmq_bind(s, ep) < 0)
-		goto fail;
-	if (zmq_getsockopt(s, ZMQ_FD, &fd, &sz) < 0)
+	if (curve_secret) {
+		rc = bus_zap_watch(b, s, what);	/* logs why it failed */
+		if (rc < 0)
+			goto close;
+	}
+	if (zmq_bind(s, ep) < 0 || zmq_getsockopt(s, ZMQ_FD, &fd, &sz) < 0)
 		goto fail;
 	osmo_fd_setup(ofd, fd, OSMO_FD_READ, cb, b, 0);
-	if (osmo_fd_register(ofd) < 0) {
+	rc = osmo_fd_register(ofd);
+	if (rc < 0) {
 		ofd->fd = -1;
-		goto fail;
+		LOGP(DBUS, LOGL_ERROR, "cannot bind the %s socket to %s: cannot register its fd\n",
+		     what, ep);
+		goto close;
 	}
 	*out = s;
 	return 0;
 fail:
+	rc = zmq_neg_errno();
 	LOGP(DBUS, LOGL_ERROR, "cannot bind the %s socket to %s: %s\n", what, ep,
 	     zmq_strerror(zmq_errno()));
+close:
 	if (s) {
 		zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
 		zmq_close(s);
 	}
-	return -EIO;
+	return rc;
 }
 
 static int bus_bind(struct bus *b, const struct bus_cfg *cfg)
@@ -154,29 +168,32 @@ static int bus_bind(struct bus *b, const struct bus_cfg *cfg)
 		rc = bus_zap_open(b, cfg->clients);
 		if (rc < 0)
 			return rc;
-	} else {
-		talloc_free(cfg->clients);
 	}
 	rc = sock_open(b, ZMQ_PUB, cfg->publish, cfg->curve_secret, &b->pub_ofd, pub_fd_cb, &b->pub);
-	if (rc < 0)
-		return rc;
-	if (cfg->replay)
+	if (rc == 0 && cfg->replay)
 		rc = sock_open(b, ZMQ_ROUTER, cfg->replay, cfg->curve_secret, &b->rtr_ofd,
 			       bus_router_fd_cb, &b->router);
 	return rc;
 }
 
-int bus_start(void *ctx, const struct bus_cfg *cfg, const struct bus_replay_ops *ops,
-	      void *data, struct bus **out)
+int bus_open(void *ctx, const struct bus_cfg *cfg, const struct bus_replay_ops *ops, void *data,
+	     struct bus **out)
 {
 	struct bus *b;
 	int rc;
 
-	if (!cfg || !cfg->publish || (cfg->replay && (!ops || !ops->range || !ops->fetch)))
-		return -EINVAL;
+	if (!cfg || !cfg->publish || (cfg->replay && (!ops || !ops->range || !ops->fetch))) {
+		LOGP(DBUS, LOGL_ERROR, "bus_open: %s\n", !cfg || !cfg->publish ? "no publish endpoint"
+							     : "replay without replay callbacks");
+		rc = -EINVAL;
+		goto free_clients;
+	}
 	b = talloc_zero(ctx, struct bus);
-	if (!b)
-		return -ENOMEM;
+	if (!b) {
+		LOGP(DBUS, LOGL_ERROR, "bus: out of memory\n");
+		rc = -ENOMEM;
+		goto free_clients;
+	}
 	INIT_LLIST_HEAD(&b->jobs);
 	b->ops = ops;
 	b->data = data;
@@ -184,16 +201,17 @@ int bus_start(void *ctx, const struct bus_cfg *cfg, const struct bus_replay_ops 
 	b->pub_ofd.fd = -1;
 	b->rtr_ofd.fd = -1;
 	osmo_timer_setup(&b->timer, bus_router_timer_cb, b);
+	/* the key set is the bus's from here on, whatever happens */
+	talloc_steal(b, cfg->clients);
 	b->zctx = zmq_ctx_new();
 	if (!b->zctx) {
-		talloc_free(b);
-		return -ENOMEM;
+		rc = zmq_neg_errno();
+		LOGP(DBUS, LOGL_ERROR, "bus: no ZeroMQ context: %s\n", zmq_strerror(zmq_errno()));
+		goto fail;
 	}
 	rc = bus_bind(b, cfg);
-	if (rc < 0) {
-		bus_close(b);
-		return rc;
-	}
+	if (rc < 0)
+		goto fail;
 	char pe[128] = "", re[128] = "(none)";
 	bus_endpoint(b, 0, pe, sizeof(pe));
 	if (b->router)
@@ -202,15 +220,13 @@ int bus_start(void *ctx, const struct bus_cfg *cfg, const struct bus_replay_ops 
 	     cfg->curve_secret ? "CURVE" : "no CURVE (plain text)");
 	*out = b;
 	return 0;
-}
-
-struct bus *bus_open(void *ctx, const char *pub_ep, const char *replay_ep,
-		     const struct bus_replay_ops *ops, void *data)
-{
-	struct bus_cfg cfg = { .publish = pub_ep, .replay = replay_ep };
-	struct bus *b = NULL;
-
-	return bus_start(ctx, &cfg, ops, data, &b) < 0 ? NULL : b;
+fail:
+	bus_close(b);
+	return rc;
+free_clients:
+	if (cfg)
+		talloc_free(cfg->clients);
+	return rc;
 }
 
 void bus_get_stats(const struct bus *b, struct bus_stats *st)

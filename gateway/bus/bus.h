@@ -111,15 +111,13 @@ struct bus;
  * Bind the PUB socket and, unless cfg->replay is NULL, the ROUTER socket,
  * with CURVE and the ZAP handler when cfg->curve_secret is set, and
  * register them with the select loop.  ops and data serve replay.  The
- * struct is allocated under the talloc context ctx.  Returns 0 and *out,
- * or a negative errno (bad endpoint, address in use, ...) logged on DBUS.
+ * struct is allocated under the talloc context ctx; cfg->clients is the
+ * bus's (freed with it, or at once on failure).  Returns 0 and *out, or a
+ * negative errno (-EADDRINUSE, -EINVAL for a bad endpoint, -EIO for
+ * ZeroMQ's own errors, ...) after logging why on DBUS.
  */
-int bus_start(void *ctx, const struct bus_cfg *cfg, const struct bus_replay_ops *ops,
-	      void *data, struct bus **out);
-
-/* bus_start() without CURVE; NULL on failure. */
-struct bus *bus_open(void *ctx, const char *pub_ep, const char *replay_ep,
-		     const struct bus_replay_ops *ops, void *data);
+int bus_open(void *ctx, const struct bus_cfg *cfg, const struct bus_replay_ops *ops, void *data,
+	     struct bus **out);
 
 /* Let in the keys of ks from now on (connections already in stay); the bus
  * takes ks over and frees the set it had.  No-op without CURVE. */

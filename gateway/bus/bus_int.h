@@ -12,6 +12,7 @@
 #include <osmocom/core/timer.h>
 
 #include "gateway/bus/bus.h"
+#include "gateway/lib/log_ratelimit.h"
 
 #define BUS_LOG_EVERY_MS	10000	/* per-peer complaints: one line this often */
 
@@ -40,6 +41,8 @@ struct bus {
 	struct bus_stats st;
 	struct bus_zap *zap;		/* NULL without CURVE */
 	struct bus_ratelog busy_log, stall_log;
+	/* a failing journal read, which a client can ask for again and again */
+	struct log_ratelimit rl_read_fail;
 };
 
 /* bus.c */

@@ -208,8 +208,8 @@ static int job_serve(struct bus *b, struct bus_job *j, unsigned *budget)
 		if (rc < 0) {
 			/* the journal failed: close the answer here, the
 			 * client asks again from the END it gets */
-			LOGP(DBUS, LOGL_ERROR, "replay: journal read of seq %" PRIu64 " failed: %s\n",
-			     j->cur, strerror(-rc));
+			LOGP_RL(&b->rl_read_fail, DBUS, LOGL_ERROR,
+				"replay: journal read of seq %" PRIu64 " failed: %s", j->cur, strerror(-rc));
 			j->end = j->cur;
 			snprintf(j->arg, sizeof(j->arg), "%" PRIu64, j->cur);
 			break;

@@ -283,8 +283,10 @@ int bus_zap_open(struct bus *b, struct bus_keyset *clients)
 {
 	struct bus_zap *z = talloc_zero(b, struct bus_zap);
 
-	if (!z)
+	if (!z) {
+		LOGP(DBUS, LOGL_ERROR, "bus: out of memory for the ZAP handler\n");
 		return -ENOMEM;
+	}
 	z->ofd.fd = -1;
 	for (unsigned i = 0; i < ZAP_MONITORS; i++)
 		z->mon[i].ofd.fd = -1;

@@ -18,6 +18,7 @@
 #include <osmocom/core/talloc.h>
 
 #include "gateway/engine/vpool.h"
+#include "gateway/lib/logging.h"
 #include "gateway/txlog/judge.h"
 #include "gateway/txlog/verify.h"
 
@@ -109,30 +110,39 @@ static int efd_cb(struct osmo_fd *ofd, unsigned int what)
 	return 0;
 }
 
-static int start_threads(struct vpool *p, void *ctx)
+/* p->n counts the threads running: only those are joined by vpool_stop() */
+static int start_threads(struct vpool *p, unsigned n)
 {
-	p->w = talloc_zero_array(p, struct worker, p->n);
+	p->w = talloc_zero_array(p, struct worker, n);
 	if (!p->w)
 		return -ENOMEM;
-	for (unsigned i = 0; i < p->n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		p->w[i].p = p;
 		p->w[i].v = verifier_alloc(p, VERIFIER_DEFAULT_SLOTS);
 		if (!p->w[i].v)
 			return -ENOMEM;
 	}
-	for (unsigned i = 0; i < p->n; i++)
-		if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i])) {
-			p->n = i;	/* only these are to be joined */
-			return -EAGAIN;
+	for (unsigned i = 0; i < n; i++) {
+		int rc = pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
+		if (rc) {
+			LOGP(DTXLOG, LOGL_ERROR, "cannot start signature thread %u of %u: %s\n", i + 1, n,
+			     strerror(rc));
+			return -rc;
 		}
+		p->n = i + 1;
+	}
 	return 0;
 }
 
-struct vpool *vpool_start(void *ctx, unsigned n_threads, vpool_done_cb done, void *data)
+int vpool_start(void *ctx, unsigned n_threads, vpool_done_cb done, void *data, struct vpool **out)
 {
 	struct vpool *p = talloc_zero(ctx, struct vpool);
-	if (!p)
-		return NULL;
+	int rc;
+
+	if (!p) {
+		LOGP(DTXLOG, LOGL_ERROR, "signature threads: out of memory\n");
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->todo_cv, NULL);
 	pthread_cond_init(&p->idle_cv, NULL);
@@ -143,28 +153,33 @@ struct vpool *vpool_start(void *ctx, unsigned n_threads, vpool_done_cb done, voi
 	p->efd.fd = -1;
 	if (!n_threads) {
 		p->inline_v = verifier_alloc(p, VERIFIER_DEFAULT_SLOTS);
-		if (!p->inline_v)
-			goto fail;
-		return p;
+		rc = p->inline_v ? 0 : -ENOMEM;
+		goto out;
 	}
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (fd < 0)
-		goto fail;
+	if (fd < 0) {
+		rc = -errno;
+		LOGP(DTXLOG, LOGL_ERROR, "signature threads: eventfd: %s\n", strerror(-rc));
+		goto out;
+	}
 	osmo_fd_setup(&p->efd, fd, OSMO_FD_READ, efd_cb, p, 0);
-	if (osmo_fd_register(&p->efd) < 0) {
+	rc = osmo_fd_register(&p->efd);
+	if (rc < 0) {
 		close(fd);
 		p->efd.fd = -1;
-		goto fail;
+		LOGP(DTXLOG, LOGL_ERROR, "signature threads: cannot register the eventfd\n");
+		goto out;
 	}
-	p->n = n_threads;
-	if (start_threads(p, ctx) < 0) {
+	rc = start_threads(p, n_threads);
+out:
+	if (rc == -ENOMEM)
+		LOGP(DTXLOG, LOGL_ERROR, "signature threads: out of memory\n");
+	if (rc < 0) {
 		vpool_stop(p);
-		return NULL;
+		return rc;
 	}
-	return p;
-fail:
-	talloc_free(p);
-	return NULL;
+	*out = p;
+	return 0;
 }
 
 void vpool_submit(struct vpool *p, struct vtask *t)

@@ -36,8 +36,9 @@ typedef void (*vpool_done_cb)(void *data, struct vtask *t);
 
 struct vpool;
 
-/* n_threads 0: run tasks inline.  Returns NULL on failure (errno). */
-struct vpool *vpool_start(void *ctx, unsigned n_threads, vpool_done_cb done, void *data);
+/* n_threads 0: run tasks inline.  Returns 0 and *out, or a negative errno
+ * after logging why (no eventfd, a thread that would not start, ...). */
+int vpool_start(void *ctx, unsigned n_threads, vpool_done_cb done, void *data, struct vpool **out);
 void vpool_submit(struct vpool *p, struct vtask *t);
 /* Wait until no task is running or queued (done callbacks delivered). */
 void vpool_drain(struct vpool *p);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <osmocom/core/utils.h>
 #include <talloc.h>
 
 #include "gateway/lib/json.h"
@@ -210,39 +211,30 @@ static int report_text(struct tool *t, const char *text, size_t len)
 	return n ? bad : 1;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int report_hex(struct tool *t, const char *hex)
 {
-	size_t n = 0, digits = 0;
-	uint8_t *buf = talloc_size(NULL, strlen(hex) / 2 + 1);
-	int hi = 0, rc;
+	size_t len = strlen(hex), cap = len / 2 + 1 < INPUT_MAX ? len / 2 + 1 : INPUT_MAX;
+	char *digits = talloc_size(NULL, len + 1);
+	uint8_t *buf = digits ? talloc_size(digits, cap) : NULL;
+	size_t k = 0;
+	int n = -1, rc;
 
-	for (; buf && *hex; hex++) {
-		int d = hex_digit(*hex);
-
-		if (strchr(" \t\r\n:", *hex))
-			continue;
-		if (d < 0 || n >= INPUT_MAX)
-			break;
-		if (digits++ % 2 == 0)
-			hi = d;
-		else
-			buf[n++] = (uint8_t)(hi << 4 | d);
+	/* osmo_hexparse() skips white space between and inside bytes; the
+	 * ':' of "aa:bb:cc" is ours to drop */
+	for (size_t i = 0; digits && i < len; i++)
+		if (hex[i] != ':')
+			digits[k++] = hex[i];
+	if (digits && buf) {
+		digits[k] = '\0';
+		n = osmo_hexparse(digits, buf, (unsigned)cap);
 	}
-	if (!buf || *hex || digits % 2) {
+	if (n < 0) {
 		fprintf(stderr, "txgw-frame: the frame is not an even number of hex digits (or over 1 MiB)\n");
-		talloc_free(buf);
+		talloc_free(digits);
 		return 1;
 	}
-	rc = report_frame(t, buf, n, -1, NULL);
-	talloc_free(buf);
+	rc = report_frame(t, buf, (size_t)n, -1, NULL);
+	talloc_free(digits);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
 
 #include "gateway/lib/json.h"
 #include "gateway/sms/charset.h"
@@ -121,31 +122,13 @@ static void feed_concat(struct tool *t, const struct sms_tpdu *p)
 	}
 }
 
-static int hex_decode(uint8_t *out, size_t cap, const char *s)
-{
-	size_t n = 0;
-	while (*s) {
-		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
-			s++;
-			continue;
-		}
-		if (!s[1] || n >= cap)
-			return -EINVAL;
-		char pair[3] = { s[0], s[1], 0 }, *end;
-		unsigned long v = strtoul(pair, &end, 16);
-		if (*end)
-			return -EINVAL;
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return (int)n;
-}
-
 static void one(struct tool *t, const char *hex)
 {
-	uint8_t buf[SMS_TPDU_MAX_LEN + 1];
+	uint8_t buf[SMS_TPDU_MAX_LEN + 1];	/* one more: too long is the decoder's to say */
 	struct sms_tpdu p;
-	int n = hex_decode(buf, sizeof(buf), hex);
+	/* -1: not hex, an odd number of digits, or more than buf (white space,
+	 * the line end of stdin included, is skipped) */
+	int n = osmo_hexparse(hex, buf, sizeof(buf));
 
 	if (n < 0) {
 		fprintf(stderr, "txgw-tpdu: not a TPDU in hex (at most %d octets): %s\n",

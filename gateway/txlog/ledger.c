@@ -31,6 +31,7 @@
 
 #include <talloc.h>
 
+#include "gateway/lib/crc32c.h"
 #include "gateway/lib/cursor.h"
 #include "gateway/txlog/ledger.h"
 
@@ -567,28 +568,30 @@ int ledger_process(struct ledger *l, const struct ledger_input *in, struct txl_o
 
 /* ---- snapshot and restore ---- */
 
-/* CRC-32 of IEEE 802.3 (reflected 0xEDB88320), four bits a step. */
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+/*
+ * LEGACY: the CRC-32 (IEEE 802.3, reflected 0xEDB88320, four bits a step)
+ * of version 1 snapshots, which had their own CRC beside the journal's
+ * CRC-32C.  Only read, so that a checkpoint written before version 2 still
+ * loads; drop it once no state-dir can hold a version 1 checkpoint.
+ */
+uint32_t ledger_crc32_v1(const uint8_t *buf, size_t len)
 {
 	static const uint32_t t[16] = {
 		0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
 		0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 	};
-	while (n--) {
-		crc ^= *p++;
+	uint32_t crc = ~0u;
+
+	while (len--) {
+		crc ^= *buf++;
 		crc = (crc >> 4) ^ t[crc & 15];
 		crc = (crc >> 4) ^ t[crc & 15];
 	}
-	return crc;
-}
-
-uint32_t ledger_crc32(const uint8_t *buf, size_t len)
-{
-	return ~crc32_update(~0u, buf, len);
+	return ~crc;
 }
 
 #define SNAP_MAGIC	"TXLEDGER"
-#define SNAP_VERSION	1
+#define SNAP_VERSION	2	/* written; 1 is still read (LEGACY, ledger_crc32_v1()) */
 #define SNAP_HDR_LEN	16	/* magic, version, flags, n_devices */
 #define SNAP_CRC_LEN	4
 /* The most one device takes in a snapshot. */
@@ -606,7 +609,7 @@ static int snap_flush(struct snap_out *o)
 {
 	if (o->w.err)
 		return o->w.err;
-	o->crc = crc32_update(o->crc, o->buf, o->w.off);
+	o->crc = crc32c(o->crc, o->buf, o->w.off);
 	int rc = o->w.off ? o->out(o->arg, o->buf, o->w.off) : 0;
 	wr_init(&o->w, o->buf, sizeof(o->buf));
 	return rc;
@@ -636,7 +639,7 @@ int ledger_snapshot(const struct ledger *l, ledger_write_fn out, void *arg)
 		return -ENOMEM;
 	o->out = out;
 	o->arg = arg;
-	o->crc = ~0u;
+	o->crc = 0;
 	wr_init(&o->w, o->buf, sizeof(o->buf));
 	wr_bytes(&o->w, SNAP_MAGIC, 8);
 	wr_u16(&o->w, SNAP_VERSION);
@@ -650,7 +653,7 @@ int ledger_snapshot(const struct ledger *l, ledger_write_fn out, void *arg)
 	if (!rc)
 		rc = snap_flush(o);
 	if (!rc) {
-		uint32_t crc = ~o->crc;
+		uint32_t crc = o->crc;
 		uint8_t b[SNAP_CRC_LEN] = { crc >> 24, crc >> 16, crc >> 8, crc };
 		rc = out(arg, b, sizeof(b));
 	}
@@ -718,7 +721,8 @@ static int restore_tab(struct tab *t, const uint8_t *buf, size_t len)
 	rd_u32(&r, &n);
 	if (r.err)
 		return r.err;
-	if (memcmp(magic, SNAP_MAGIC, 8) || version != SNAP_VERSION || flags)
+	/* the version was checked with the CRC; the body is the same in both */
+	if (memcmp(magic, SNAP_MAGIC, 8) || flags)
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		struct dev d;
@@ -739,15 +743,24 @@ static int restore_tab(struct tab *t, const uint8_t *buf, size_t len)
 int ledger_restore(struct ledger *l, const uint8_t *buf, size_t len)
 {
 	struct tab t = { 0 };
+	int rc;
 
 	if (!buf || len < SNAP_HDR_LEN + SNAP_CRC_LEN)
 		return -EIO;
-	/* the CRC first: nothing of a damaged file is believed */
+	/* the CRC first: nothing of a damaged file is believed.  The version
+	 * says which CRC; it is covered by it, so a damaged version fails. */
 	const uint8_t *c = buf + len - SNAP_CRC_LEN;
 	uint32_t crc = (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
-	if (ledger_crc32(buf, len - SNAP_CRC_LEN) != crc)
-		return -EINVAL;
-	int rc = restore_tab(&t, buf, len - SNAP_CRC_LEN);
+	uint16_t version = (uint16_t)(buf[8] << 8 | buf[9]);
+	if (version == SNAP_VERSION)
+		rc = crc32c(0, buf, len - SNAP_CRC_LEN) == crc ? 0 : -EINVAL;
+	else if (version == 1)
+		rc = ledger_crc32_v1(buf, len - SNAP_CRC_LEN) == crc ? 0 : -EINVAL;
+	else
+		rc = -EINVAL;
+	if (rc)
+		return rc;
+	rc = restore_tab(&t, buf, len - SNAP_CRC_LEN);
 	if (rc) {
 		tab_free(&t);
 		return rc;

@@ -106,15 +106,17 @@ typedef int (*ledger_write_fn)(void *arg, const uint8_t *buf, size_t len);
 
 /*
  * Write the whole state through out(arg, ...) in chunks.  Format
- * (big-endian), version 1:
+ * (big-endian), version 2:
  *
- *   "TXLEDGER" u16 version=1 u16 flags=0 u32 n_devices
+ *   "TXLEDGER" u16 version=2 u16 flags=0 u32 n_devices
  *   n_devices x { u64 device_id, u8 has (1 upload, 2 counter),
  *                 [has&1: u32 max_upload, u64 window,
  *                         popcount(window) x 16-byte digest, oldest first]
  *                 [has&2: u32 max_counter, u32 balance, u64 window] }
- *   u32 CRC-32 (IEEE 802.3) of every byte before it
+ *   u32 CRC-32C (crc32c.h, the journal's) of every byte before it
  *
+ * Version 1 is the same but for its last field, a CRC-32 (IEEE 802.3,
+ * ledger_crc32_v1()); ledger_restore() still reads it.
  * Bit i of a window stands for max - i.  Devices come in the order they
  * first appeared, so equal histories give equal bytes.
  * Returns 0 or the first error out() returned.
@@ -122,10 +124,11 @@ typedef int (*ledger_write_fn)(void *arg, const uint8_t *buf, size_t len);
 int ledger_snapshot(const struct ledger *l, ledger_write_fn out, void *arg);
 
 /*
- * Replace the ledger's whole state by a snapshot.  Strict: a bad magic,
- * version, CRC, flag, window (max not set, bits below seq 0), a repeated
- * device or bytes left over gives -EINVAL (-EIO when too short), and the
- * ledger is left as it was.  -ENOMEM.
+ * Replace the ledger's whole state by a snapshot of version 2 or 1.
+ * Strict: a bad magic, version, CRC (the version's), flag, window (max
+ * not set, bits below seq 0), a repeated device or bytes left over gives
+ * -EINVAL (-EIO when too short), and the ledger is left as it was.
+ * -ENOMEM.
  */
 int ledger_restore(struct ledger *l, const uint8_t *buf, size_t len);
 
@@ -145,5 +148,7 @@ struct ledger_dev_state {
 /* Copy device dev's state into *st.  Returns 0, or -ENOENT. */
 int ledger_get(const struct ledger *l, uint64_t dev, struct ledger_dev_state *st);
 
-/* CRC-32 (IEEE 802.3, as zlib's crc32()) of buf: the snapshot's check. */
-uint32_t ledger_crc32(const uint8_t *buf, size_t len);
+/* LEGACY: CRC-32 (IEEE 802.3, as zlib's crc32()) of buf, the check of
+ * version 1 snapshots (read, never written); for ledger_restore() and for
+ * tests that write such a snapshot. */
+uint32_t ledger_crc32_v1(const uint8_t *buf, size_t len);

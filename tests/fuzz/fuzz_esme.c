@@ -157,8 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.remote_port = lport;
 	cfg.bind_mode = (r.flags & 1) ? ESME_BIND_RECEIVER : ESME_BIND_TRANSCEIVER;
 	cfg.data_coding_1 = (r.flags & 2) ? ESME_DC1_GSM7 : ESME_DC1_ASCII;
-	es = esme_start(ctx, &cfg, 1, &fz_ops, &r, NULL);
-	if (!es)
+	if (esme_start(ctx, &cfg, 1, &fz_ops, &r, NULL, &es) < 0)
 		abort();
 	fd = bring_up(es);
 	if (fd < 0)

@@ -139,7 +139,8 @@ out=$("${H[@]}" replay "$R" "${B[@]}" --max 5 --timeout 2) || true
 [ "$out" = timeout ] && pass "curve-clients read again on SIGHUP" || fail "key removed, SIGHUP: $out"
 
 # the VTY: shown, not changeable; the running-config loads again
-"$PY" "$TOP/tests/integration/vty_client.py" "$VTY_PORT" enable "show running-config" "configure terminal" \
+"$PY" "$TOP/tests/integration/vty_client.py" --password "$VTY_PASSWORD" "$VTY_PORT" enable \
+	"show running-config" "configure terminal" \
 	bus "curve-clients /tmp/x" > "$WORK/vty.json" || fail "VTY session"
 $PY - "$WORK/vty.json" "$K" "$WORK/running.cfg" <<'PYEOF' || fail "VTY: $(cat "$WORK/vty.json")"
 import json, sys

@@ -9,13 +9,14 @@
 #  - SIGHUP (a registry without a device: its next frame is unknown_device on
 #    the bus), SIGUSR1 (a talloc report, the process lives);
 #  - the VTY over telnet (vty_client.py): enable, show running-config, show
-#    rate-counters, write terminal; the running-config saved as a file loads
-#    with -V and, after a restart from it, gives the same running-config.
+#    rate-counters, write terminal, show fsm ESME / fsm-instances all (the
+#    bind's osmo_fsm); the running-config saved as a file loads with -V and,
+#    after a restart from it, gives the same running-config.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
 CHECK=("$PY" "$TOP/tests/integration/stats_check.py" "$WORK/stats.sock")
-VTY=("$PY" "$TOP/tests/integration/vty_client.py")
+VTY=("$PY" "$TOP/tests/integration/vty_client.py" --password "$VTY_PASSWORD")
 FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 check() { "${CHECK[@]}" "$@" || FAILS=$((FAILS + 1)); }
@@ -38,12 +39,13 @@ fresh_frame() {
 }
 
 # running_config OUT: show running-config (as the VTY prints it) into OUT;
-# show rate-counters and write terminal are checked on the way.
+# show rate-counters, write terminal and the ESME fsm are checked on the way.
 running_config() {
 	"${VTY[@]}" "$VTY_PORT" enable "show running-config" "show rate-counters" "write terminal" \
-		> "$WORK/vty.json" || { fail "VTY session"; return 1; }
+		"show fsm ESME" "show fsm-instances all" > "$WORK/vty.json" ||
+		{ fail "VTY session"; return 1; }
 	$PY - "$WORK/vty.json" "$1" <<'PYEOF'
-import json, sys
+import json, re, sys
 d = json.load(open(sys.argv[1]))
 assert "txgw" in d["banner"], d["banner"]
 rc, ctrs, wt = d["out"][1:4]
@@ -52,6 +54,12 @@ for c in ("smpp:pdus_rx", "txlog:records", "bus:published", "journal:syncs"):
     assert ("%s:" % c) in ctrs, "show rate-counters lacks " + c
 assert "txgw gateway counters" in ctrs, ctrs[:200]
 assert wt == rc, "write terminal differs from show running-config"
+fsm, insts = d["out"][4:6]
+assert "FSM Name: 'ESME', Log Subsys: 'DSMPP'" in fsm, fsm
+for st in ("DISCONNECTED", "CONNECTING", "BINDING", "BOUND", "UNBINDING", "BACKOFF"):
+    assert "State %-20s" % st in fsm, "show fsm ESME lacks " + st
+assert re.search(r"FSM Instance Name: 'ESME\(smsc\)', ID: 'smsc'\n"
+                 r" Log-Level: 'INFO', State: '(CONNECTING|BINDING|BOUND|BACKOFF)'", insts), insts
 open(sys.argv[2], "w").write(rc)
 PYEOF
 }

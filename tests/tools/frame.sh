@@ -19,7 +19,9 @@ sed 's/^\(00112233aabbccdd.*\)active/\1revoked/' "$TOP/tests/vectors/devices.txt
 grep -v '^00112233aabbccdd' "$TOP/tests/vectors/devices.txt" >"$TMP/unknown.txt"
 printf 'nonsense\n' >"$TMP/bad.txt"
 
-exec /usr/bin/python3 - "$TOOL" "$TOP" "$TMP" <<'EOF'
+# not exec: the shell's EXIT trap must still remove $TMP; the script's
+# status is the checker's
+/usr/bin/python3 - "$TOOL" "$TOP" "$TMP" <<'EOF'
 import json, re, subprocess, sys
 
 tool, top, tmp = sys.argv[1:4]
@@ -141,7 +143,10 @@ rc, out, _ = run("--registry", devices, spaced.upper())
 expect("hex spaced", rc == 0 and out[0]["frame"] == ed["sha256"], f"{rc} {out}")
 rc, out, _ = run("--registry", devices, "")
 expect("empty hex", rc == 1 and out[0]["signature"]["reason"] == "malformed", f"{rc} {out}")
-for bad in ("0g", "abc", "00 0"):
+colons = ":".join(ed["frame"][i:i + 2] for i in range(0, len(ed["frame"]), 2))
+rc, out, _ = run("--registry", devices, colons + "\n")
+expect("hex with colons", rc == 0 and out[0]["frame"] == ed["sha256"], f"{rc} {out}")
+for bad in ("0g", "abc", "00 0", "0x00", "+1", "0 0 :z"):
     rc, out, err = run("--registry", devices, bad)
     expect(f"bad hex {bad!r}", rc == 1 and not out and "hex" in err, f"{rc} {out} {err}")
 rc, out, err = run("--registry", devices, "--armour", "hello, no frame here")

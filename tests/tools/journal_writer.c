@@ -99,7 +99,7 @@ static int do_check(void *ctx, const char *dir, uint64_t reported)
 	int rc = journal_open(ctx, dir, NULL, &j, &rec);
 
 	if (rc) {
-		fprintf(stderr, "open: %s: %s\n", strerror(-rc), rec.msg);
+		fprintf(stderr, "open: %s\n", strerror(-rc));
 		return 1;
 	}
 	if (rec.last_seq < reported || rec.oldest_seq > reported + 1) {

@@ -165,7 +165,8 @@ int main(int argc, char **argv)
 		{ "cmd-timeout-ms", 1, NULL, 'C' }, { "data-timeout-ms", 1, NULL, 'D' },
 		{ "final-timeout-ms", 1, NULL, 'F' }, { "seconds", 1, NULL, 's' }, { 0 }
 	};
-	struct smtp_timeouts to = { SMTP_TIMEOUT_CMD_MS, SMTP_TIMEOUT_DATA_MS, SMTP_TIMEOUT_FINAL_MS };
+	struct smtp_timeouts to = { SMTP_TIMEOUT_CMD_MS, SMTP_TIMEOUT_DATA_MS, SMTP_TIMEOUT_FINAL_MS,
+				    SMTP_SESSION_MS, SMTP_RATE_WINDOW_MS, SMTP_MIN_RATE };
 	void *ctx = talloc_named_const(NULL, 0, "smtp_srv");
 	struct txgw_cfg *cfg = txgw_cfg_alloc(ctx);
 	struct fake_gw gw = { .ctx = ctx, .delay_ms = 20 };
@@ -211,11 +212,9 @@ int main(int argc, char **argv)
 	log_set_use_color(osmo_stderr_target, 0);
 	log_set_category_filter(osmo_stderr_target, DSMTP, 1, LOGL_DEBUG);
 
-	srv = smtp_srv_open(ctx, &cfg->smtp, &ops, &gw, NULL);
-	if (!srv) {
-		fprintf(stderr, "smtp_srv: %s\n", strerror(errno));
+	/* the reason is on stderr already (DSMTP) */
+	if (smtp_srv_open(ctx, &cfg->smtp, &ops, &gw, NULL, &srv) < 0)
 		return 1;
-	}
 	smtp_srv_set_timeouts(srv, &to);
 	f = fopen(ready, "w");
 	if (!f || fprintf(f, "%u\n", smtp_srv_port(srv)) < 0 || fclose(f))

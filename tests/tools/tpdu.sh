@@ -144,15 +144,18 @@ set +e
 "$TOOL" -x >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] && ok "bad short option exits 2" || bad "bad short option: exit $rc"
 # Not hex: txgw-tpdu says so on stderr (naming the input) and prints no
-# object, since there are no octets to show.
-err=$("$TOOL" --mo zz12 2>&1 >/dev/null); rc=$?
-out=$("$TOOL" --mo zz12 2>/dev/null)
+# object, since there are no octets to show.  A sign or a 0x is not hex
+# (strtoul() once took "+1"), nor is an odd number of digits.
+for h in zz12 +100 0x00 0011g2 001; do
+	err=$("$TOOL" --mo "$h" 2>&1 >/dev/null); rc=$?
+	out=$("$TOOL" --mo "$h" 2>/dev/null)
+	if [ $rc = 1 ] && [ -z "$out" ] && [[ $err == *"$h"* ]]; then
+		ok "bad hex '$h': exit 1, message on stderr"
+	else
+		bad "bad hex '$h': exit $rc, stdout '$out', stderr '$err'"
+	fi
+done
 set -e
-if [ $rc = 1 ] && [ -z "$out" ] && [[ $err == *zz12* ]]; then
-	ok "bad hex: exit 1, message on stderr"
-else
-	bad "bad hex: exit $rc, stdout '$out', stderr '$err'"
-fi
 
 # A truncated TPDU: the first vector TPDU without its last octet; then an
 # odd number of hex digits.  Each must give exit 1 and one error object.

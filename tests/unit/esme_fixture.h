@@ -366,7 +366,7 @@ static inline int setup(void **state_)
 
 static inline void fx_start(struct fx *fx)
 {
-	fx->es = esme_start(fx->ctx, &fx->cfg, 7, &gw_ops, fx, fx->ctrs);
+	assert_int_equal(esme_start(fx->ctx, &fx->cfg, 7, &gw_ops, fx, fx->ctrs, &fx->es), 0);
 	assert_non_null(fx->es);
 }
 

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/application.h>
 #include <osmocom/core/select.h>
@@ -21,6 +23,7 @@
 
 #include "gateway/bus/bus.h"
 #include "gateway/lib/logging.h"
+#include "tests/unit/log_capture.h"
 
 #define STORE_MAX	20001
 #define DEADLINE_S	10
@@ -92,6 +95,7 @@ static void test_parse_bad(void **state)
 struct store {
 	uint64_t oldest, next;
 	bool hole[STORE_MAX + 1];
+	uint64_t fail_at;	/* reading from here on fails (0: never) */
 	unsigned fetch_calls;
 	unsigned pad;		/* payloads this long (more than socket buffers hold) */
 };
@@ -113,6 +117,8 @@ static int st_fetch(void *data, uint64_t from, unsigned max,
 	int n = 0, rc;
 
 	s->fetch_calls++;
+	if (s->fail_at && from >= s->fail_at)
+		return -EIO;
 	for (uint64_t q = from; q < from + max && q < s->next; q++) {
 		if (q < s->oldest || q > STORE_MAX || s->hole[q])
 			continue;
@@ -151,8 +157,9 @@ static int setup(void **state)
 	f->st = talloc_zero(f, struct store);
 	f->st->oldest = 5;
 	f->st->next = 25;
-	f->bus = bus_open(f, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", &st_ops, f->st);
-	assert_non_null(f->bus);
+	struct bus_cfg bc = { .publish = "tcp://127.0.0.1:*", .replay = "tcp://127.0.0.1:*" };
+
+	assert_int_equal(bus_open(f, &bc, &st_ops, f->st, &f->bus), 0);
 	assert_int_equal(bus_endpoint(f->bus, 0, f->pub_ep, sizeof(f->pub_ep)), 0);
 	assert_int_equal(bus_endpoint(f->bus, 1, f->rep_ep, sizeof(f->rep_ep)), 0);
 	f->zctx = zmq_ctx_new();
@@ -647,7 +654,7 @@ static int setup_stall(void **state)
 	setup(state);
 	f = *state;
 	bus_close(f->bus);
-	assert_int_equal(bus_start(f, &cfg, &st_ops, f->st, &f->bus), 0);
+	assert_int_equal(bus_open(f, &cfg, &st_ops, f->st, &f->bus), 0);
 	assert_int_equal(bus_endpoint(f->bus, 1, f->rep_ep, sizeof(f->rep_ep)), 0);
 	/* a DEALER still connecting to the old endpoint would send there
 	 * every other time */
@@ -676,7 +683,92 @@ static void test_endpoint_is_local(void **state)
 			fail_msg("%s is not local", no[i]);
 }
 
-int main(void)
+/* Occurrences of text logged since the last reset. */
+static unsigned logged(const char *text)
+{
+	unsigned n = 0;
+
+	for (const char *p = log_captured; (p = strstr(p, text)); p += strlen(text))
+		n++;
+	return n;
+}
+
+/*
+ * A journal that fails to read: each request is answered END at the seq
+ * that failed (the client asks again from there), and the log gets a line
+ * a second, not one per request (a client can ask at will); the next line
+ * says how many were held back.
+ */
+static void test_replay_read_fails(void **state)
+{
+	struct fx *f = *state;
+	const char *line = "replay: journal read of seq 10 failed: Input/output error";
+	char want[128];
+	time_t t0 = time(NULL);
+	struct timespec end, now;
+	unsigned n;
+
+	f->st->fail_at = 10;
+	log_capture_reset();
+	for (int i = 0; i < 200; i++) {
+		replay(f, "10", "5");
+		expect2(f->dealer, "END", "10");
+	}
+	n = logged(line);
+	assert_in_range(n, 1, 2 + (unsigned)(time(NULL) - t0));
+	/* past the second: one more line, with the count held back */
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	do {
+		usleep(10000);
+		osmo_select_main(1);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - end.tv_sec) * 1000 + (now.tv_nsec - end.tv_nsec) / 1000000 < 1100);
+	log_capture_reset();
+	replay(f, "10", "5");
+	expect2(f->dealer, "END", "10");
+	assert_int_equal(logged(line), 1);
+	if (n == 1)	/* the usual case: the 200 took less than a second */
+		snprintf(want, sizeof(want), "%s, 199 more like it suppressed\n", line);
+	else
+		snprintf(want, sizeof(want), " more like it suppressed\n");
+	assert_true(log_capture_has(want));
+	/* reads before the failing seq still work */
+	replay(f, "7", "5");
+	expect_range(f, 7, 9, "10");
+}
+
+/* A bus that cannot bind says which endpoint and why, in the log. */
+static void test_open_errors(void **state)
+{
+	struct fx *f = *state;
+	struct bus *b = NULL;
+	struct bus_cfg used_pub = { .publish = f->pub_ep };
+	struct bus_cfg used_rep = { .publish = "tcp://127.0.0.1:*", .replay = f->rep_ep };
+	struct bus_cfg bad = { .publish = "nosuch://x" };
+	struct bus_cfg no_ops = { .publish = "tcp://127.0.0.1:*", .replay = "tcp://127.0.0.1:*" };
+	char want[128];
+
+	log_capture_reset();
+	assert_int_equal(bus_open(f, &used_pub, NULL, NULL, &b), -EADDRINUSE);
+	assert_null(b);
+	snprintf(want, sizeof(want), "cannot bind the publish socket to %s: Address already in use",
+		 f->pub_ep);
+	assert_true(log_capture_has(want));
+	log_capture_reset();
+	assert_int_equal(bus_open(f, &used_rep, &st_ops, f->st, &b), -EADDRINUSE);
+	assert_null(b);
+	snprintf(want, sizeof(want), "cannot bind the replay socket to %s: ", f->rep_ep);
+	assert_true(log_capture_has(want));
+	log_capture_reset();
+	assert_int_equal(bus_open(f, &bad, NULL, NULL, &b), -EPROTONOSUPPORT);
+	assert_true(log_capture_has("cannot bind the publish socket to nosuch://x: "));
+	assert_int_equal(bus_open(f, &no_ops, NULL, NULL, &b), -EINVAL);
+	assert_null(b);
+	assert_int_equal(bus_open(f, NULL, NULL, NULL, &b), -EINVAL);
+	assert_null(b);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
@@ -692,14 +784,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_stall, setup_stall, teardown),
 		cmocka_unit_test(test_endpoint_is_local),
+		cmocka_unit_test_setup_teardown(test_replay_read_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
 	void *lctx = talloc_named_const(NULL, 0, "test_bus log");
 
 	osmo_init_logging2(lctx, &txgw_log_info);
 	log_set_print_category(osmo_stderr_target, 1);
 	log_set_category_filter(osmo_stderr_target, DBUS, 1, LOGL_ERROR);
+	log_capture_start(lctx);
+	test_args(argc, argv);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	log_fini();
 	talloc_free(lctx);
-	return rc;
+	return test_done(rc);
 }

@@ -3,8 +3,8 @@
  * (gateway/lib/keyfile.c), key sets, and the bus over real sockets on
  * 127.0.0.1 with a CURVE secret key: a listed client gets replay, an
  * unlisted one and a plain one are refused and counted, a new key set
- * takes effect for new connections.  Key files live in a temporary
- * directory removed at the end.
+ * takes effect for new connections.  Key files live in the program's
+ * temporary directory (tests/unit/cmocka_main.h), removed at exit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/application.h>
 #include <osmocom/core/select.h>
@@ -29,11 +30,11 @@
 
 #define DEADLINE_S	10
 
-static char dir[64];
+static const char *dir;
 
 static const char *path_of(const char *name)
 {
-	static char p[4][128];
+	static char p[4][PATH_MAX];
 	static unsigned i;
 
 	i = (i + 1) % 4;
@@ -197,7 +198,7 @@ static int setup(void **state)
 	assert_int_equal(bus_keyset_load(f, write_file("clients", 0644, text), &ks, err, sizeof(err)), 0);
 	struct bus_cfg cfg = { .publish = "tcp://127.0.0.1:*", .replay = "tcp://127.0.0.1:*",
 			       .curve_secret = secret, .clients = ks };
-	assert_int_equal(bus_start(f, &cfg, &st_ops, NULL, &f->bus), 0);
+	assert_int_equal(bus_open(f, &cfg, &st_ops, NULL, &f->bus), 0);
 	assert_int_equal(bus_endpoint(f->bus, 1, f->rep_ep, sizeof(f->rep_ep)), 0);
 	f->zctx = zmq_ctx_new();
 	*state = f;
@@ -302,7 +303,7 @@ static void test_curve(void **state)
 	assert_int_equal(answered(client(f, f->a_pub, f->a_sec), 1000), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_z85),
@@ -311,19 +312,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_curve, setup, teardown),
 	};
 	void *lctx = talloc_named_const(NULL, 0, "test_bus_zap log");
-	char cmd[96];
 
-	snprintf(dir, sizeof(dir), "/tmp/test_bus_zap-XXXXXX");
-	if (!mkdtemp(dir))
-		return 1;
+	test_args(argc, argv);
+	dir = test_tmpdir();
 	osmo_init_logging2(lctx, &txgw_log_info);
 	log_set_print_category(osmo_stderr_target, 1);
 	log_set_category_filter(osmo_stderr_target, DBUS, 1, LOGL_ERROR);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		rc = 1;
 	log_fini();
 	talloc_free(lctx);
-	return rc;
+	return test_done(rc);
 }

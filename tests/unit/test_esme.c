@@ -3,7 +3,8 @@
  * 127.0.0.1 socket, both in one osmo_select loop (esme_fixture.h): the
  * back-off, bind (transceiver, receiver, refused and retried),
  * enquire_link both ways, a silent peer, the peer's unbind, esme_stop
- * answered or not, and settings refused.  Message delivery and hostile
+ * answered or not, settings refused, and the bind's osmo_fsm as its log
+ * tells it.  Message delivery and hostile
  * input are in test_esme_deliver.  Waits are bounded conditions (WAIT),
  * never bare sleeps; back-off, silent peer and the unbind timeout need
  * real seconds.
@@ -11,6 +12,9 @@
  * ESME_TEST_LOG=1 shows the esme's log.
  */
 #include "tests/unit/esme_fixture.h"
+#include "tests/unit/cmocka_main.h"
+
+#include <osmocom/core/fsm.h>
 
 static void test_backoff(void **state_)
 {
@@ -180,13 +184,122 @@ static void test_stop_down_and_bad_cfg(void **state_)
 	fx->es = NULL;
 
 	bad.system_id = "a-system-id-too-long";
-	assert_null(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL));
+	assert_int_equal(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL, &fx->es), -EINVAL);
 	bad = fx->cfg;
 	bad.password = "123456789";
-	assert_null(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL));
+	assert_int_equal(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL, &fx->es), -EINVAL);
+	bad = fx->cfg;
+	bad.remote_ip = NULL;
+	assert_int_equal(esme_start(fx->ctx, &bad, 1, &gw_ops, fx, NULL, &fx->es), -EINVAL);
+	/* *out is left alone on failure */
+	assert_null(fx->es);
 }
 
-int main(void)
+/* ---- the fsm's own account (the log on DSMPP, info) ------------------------- */
+
+static char fsm_log[8192];
+static size_t fsm_log_len;
+
+static void fsm_log_output(struct log_target *t, unsigned int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (fsm_log_len + n < sizeof(fsm_log)) {
+		memcpy(fsm_log + fsm_log_len, line, n + 1);
+		fsm_log_len += n;
+	}
+}
+
+static struct log_target *fsm_log_start(void)
+{
+	struct log_target *t = log_target_create();
+
+	assert_non_null(t);
+	t->output = fsm_log_output;
+	log_set_all_filter(t, 1);
+	log_set_category_filter(t, DSMPP, 1, LOGL_INFO);
+	log_set_print_filename2(t, LOG_FILENAME_NONE);
+	log_set_print_category(t, 0);
+	log_set_print_category_hex(t, 0);
+	log_set_print_level(t, 0);
+	log_set_use_color(t, 0);
+	log_add_target(t);
+	/* "ESME(smsc1){BOUND}: ..." without the instance's address */
+	osmo_fsm_log_addr(false);
+	fsm_log_len = 0;
+	fsm_log[0] = '\0';
+	return t;
+}
+
+/*
+ * The log of ESME(smsc1) boiled down to one word per event received
+ * (ESME_EV_ taken off), timeout (X1..X3) and state entered, in order.
+ */
+static void fsm_trace(char *out, size_t cap)
+{
+	static const char *const marks[] = {
+		"Received Event ESME_EV_", "Timeout of ", "state_chg to ",
+	};
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (char *l = fsm_log; *l; ) {
+		char *end = strchr(l, '\n');
+		size_t ll = end ? (size_t)(end - l) : strlen(l);
+
+		for (size_t i = 0; i < ARRAY_SIZE(marks) && !strncmp(l, "ESME(smsc1){", 12); i++) {
+			const char *m = memmem(l, ll, marks[i], strlen(marks[i]));
+
+			if (!m)
+				continue;
+			m += strlen(marks[i]);
+			len += snprintf(out + len, cap - len, "%s%.*s", len ? " " : "",
+					(int)(l + ll - m), m);
+			assert_true(len < cap);
+		}
+		l += ll + (end ? 1 : 0);
+	}
+}
+
+/*
+ * The whole life on the fsm: a refused bind, the back-off (X3), a bind,
+ * the SMSC closing, the back-off again (reset to reconnect-interval by the
+ * bind), a bind again.  "show binds" follows, coarser.
+ */
+static void test_fsm_life(void **state_)
+{
+	struct fx *fx = *state_;
+	struct smsc *s = &fx->smsc;
+	struct log_target *t = fsm_log_start();
+	char trace[1024];
+
+	s->bind_status[0] = ESME_RINVPASWD;
+	fx_start(fx);
+	WAIT(s->binds == 1 && !strcmp(state(fx), "down"), 1000);
+	WAIT(is_bound(fx), 3000);
+	assert_int_equal(ctr(fx, TXGW_CTR_SMPP_RECONNECTS), 0);
+	smsc_close(s);
+	WAIT(!strcmp(state(fx), "down"), 1000);
+	WAIT(s->accepts == 3 && is_bound(fx), 3000);
+	assert_int_equal(ctr(fx, TXGW_CTR_SMPP_RECONNECTS), 1);
+
+	fsm_trace(trace, sizeof(trace));
+	assert_string_equal(trace,
+		"CONNECTING CONNECT_OK BINDING BIND_FAIL BACKOFF X3 "
+		"CONNECTING CONNECT_OK BINDING BIND_OK BOUND PEER_CLOSED BACKOFF X3 "
+		"CONNECTING CONNECT_OK BINDING BIND_OK BOUND");
+	/* what happened and why, with the delay */
+	assert_non_null(strstr(fsm_log, "ESME(smsc1){BINDING}: dropped: bind refused: "
+			       "ESME_RINVPASWD (0x0e); reconnecting in 1 s\n"));
+	assert_non_null(strstr(fsm_log, "ESME(smsc1){BOUND}: dropped: the SMSC closed the "
+			       "connection; reconnecting in 1 s\n"));
+	/* nothing refused by the fsm's tables */
+	assert_null(strstr(fsm_log, "not permitted"));
+
+	log_target_destroy(t);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -199,8 +312,10 @@ int main(void)
 		T(test_silent_peer),
 		T(test_peer_unbind),
 		T(test_stop_down_and_bad_cfg),
+		T(test_fsm_life),
 #undef T
 	};
 
-	return esme_run_tests("test_esme", tests, ARRAY_SIZE(tests));
+	test_args(argc, argv);
+	return test_done(esme_run_tests("test_esme", tests, ARRAY_SIZE(tests)));
 }

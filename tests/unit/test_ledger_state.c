@@ -3,10 +3,12 @@
  * random sequences: re-applied and restored ledgers against the one that
  * judged, and the ledger against a reference model (txlog-v1.md).
  *
- * The random tests print their seed; LEDGER_SEED=<n> in the environment
+ * The random tests are seeded: TXGW_TEST_SEED=<n> in the environment
  * replays one.
  */
+#include "gateway/lib/crc32c.h"
 #include "tests/unit/test_ledger_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 static void assert_same_state(const struct ledger *x, const struct ledger *y)
 {
@@ -20,11 +22,11 @@ static void assert_same_state(const struct ledger *x, const struct ledger *y)
 
 /* ---- snapshot and restore ---- */
 
-static void test_crc32(void **state)
+static void test_crc32_v1(void **state)
 {
 	/* the CRC-32 check value (zlib's crc32 of "123456789") */
-	assert_int_equal(ledger_crc32((const uint8_t *)"123456789", 9), 0xcbf43926);
-	assert_int_equal(ledger_crc32(NULL, 0), 0);
+	assert_int_equal(ledger_crc32_v1((const uint8_t *)"123456789", 9), 0xcbf43926);
+	assert_int_equal(ledger_crc32_v1(NULL, 0), 0);
 }
 
 static void fill_some(struct ledger *l)
@@ -59,9 +61,12 @@ static void test_snapshot_roundtrip(void **state)
 	ledger_free(m);
 }
 
+/* The last 4 bytes of p[len]: the CRC its version calls for (any version
+ * but 1 gets the CRC-32C of version 2). */
 static void put_crc(uint8_t *p, size_t len)
 {
-	uint32_t c = ledger_crc32(p, len - 4);
+	uint16_t version = (uint16_t)(p[8] << 8 | p[9]);
+	uint32_t c = version == 1 ? ledger_crc32_v1(p, len - 4) : crc32c(0, p, len - 4);
 	p[len - 4] = (uint8_t)(c >> 24);
 	p[len - 3] = (uint8_t)(c >> 16);
 	p[len - 2] = (uint8_t)(c >> 8);
@@ -119,7 +124,7 @@ static size_t mk_snap(uint8_t *p, size_t cap, uint16_t version, uint16_t flags, 
 static void restore_expect(struct ledger *m, const struct snapdev *d, unsigned n, uint32_t n_hdr, int err)
 {
 	uint8_t p[4096];
-	size_t len = mk_snap(p, sizeof(p), 1, 0, n_hdr, d, n);
+	size_t len = mk_snap(p, sizeof(p), 2, 0, n_hdr, d, n);
 	struct buf before = snap(m);
 	assert_int_equal(ledger_restore(m, p, len), err);
 	if (!err) {
@@ -146,16 +151,20 @@ static void test_restore_strict(void **state)
 	assert_int_equal(ledger_apply_upload(l, DEV_A, 5, dig), 1);
 	assert_int_equal(ledger_apply_record(l, DEV_A, 3, 1), 1);
 	struct buf g = snap(l);
-	size_t len = mk_snap(p, sizeof(p), 1, 0, 1, &good, 1);
+	size_t len = mk_snap(p, sizeof(p), 2, 0, 1, &good, 1);
 	assert_int_equal(g.len, 16 + 9 + 12 + 16 + 16 + 4);
 	assert_int_equal(len, g.len);
 	assert_memory_equal(p, g.p, len);
 
 	baseline(m, DEV_B, 1, 1);	/* what must survive the failures */
-	len = mk_snap(p, sizeof(p), 2, 0, 1, &good, 1);
+	len = mk_snap(p, sizeof(p), 3, 0, 1, &good, 1);
 	assert_int_equal(ledger_restore(m, p, len), -EINVAL);	/* version */
-	len = mk_snap(p, sizeof(p), 1, 1, 1, &good, 1);
+	len = mk_snap(p, sizeof(p), 0, 0, 1, &good, 1);
+	assert_int_equal(ledger_restore(m, p, len), -EINVAL);	/* version */
+	len = mk_snap(p, sizeof(p), 2, 1, 1, &good, 1);
 	assert_int_equal(ledger_restore(m, p, len), -EINVAL);	/* flags */
+	len = mk_snap(p, sizeof(p), 1, 1, 1, &good, 1);
+	assert_int_equal(ledger_restore(m, p, len), -EINVAL);	/* flags, version 1 */
 	p[0] ^= 0x20;
 	put_crc(p, len);
 	assert_int_equal(ledger_restore(m, p, len), -EINVAL);	/* magic */
@@ -218,15 +227,53 @@ static void test_restore_strict(void **state)
 	ledger_free(m);
 }
 
-/* ---- random sequences ---- */
-
-static uint64_t seed_from_env(const char *what)
+/*
+ * A checkpoint written before version 2 (the same body, a CRC-32 of IEEE
+ * 802.3 at the end) still loads, and the next snapshot of it is version 2
+ * with CRC-32C and the same body.  Each CRC belongs to its version only.
+ */
+static void test_restore_v1(void **state)
 {
-	const char *s = getenv("LEDGER_SEED");
-	uint64_t seed = s ? strtoull(s, NULL, 0) : 0x1edce5eedULL;
-	printf("%s: seed %" PRIu64 " (LEDGER_SEED=%" PRIu64 " to repeat)\n", what, seed, seed);
-	return seed;
+	struct ledger *l = *state, *m = ledger_alloc(NULL);
+	struct buf b;
+	uint8_t p[4096];
+	size_t len;
+
+	fill_some(l);
+	b = snap(l);
+	assert_int_equal(b.p[8] << 8 | b.p[9], 2);
+	assert_int_equal(crc32c(0, b.p, b.len - 4),
+			 (uint32_t)b.p[b.len - 4] << 24 | b.p[b.len - 3] << 16 | b.p[b.len - 2] << 8 |
+			 b.p[b.len - 1]);
+	/* the same state as version 1, as the old code wrote it */
+	assert_true(b.len <= sizeof(p));
+	memcpy(p, b.p, b.len);
+	len = b.len;
+	p[9] = 1;
+	put_crc(p, len);
+	assert_int_equal(ledger_restore(m, p, len), 0);
+	assert_same_state(l, m);
+	struct buf again = snap(m);
+	assert_int_equal(again.len, b.len);
+	assert_memory_equal(again.p, b.p, b.len);
+	free(again.p);
+
+	/* a version 1 snapshot with the CRC-32C, a version 2 one with the old CRC */
+	uint32_t c = crc32c(0, p, len - 4);
+	p[len - 4] = (uint8_t)(c >> 24), p[len - 3] = (uint8_t)(c >> 16);
+	p[len - 2] = (uint8_t)(c >> 8), p[len - 1] = (uint8_t)c;
+	assert_int_equal(ledger_restore(m, p, len), -EINVAL);
+	memcpy(p, b.p, b.len);
+	c = ledger_crc32_v1(p, len - 4);
+	p[len - 4] = (uint8_t)(c >> 24), p[len - 3] = (uint8_t)(c >> 16);
+	p[len - 2] = (uint8_t)(c >> 8), p[len - 1] = (uint8_t)c;
+	assert_int_equal(ledger_restore(m, p, len), -EINVAL);
+	assert_same_state(l, m);
+	free(b.p);
+	ledger_free(m);
 }
+
+/* ---- random sequences ---- */
 
 /* xorshift64*: small, reproducible everywhere */
 static uint64_t rnd(uint64_t *s)
@@ -350,7 +397,7 @@ static void test_reapply_equivalence(void **state)
 	struct ledger *l = *state;
 	struct ledger *m = ledger_alloc(NULL), *r = ledger_alloc(NULL), *j = ledger_alloc(NULL);
 	struct rand_dev devs[RAND_DEVS];
-	uint64_t s = seed_from_env("reapply");
+	uint64_t s = test_seed();
 	struct fb *hist = calloc(RAND_FRAMES, sizeof(*hist));
 	struct txl_outcome *ohist = calloc(RAND_FRAMES, sizeof(*ohist));
 	struct txl_outcome o1, o2, o3, o4;
@@ -508,7 +555,7 @@ static void test_model(void **state)
 	struct ledger *l = *state;
 	struct rand_dev devs[RAND_DEVS];
 	struct model_dev *md = calloc(RAND_DEVS, sizeof(*md));
-	uint64_t s = seed_from_env("model");
+	uint64_t s = test_seed();
 	struct txl_outcome o, mo;
 	unsigned n_events = 0, n_dup = 0, n_replay = 0;
 
@@ -536,16 +583,18 @@ static void test_model(void **state)
 	free(md);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc32),
+		cmocka_unit_test(test_crc32_v1),
 		T(test_snapshot_roundtrip),
 		T(test_restore_strict),
+		T(test_restore_v1),
 		T(test_reapply_equivalence),
 		T(test_model),
 	};
 #undef T
-	return cmocka_run_group_tests_name("ledger_state", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("ledger_state", tests, NULL, NULL));
 }
