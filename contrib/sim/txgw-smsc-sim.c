@@ -423,31 +423,18 @@ static void write_tpdus(struct sim *s, const struct sf_sms *sms)
 /* The upload in s->fu as TPDUs, then deliver_sm PDUs into d. */
 static int encode_upload(struct sim *s, struct fleet_dev *dev, struct sf_deliver *d)
 {
-	char arm[4 * TXL_MAX_LEN];
 	const struct fleet_upload *u = s->fu;
-	struct sf_opts so = { .ref_bits = pick(s, s->o.concat_ref, 2) ? 16 : 8, .ref = dev->ref++,
-			      .mr = dev->mr, .port = true, .dst_port = SF_TXLOG_PORT, .da = s->o.service };
+	unsigned ref_bits = pick(s, s->o.concat_ref, 2) ? 16 : 8;
 	struct sf_smpp_opts po = { .form = (enum sf_smpp_form)pick(s, s->o.smpp_form, 3),
 				   .dc1 = s->o.dc1, .src = u->src, .dst = s->o.service };
+	enum sf_coding coding;
 	struct sf_sms sms;
-	const uint8_t *data = u->data;
-	size_t len = u->len;
 	int rc;
 
-	so.coding = (enum sf_coding)pick(s, s->o.form, 3);
-	if (u->text && so.coding == SF_BINARY)
-		so.coding = SF_GSM7;	/* a person types text */
-	if (!u->text && so.coding != SF_BINARY) {
-		rc = armour_encode(arm, sizeof(arm), u->data, u->len);
-		if (rc < 0)
-			return rc;
-		data = (const uint8_t *)arm;
-		len = (size_t)rc;
-	}
-	rc = sf_tpdus(&sms, &so, data, len);
+	coding = (enum sf_coding)pick(s, s->o.form, 3);
+	rc = sf_upload(&sms, dev, u, coding, ref_bits, s->o.service);
 	if (rc < 0)
 		return rc;
-	dev->mr = (uint8_t)(dev->mr + sms.n);
 	write_tpdus(s, &sms);
 	s->sms_parts += sms.n;
 	return sf_deliver_sm(s->ctx, d, &po, &sms);
