@@ -73,6 +73,8 @@ FLEET_CLI_HELP
 "  --drain S           after the last upload, wait at most S seconds for\n"
 "                      the answers (60)\n"
 "  --linger S          then stay S seconds more, for mobile-terminated SMS (0)\n"
+"  --rate N            uploads made per second at most, over all handsets;\n"
+"                      0: as fast as they go (0)\n"
 "  --until-mt N        stop once N mobile-terminated messages came\n"
 "  --concurrency N     radio connections open at once (16)\n"
 "  --per-conn N        uploads a handset may send in one connection (1)\n"
@@ -122,7 +124,7 @@ enum {
 	O_STP_IP = 256, O_STP_PORT, O_LOCAL_IP, O_PC, O_MSC_PC, O_CELL, O_SMSC, O_WAIT_CORE,
 	O_HLR_MSISDN, O_SUBS, O_PREPARE, O_COUNT, O_PER_HANDSET, O_DURATION, O_DRAIN, O_LINGER,
 	O_UNTIL_MT, O_CONC, O_PER_CONN, O_GUARD, O_RETRY, O_RETRY_MAX, O_TRIES, O_SERVICE, O_FORM,
-	O_CREF, O_TPDU_OUT, O_SUMMARY,
+	O_CREF, O_TPDU_OUT, O_SUMMARY, O_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +141,7 @@ static const struct option long_opts[] = {
 	{ "retry-ms", 1, NULL, O_RETRY }, { "retry-max-ms", 1, NULL, O_RETRY_MAX },
 	{ "tries", 1, NULL, O_TRIES }, { "service", 1, NULL, O_SERVICE }, { "form", 1, NULL, O_FORM },
 	{ "concat-ref", 1, NULL, O_CREF }, { "tpdu-out", 1, NULL, O_TPDU_OUT },
+	{ "rate", 1, NULL, O_RATE },
 	{ "summary", 1, NULL, O_SUMMARY }, { "quiet", 0, NULL, 'q' }, { "verbose", 0, NULL, 'v' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
@@ -216,6 +219,7 @@ static void parse_traffic(struct hsim_opts *o, int c, const char *a)
 	case O_DURATION: o->duration = real("duration", a, 0, 1e9); break;
 	case O_DRAIN: o->drain = real("drain", a, 0, 1e9); break;
 	case O_LINGER: o->linger = real("linger", a, 0, 1e9); break;
+	case O_RATE: o->rate = real("rate", a, 0, 1e6); break;
 	case O_UNTIL_MT: o->until_mt = num("until-mt", a, 1, UINT32_MAX); break;
 	case O_CONC: o->hs.concurrency = (unsigned)num("concurrency", a, 1, 100000); break;
 	case O_PER_CONN: o->hs.per_conn = (unsigned)num("per-conn", a, 1, 1000000); break;

@@ -25,7 +25,7 @@ struct hsim_opts {
 	struct hs_cfg hs;
 	const char *service, *summary, *subscribers, *tpdu_out;
 	uint64_t count, per_handset, until_mt;
-	double duration, drain, wait_core, linger;
+	double duration, drain, wait_core, linger, rate;
 	int form, concat_ref;
 	bool prepare, quiet;
 	unsigned verbose, n_swap;

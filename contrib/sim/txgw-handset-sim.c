@@ -226,6 +226,8 @@ static int on_next(void *data, struct handset *h)
 			return -EAGAIN;
 		if (!generating(s, now) || (s->o.per_handset && s->made_by[hs_dev(h)] >= s->o.per_handset))
 			return -ENOENT;
+		if (s->o.rate && s->made >= s->o.rate * (double)(now - s->start_ms) / 1000 + 1)
+			return -EAGAIN;	/* ahead of --rate: asked again at the next tick */
 		if (make_one(s, h, &to) < 0) {
 			s->stop = true;
 			s->rc = 2;
