@@ -75,7 +75,9 @@ FLEET_CLI_HELP
 "  --linger S          then stay S seconds more, for mobile-terminated SMS (0)\n"
 "  --rate N            uploads made per second at most, over all handsets;\n"
 "                      0: as fast as they go (0)\n"
-"  --until-mt N        stop once N mobile-terminated messages came\n"
+"  --until-mt N        stop lingering once N mobile-terminated messages came\n"
+"  --mt-only           send nothing: register, then take mobile-terminated SMS\n"
+"                      (with --linger)\n"
 "  --concurrency N     radio connections open at once (16)\n"
 "  --per-conn N        uploads a handset may send in one connection (1)\n"
 "  --guard S           an answer must come within S seconds, else the\n"
@@ -86,7 +88,8 @@ FLEET_CLI_HELP
 "  --service NUMBER    TP-DA of the uploads (886900000001)\n"
 "  --form binary|gsm7|ucs2|mix    how handsets send (mix)\n"
 "  --concat-ref 8|16|mix          concatenation reference width (mix)\n"
-"  --tpdu-out FILE     write every SMS-SUBMIT TPDU in hex, one a line\n"
+"  --tpdu-out FILE     write every SMS-SUBMIT TPDU in hex, one a line, then\n"
+"                      a space and the MSISDN of the SIM that sends it\n"
 "\n"
 "Anomalies (RATE = fraction of uploads, 0..1; repeatable):\n"
 "  --anomaly KIND:RATE   KIND is bad_signature, unknown_device, replay,\n"
@@ -97,6 +100,8 @@ FLEET_CLI_HELP
 "                      msisdn is --hlr-msisdn's\n"
 "\n"
 "Output:\n"
+"  --ready FILE        write FILE (\"registered N\") once every handset has\n"
+"                      registered, when the traffic starts\n"
 "  --summary FILE      the JSON summary of txgw-smsc-sim (sim_summary.h):\n"
 "                      per device the records, alerts and rejects the\n"
 "                      gateway must have published for the uploads whose\n"
@@ -124,7 +129,7 @@ enum {
 	O_STP_IP = 256, O_STP_PORT, O_LOCAL_IP, O_PC, O_MSC_PC, O_CELL, O_SMSC, O_WAIT_CORE,
 	O_HLR_MSISDN, O_SUBS, O_PREPARE, O_COUNT, O_PER_HANDSET, O_DURATION, O_DRAIN, O_LINGER,
 	O_UNTIL_MT, O_CONC, O_PER_CONN, O_GUARD, O_RETRY, O_RETRY_MAX, O_TRIES, O_SERVICE, O_FORM,
-	O_CREF, O_TPDU_OUT, O_SUMMARY, O_RATE,
+	O_CREF, O_TPDU_OUT, O_SUMMARY, O_RATE, O_READY, O_MT_ONLY,
 };
 
 static const struct option long_opts[] = {
@@ -141,7 +146,7 @@ static const struct option long_opts[] = {
 	{ "retry-ms", 1, NULL, O_RETRY }, { "retry-max-ms", 1, NULL, O_RETRY_MAX },
 	{ "tries", 1, NULL, O_TRIES }, { "service", 1, NULL, O_SERVICE }, { "form", 1, NULL, O_FORM },
 	{ "concat-ref", 1, NULL, O_CREF }, { "tpdu-out", 1, NULL, O_TPDU_OUT },
-	{ "rate", 1, NULL, O_RATE },
+	{ "rate", 1, NULL, O_RATE }, { "ready", 1, NULL, O_READY }, { "mt-only", 0, NULL, O_MT_ONLY },
 	{ "summary", 1, NULL, O_SUMMARY }, { "quiet", 0, NULL, 'q' }, { "verbose", 0, NULL, 'v' },
 	{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
@@ -220,6 +225,8 @@ static void parse_traffic(struct hsim_opts *o, int c, const char *a)
 	case O_DRAIN: o->drain = real("drain", a, 0, 1e9); break;
 	case O_LINGER: o->linger = real("linger", a, 0, 1e9); break;
 	case O_RATE: o->rate = real("rate", a, 0, 1e6); break;
+	case O_READY: o->ready = a; break;
+	case O_MT_ONLY: o->mt_only = true; break;
 	case O_UNTIL_MT: o->until_mt = num("until-mt", a, 1, UINT32_MAX); break;
 	case O_CONC: o->hs.concurrency = (unsigned)num("concurrency", a, 1, 100000); break;
 	case O_PER_CONN: o->hs.per_conn = (unsigned)num("per-conn", a, 1, 1000000); break;

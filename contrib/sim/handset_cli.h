@@ -23,11 +23,11 @@ struct hsim_swap {
 struct hsim_opts {
 	struct fleet_cli fleet;
 	struct hs_cfg hs;
-	const char *service, *summary, *subscribers, *tpdu_out;
+	const char *service, *summary, *subscribers, *tpdu_out, *ready;
 	uint64_t count, per_handset, until_mt;
 	double duration, drain, wait_core, linger, rate;
 	int form, concat_ref;
-	bool prepare, quiet;
+	bool prepare, quiet, mt_only;
 	unsigned verbose, n_swap;
 	struct hsim_swap swap[HSIM_MAX_SWAPS];
 };

@@ -136,7 +136,7 @@ static int pick(struct sim *s, int opt, int n)
 
 static bool generating(const struct sim *s, uint64_t now)
 {
-	if (!s->started || s->stop)
+	if (!s->started || s->stop || s->o.mt_only)
 		return false;
 	if (s->o.count && s->made >= s->o.count)
 		return false;
@@ -164,12 +164,13 @@ static enum fleet_anomaly next_anomaly(struct sim *s, unsigned dev)
 	return FA_MSISDN;
 }
 
-static void write_tpdus(struct sim *s, const struct sf_sms *sms)
+/* --tpdu-out: each SMS-SUBMIT in hex, then the MSISDN of the SIM that sends it */
+static void write_tpdus(struct sim *s, const struct sf_sms *sms, const struct handset *h)
 {
 	for (unsigned i = 0; s->tpdu_out && i < sms->n; i++) {
 		for (unsigned k = 0; k < sms->len[i]; k++)
 			fprintf(s->tpdu_out, "%02x", sms->tpdu[i][k]);
-		fputc('\n', s->tpdu_out);
+		fprintf(s->tpdu_out, " %s\n", hs_msisdn(h));
 	}
 }
 
@@ -205,7 +206,7 @@ static int make_one(struct sim *s, struct handset *h, struct handset **to)
 		talloc_free(up);
 		return rc;
 	}
-	write_tpdus(s, &up->sms);
+	write_tpdus(s, &up->sms, *to);
 	s->sms_parts += up->sms.n;
 	s->made++;
 	s->made_by[dev]++;
@@ -312,6 +313,13 @@ static void bring_up(struct sim *s, uint64_t now)
 	}
 	s->started = true;
 	s->start_ms = now;
+	if (s->o.ready) {
+		FILE *fp = fopen(s->o.ready, "w");
+		if (fp) {
+			fprintf(fp, "registered %u\n", hs_get_stats(s->w)->registered);
+			fclose(fp);
+		}
+	}
 	if (!s->o.quiet)
 		fprintf(stderr, PROG ": AS active after %.1f s, %zu handsets registered after %.1f s\n",
 			(double)(s->as_ms - s->t0_ms) / 1000, (size_t)hs_get_stats(s->w)->registered,
@@ -320,8 +328,6 @@ static void bring_up(struct sim *s, uint64_t now)
 
 static bool done(struct sim *s, uint64_t now)
 {
-	if (s->o.until_mt && mt_book_count(s->mt) >= s->o.until_mt)
-		return true;
 	if (generating(s, now) || hs_world_busy(s->w)) {
 		s->idle_ms = 0;
 		if (!generating(s, now) && !s->gen_end_ms)
@@ -336,6 +342,8 @@ static bool done(struct sim *s, uint64_t now)
 		s->gen_end_ms = now;
 	if (!s->idle_ms)
 		s->idle_ms = now;
+	if (s->o.until_mt && mt_book_count(s->mt) >= s->o.until_mt)
+		return true;
 	return now - s->idle_ms >= (uint64_t)(s->o.linger * 1000);
 }
 
