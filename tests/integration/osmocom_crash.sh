@@ -28,15 +28,9 @@ FLEET=(--devices 12 --alg mix --records-per-upload 6 --seed "$SEED"
 	--anomaly revoked:0.03)
 
 core_start
-"$HSIM" "${FLEET[@]}" --registry "$WORK/reg.txt" --keys-dir "$WORK/keys" --prepare ||
-	osmo_fail "txgw-handset-sim --prepare"
-LOAD=(--load-registry "$WORK/reg.txt" --keys-dir "$WORK/keys")
-"$HSIM" "${FLEET[@]}" "${LOAD[@]}" --subscribers "$WORK/subs.txt" --prepare ||
-	osmo_fail "txgw-handset-sim --subscribers"
-"$CORE" provision "$WORK/core" "$WORK/subs.txt" || osmo_fail "provisioning"
-write_config "$WORK/reg.txt"
-start_txgw || osmo_fail "txgw did not start"
-wait_bound || osmo_fail "no bind"
+fleet_prepare "${FLEET[@]}"
+fleet_provision "${FLEET[@]}"
+txgw_up
 
 # tries and back-off enough to outlast the MSC's restart (about 3 s)
 hsim_start "${FLEET[@]}" "${LOAD[@]}" --duration 18 --rate 15 --concurrency 6 --form mix \

@@ -29,24 +29,18 @@ core_start
 
 # The fleet, then the swapped SIM: the HLR knows the first device's SIM
 # under another number.
-"$HSIM" "${FLEET[@]}" --registry "$WORK/reg.txt" --keys-dir "$WORK/keys" --prepare ||
-	osmo_fail "txgw-handset-sim --prepare"
+fleet_prepare "${FLEET[@]}"
 M=$(awk '!/^#/ && NF >= 6 && $5 == "active" { print $4; exit }' "$WORK/reg.txt")
 X=${M%???}999
-LOAD=(--load-registry "$WORK/reg.txt" --keys-dir "$WORK/keys" --hlr-msisdn "$M=$X")
-"$HSIM" "${FLEET[@]}" "${LOAD[@]}" --subscribers "$WORK/subs.txt" --prepare ||
-	osmo_fail "txgw-handset-sim --subscribers"
+LOAD+=(--hlr-msisdn "$M=$X")
+fleet_provision "${FLEET[@]}"
 # core.sh derives the same SIMs from the registry alone (phantoms aside)
 "$CORE" subscribers "$WORK/reg.txt" "$M=$X" > "$WORK/subs-reg.txt"
 if [ -n "$(comm -23 <(sort "$WORK/subs-reg.txt") <(sort "$WORK/subs.txt"))" ]; then
 	diff "$WORK/subs-reg.txt" "$WORK/subs.txt" || true
 	osmo_fail "core.sh subscribers and the simulator disagree on the SIMs"
 fi
-"$CORE" provision "$WORK/core" "$WORK/subs.txt" || osmo_fail "provisioning"
-
-write_config "$WORK/reg.txt"
-start_txgw || osmo_fail "txgw did not start"
-wait_bound || osmo_fail "no bind"
+txgw_up
 
 t0=$SECONDS
 hsim "${FLEET[@]}" "${LOAD[@]}" --per-handset 10 --concurrency 12 --form mix --concat-ref mix \
@@ -60,7 +54,7 @@ $PY - "$WORK/tpdus.hex" <<'PYEOF' || osmo_fail "not every form was sent"
 import sys
 seen = set()
 for line in open(sys.argv[1]):
-    b = bytes.fromhex(line.strip())
+    b = bytes.fromhex(line.split()[0])
     i = 2 + 2 + (b[2] + 1) // 2             # first octet, TP-MR, TP-DA
     dcs = b[i + 1]
     seen.add("dcs%02x" % dcs)

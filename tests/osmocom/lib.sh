@@ -38,6 +38,30 @@ core_start() {
 	SMSC_IP=$CORE_IP SMSC_PORT=$SMPP_PORT SMSC_PASSWORD=$SMPP_PASSWORD
 }
 
+# fleet_prepare FLEET-OPTIONS...: the fleet made ($WORK/reg.txt, its keys
+# in $WORK/keys); LOAD: the options that load it again
+fleet_prepare() {
+	"$HSIM" "$@" --registry "$WORK/reg.txt" --keys-dir "$WORK/keys" --prepare ||
+		osmo_fail "txgw-handset-sim --prepare"
+	LOAD=(--load-registry "$WORK/reg.txt" --keys-dir "$WORK/keys")
+}
+
+# fleet_provision FLEET-OPTIONS...: the SIMs of the fleet (with LOAD's
+# options) into $WORK/subs.txt, then into osmo-hlr
+fleet_provision() {
+	"$HSIM" "$@" "${LOAD[@]}" --subscribers "$WORK/subs.txt" --prepare ||
+		osmo_fail "txgw-handset-sim --subscribers"
+	"$CORE" provision "$WORK/core" "$WORK/subs.txt" || osmo_fail "provisioning"
+}
+
+# txgw_up: txgw on $WORK/reg.txt, bound to osmo-msc's SMSC (OsmoMSC sends
+# 7-bit SMS as data_coding 1 with one septet an octet: data-coding-1 gsm7)
+txgw_up() {
+	write_config "$WORK/reg.txt" "data-coding-1 gsm7"
+	start_txgw || osmo_fail "txgw did not start"
+	wait_bound || osmo_fail "no bind"
+}
+
 # wait_bound [SECONDS]: until txgw's bind to osmo-msc is bound
 wait_bound() {
 	local i
