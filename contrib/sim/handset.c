@@ -3,7 +3,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
@@ -14,6 +16,7 @@
 #define N_TI		7	/* TI values 0..6 (TS 24.007 §11.2.3.1.3) */
 #define L3_MAX		256
 #define CAUSE_IMSI_UNKNOWN_IN_VLR 4	/* TS 24.008 §10.5.3.6 */
+#define HS_LAT_MAX	(1 << 22)	/* latencies kept */
 
 enum hs_part_state {
 	PART_PENDING,		/* to be sent */
@@ -34,6 +37,7 @@ enum hs_purpose {
 struct hs_tx {
 	bool used;
 	uint8_t part, mr;
+	uint64_t sent_us;	/* MO: when its CP-DATA went */
 };
 
 struct handset {
@@ -67,10 +71,52 @@ struct hs_world {
 	struct llist_head waiting;
 	unsigned open;			/* connections open */
 	struct hs_stats st;
+	uint32_t *lat;			/* CP-DATA -> RP-ACK, microseconds */
+	size_t n_lat, cap_lat;
 };
 
 static void next_action(struct handset *h);
 static void pump(struct hs_world *w);
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* An SMS's CP-DATA -> RP-ACK time, kept for the percentiles (the first
+ * HS_LAT_MAX of a run). */
+static void lat_add(struct hs_world *w, uint64_t us)
+{
+	if (w->n_lat == w->cap_lat) {
+		size_t cap = w->cap_lat ? 2 * w->cap_lat : 1024;
+		uint32_t *v = cap <= HS_LAT_MAX ? talloc_realloc(w, w->lat, uint32_t, cap) : NULL;
+		if (!v)
+			return;
+		w->lat = v;
+		w->cap_lat = cap;
+	}
+	w->lat[w->n_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int hs_latency(struct hs_world *w, double *p50_ms, double *p99_ms, double *max_ms)
+{
+	if (!w->n_lat)
+		return -ENOENT;
+	qsort(w->lat, w->n_lat, sizeof(*w->lat), cmp_u32);
+	*p50_ms = w->lat[(w->n_lat - 1) / 2] / 1000.0;
+	*p99_ms = w->lat[(w->n_lat - 1) * 99 / 100] / 1000.0;
+	*max_ms = w->lat[w->n_lat - 1] / 1000.0;
+	return (int)(w->n_lat > INT32_MAX ? INT32_MAX : w->n_lat);
+}
 
 /* ---- sending ---- */
 
@@ -127,7 +173,8 @@ static bool send_next_part(struct handset *h)
 			dtap(h, A_DLCI_SMS, l3, n);
 			return false;
 		}
-		h->mo[ti] = (struct hs_tx){ .used = true, .part = (uint8_t)p, .mr = h->next_mr++ };
+		h->mo[ti] = (struct hs_tx){ .used = true, .part = (uint8_t)p, .mr = h->next_mr++,
+					    .sent_us = now_us() };
 		u->part[p] = PART_SENT;
 		h->w->st.sms_sent++;
 		dtap(h, A_DLCI_SMS, l3, n);
@@ -378,6 +425,7 @@ static void rx_mo(struct handset *h, const struct a_l3 *m)
 	if (rp.mti == A_RP_ACK_MT) {
 		u->part[t->part] = PART_ACKED;
 		w->st.rp_ack++;
+		lat_add(w, now_us() - t->sent_us);
 		w->ops->part_done(w->data, h, u->book, t->part, true, 0);
 	} else {
 		u->part[t->part] = PART_ERRORED;

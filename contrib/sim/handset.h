@@ -111,4 +111,7 @@ const char *hs_msisdn(const struct handset *h);
 unsigned hs_dev(const struct handset *h);
 
 const struct hs_stats *hs_get_stats(const struct hs_world *w);
+
+/* The SMS's CP-DATA -> RP-ACK times so far: their count, or -ENOENT. */
+int hs_latency(struct hs_world *w, double *p50_ms, double *p99_ms, double *max_ms);
 struct bsc *hs_bsc(const struct hs_world *w);

@@ -399,6 +399,28 @@ static const char *status_name(uint32_t st)
 	return buf;
 }
 
+/* "latency_ms": CP-DATA -> RP-ACK over the A interface, osmo-msc and txgw */
+static void write_latency(struct jw *w, struct sim *s)
+{
+	double p50 = 0, p99 = 0, max = 0;
+	int n = hs_latency(s->w, &p50, &p99, &max);
+	char num[32];
+
+	jw_key(w, "latency_ms");
+	jw_obj_open(w);
+	jw_kuint(w, "n", n > 0 ? (uint64_t)n : 0);
+	snprintf(num, sizeof(num), "%.3f", p50);
+	jw_key(w, "p50");
+	jw_raw(w, num, strlen(num));
+	snprintf(num, sizeof(num), "%.3f", p99);
+	jw_key(w, "p99");
+	jw_raw(w, num, strlen(num));
+	snprintf(num, sizeof(num), "%.3f", max);
+	jw_key(w, "max");
+	jw_raw(w, num, strlen(num));
+	jw_obj_close(w);
+}
+
 static void write_extra(struct jw *w, void *data)
 {
 	struct sim *s = data;
@@ -414,6 +436,7 @@ static void write_extra(struct jw *w, void *data)
 	U(rp_ack); U(rp_error); U(guard_timeouts); U(lost); U(retries); U(failed); U(paged); U(mt_sms);
 #undef U
 	jw_obj_close(w);
+	write_latency(w, s);
 	jw_key(w, "bsc");
 	jw_obj_open(w);
 #define U(x) jw_kuint(w, #x, b->x)
@@ -432,6 +455,9 @@ static void print_extra(FILE *out, void *data)
 	fprintf(out, PROG ": sms sent %" PRIu64 ": rp-ack %" PRIu64 ", rp-error %" PRIu64 ", no answer %"
 		PRIu64 ", lost %" PRIu64 "; retries %" PRIu64 ", failed %" PRIu64 "\n", st->sms_sent,
 		st->rp_ack, st->rp_error, st->guard_timeouts, st->lost, st->retries, st->failed);
+	double p50, p99, max;
+	if (hs_latency(s->w, &p50, &p99, &max) > 0)
+		fprintf(out, PROG ": CP-DATA -> RP-ACK: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", p50, p99, max);
 	fprintf(out, PROG ": location updates %" PRIu64 " (rejected %" PRIu64 "), cm service requests %"
 		PRIu64 " (rejected %" PRIu64 "); paged %" PRIu64 ", mt sms %" PRIu64 " -> %zu messages\n",
 		st->lu, st->lu_reject, st->cm_req, st->cm_reject, st->paged, st->mt_sms,
