@@ -135,10 +135,12 @@ static void rx_cl(struct bsc *b, const uint8_t *buf, size_t len)
 		b->ops->ready(b->data);
 		break;
 	case BSS_MAP_MSG_RESET:
-		/* §3.1.4.1: the MSC lost its state; so do we */
+		/* §3.1.4.1: the MSC lost its state; so do we.  The answer
+		 * first: handsets that lose their connection open new ones at
+		 * once, and the MSC refuses them until it has its RESET ACK. */
 		b->st.resets_rx++;
-		conn_drop_all(b);
 		send_reset_ack(b);
+		conn_drop_all(b);
 		b->ops->ready(b->data);
 		break;
 	case BSS_MAP_MSG_PAGING:
