@@ -1,7 +1,8 @@
 /*
- * gw.c — starting, reloading and stopping the gateway's parts, and the
- * glue between them: SMPP binds hand messages to the engine, the engine's
- * answers go back to the binds, the stats socket reads everyone.
+ * gw.c — starting and stopping the gateway's parts, and the glue between
+ * them: SMPP binds hand messages to the engine, the engine's answers go
+ * back to the binds, the stats socket reads everyone.  The registry, at
+ * start-up and on a reload: gw_reload.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,89 +38,6 @@ int64_t gw_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- registry ------------------------------------------------------------- */
-
-static int load_registry(struct gw *g, const struct txgw_cfg *c, struct registry **out, char *msg,
-			 size_t cap)
-{
-	struct reg_report rep = { 0 };
-	int rc = registry_load(g->ctx, c->registry, c->ca_file, out, &rep);
-
-	if (rc < 0) {
-		for (unsigned i = 0; i < rep.n_msgs; i++)
-			LOGP(DREG, LOGL_ERROR, "%s\n", rep.msgs[i]);
-		snprintf(msg, cap, "%s%s", rep.n_msgs ? rep.msgs[0] : strerror(-rc),
-			 rep.n_errors > 1 ? " (and more, see the log)" : "");
-		if (*out)
-			registry_free(*out);
-		*out = NULL;
-	}
-	reg_report_clear(&rep);
-	return rc;
-}
-
-static void set_path(void *ctx, char **dst, const char *val, const char *what)
-{
-	if ((!*dst && !val) || (*dst && val && !strcmp(*dst, val)))
-		return;
-	LOGP(DREG, LOGL_NOTICE, "%s: %s, was %s\n", what, val ? val : "none", *dst ? *dst : "none");
-	talloc_free(*dst);
-	*dst = val ? talloc_strdup(ctx, val) : NULL;
-}
-
-/*
- * config.md: registry and ca-file are read from the configuration file at
- * start-up and on a reload; a VTY session cannot set them (gw_vty.c).  So
- * a reload reads the file again, into a struct of its own, and takes those
- * two from it.  Nothing else of it is applied: the other parts copied their
- * settings at start-up, and a changed state-dir waits for the next start.
- */
-static int reread_file(struct gw *g, struct txgw_cfg **out, char *msg, size_t cap)
-{
-	struct txgw_cfg *f = txgw_cfg_alloc(g->ctx);
-	int rc;
-
-	if (!f)
-		return -ENOMEM;
-	rc = txgw_config_load(f, g->cfg_file, msg, cap);
-	if (rc < 0) {
-		talloc_free(f);
-		return rc;
-	}
-	if (strcmp(f->state_dir, g->cfg->state_dir))
-		LOGP(DREG, LOGL_NOTICE, "state-dir in %s is now %s; it takes effect at the next start\n",
-		     g->cfg_file, f->state_dir);
-	*out = f;
-	return 0;
-}
-
-long gw_reload_registry(struct gw *g, char *msg, size_t cap)
-{
-	struct txgw_cfg *f = NULL;
-	struct registry *nr = NULL;
-	int rc = g->cfg_file ? reread_file(g, &f, msg, cap) : 0;
-
-	if (rc == 0)
-		rc = load_registry(g, f ? f : g->cfg, &nr, msg, cap);
-	if (rc < 0) {
-		talloc_free(f);
-		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOAD_ERRORS));
-		LOGP(DREG, LOGL_ERROR, "registry reload refused, the old one stays: %s\n", msg);
-		return rc;
-	}
-	if (f) {
-		set_path(g->cfg, &g->cfg->registry, f->registry, "registry");
-		set_path(g->cfg, &g->cfg->ca_file, f->ca_file, "ca-file");
-		talloc_free(f);
-	}
-	engine_set_registry(g->engine, nr);
-	registry_free(g->reg);
-	g->reg = nr;
-	rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOADS));
-	LOGP(DREG, LOGL_NOTICE, "registry %s reloaded: %zu keys\n", g->cfg->registry, registry_count(nr));
-	return (long)registry_count(nr);
 }
 
 /* ---- SMPP binds to the engine ------------------------------------------------ */
@@ -175,6 +93,9 @@ static void stats_info(void *data, struct jw *w)
 	jw_kuint(w, "registry_keys", registry_count(g->reg));
 	jw_kuint(w, "concat_partial", ei.partial);
 	jw_kbool(w, "journal_ok", ei.failed == 0);
+	jw_kstr(w, "journal_state", ei.state);
+	jw_kstr(w, "journal_error", ei.failed ? strerror(-ei.failed) : "");
+	jw_kuint(w, "journal_down_s", ei.down_s);
 }
 
 static void stats_binds(void *data, struct jw *w)
@@ -198,9 +119,13 @@ static void stats_binds(void *data, struct jw *w)
 	}
 }
 
-static long stats_reload(void *data, char *msg, size_t cap)
+/* The answer comes when the reload ends: gw_reload.c calls
+ * stats_reload_done(). */
+static long stats_reload(void *data, bool force, char *msg, size_t cap)
 {
-	return gw_reload_registry(data, msg, cap);
+	int rc = gw_reload_start(data, force, true, msg, cap);
+
+	return rc < 0 ? rc : -EINPROGRESS;
 }
 
 static const struct stats_ops stats_ops = {
@@ -225,21 +150,12 @@ static void sync_bus_counters(struct gw *g)
 static void tick_cb(void *data)
 {
 	struct gw *g = data;
-	struct engine_info ei;
 
-	engine_tick(g->engine, gw_now_ms());
+	/* a journal that cannot take input is the engine's to handle: it
+	 * answers temporary errors and resumes by itself (engine.h); the binds
+	 * and the SMTP service stay up meanwhile */
+	engine_tick(g->engine);
 	sync_bus_counters(g);
-	engine_get_info(g->engine, &ei);
-	if (ei.failed && !g->stopping) {
-		/* the journal or a group failed: what is in memory may differ from
-		 * what is durable; only a restart (which rebuilds from the
-		 * journal) is safe */
-		LOGP(DMAIN, LOGL_ERROR, "journal failure (%s): stopping so that a restart rebuilds "
-		     "the state from the journal\n", strerror(-ei.failed));
-		g->exit_code = 1;
-		gw_stop(g);
-		return;
-	}
 	osmo_timer_schedule(&g->tick, GW_TICK_MS / 1000, (GW_TICK_MS % 1000) * 1000);
 }
 
@@ -251,6 +167,8 @@ static int open_engine(struct gw *g)
 		.txlog_port = g->cfg->txlog_port,
 		.skew_s = g->cfg->clock_skew,
 		.concat_timeout_s = g->cfg->concat_timeout,
+		.concat_max_partial = g->cfg->concat_max_partial,
+		.concat_max_per_sender = g->cfg->concat_max_per_sender,
 		.journal_keep = g->cfg->journal_keep,
 		.threads = g->cfg->verify_threads,
 	};
@@ -271,18 +189,14 @@ static int open_engine(struct gw *g)
 
 int gw_start(struct gw *g)
 {
-	char msg[512];
 	int rc;
 
 	g->ctrs = rate_ctr_group_alloc(g->ctx, &txgw_ctrg_desc, 0);
 	if (!g->ctrs)
 		return -ENOMEM;
-	rc = load_registry(g, g->cfg, &g->reg, msg, sizeof(msg));
-	if (rc < 0) {
-		LOGP(DREG, LOGL_ERROR, "registry %s: %s\n", g->cfg->registry, msg);
+	rc = gw_load_registry(g);
+	if (rc < 0)
 		return rc;
-	}
-	LOGP(DREG, LOGL_NOTICE, "registry %s: %zu keys\n", g->cfg->registry, registry_count(g->reg));
 	rc = open_engine(g);
 	if (rc < 0)
 		return rc;
@@ -344,6 +258,7 @@ void gw_stop(struct gw *g)
 
 void gw_close(struct gw *g)
 {
+	gw_reload_close(g);
 	gw_mail_stop(g);
 	if (g->stats)
 		stats_sock_close(g->stats);

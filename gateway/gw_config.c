@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/utils.h>
@@ -21,6 +22,7 @@
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/vty.h>
 
+#include "gateway/lib/regfile.h"
 #include "gateway/txgw_cfg.h"
 
 static const char *cmd_err_str(int ret)
@@ -161,6 +163,11 @@ static int check_required(const struct txgw_cfg *cfg, const char *path, char *er
 		snprintf(err, cap, "%s: 'registry' is required in the 'devices' node", path);
 		return -EINVAL;
 	}
+	if (cfg->smtp.enabled && cfg->smtp.require_tls && !cfg->smtp.tls_cert) {
+		snprintf(err, cap, "%s: 'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE' "
+			 "in the 'mail' node", path);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -244,13 +251,21 @@ static void vty_password_guard(void)
 int txgw_config_load(struct txgw_cfg *cfg, const char *path, char *err, size_t cap)
 {
 	struct line_feed lf = { .path = path, .err = err, .cap = cap };
-	int rc;
+	char why[64];
+	int fd, rc;
 
 	vty_login_default();
-	lf.in = fopen(path, "r");
+	/* read on the event loop by a reload: a FIFO in its place must not
+	 * block it (regfile.h) */
+	fd = regfile_open(path, why, sizeof(why));
+	lf.in = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!lf.in) {
-		rc = -errno;
-		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		/* "FILE: No such file or directory", as before; why for a
+		 * file that is not a regular one */
+		snprintf(err, cap, "%s: %s", path, rc == -ENXIO || rc == -EISDIR ? why : strerror(-rc));
 		return rc;
 	}
 	lf.vty = vty_new();

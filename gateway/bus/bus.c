@@ -31,6 +31,7 @@
 
 #include "gateway/bus/bus.h"
 #include "gateway/lib/cursor.h"
+#include "gateway/lib/log_ratelimit.h"
 #include "gateway/lib/logging.h"
 
 #define BUS_RETRY_MS		10	/* a blocked replay answer is tried again */
@@ -60,6 +61,8 @@ struct bus {
 	struct llist_head jobs;
 	unsigned n_jobs;
 	struct bus_stats st;
+	/* a failing journal read, which a client can ask for again and again */
+	struct log_ratelimit rl_read_fail;
 };
 
 /* ---- the request parser (pure) ---- */
@@ -220,8 +223,8 @@ static int job_serve(struct bus *b, struct bus_job *j, unsigned *budget)
 		if (rc < 0) {
 			/* the journal failed: close the answer here, the
 			 * client asks again from the END it gets */
-			LOGP(DBUS, LOGL_ERROR, "replay: journal read of seq %" PRIu64 " failed: %s\n",
-			     j->cur, strerror(-rc));
+			LOGP_RL(&b->rl_read_fail, DBUS, LOGL_ERROR,
+				"replay: journal read of seq %" PRIu64 " failed: %s", j->cur, strerror(-rc));
 			j->end = j->cur;
 			snprintf(j->arg, sizeof(j->arg), "%" PRIu64, j->cur);
 			break;

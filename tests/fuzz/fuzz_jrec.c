@@ -1,6 +1,7 @@
 /*
  * fuzz_jrec.c — libFuzzer target for the gateway's journal entry payloads
- * (jrec.h): the first byte picks the entry type, the rest is its payload.
+ * (jrec.h): the first byte picks the entry type (mod 4: segment, ledger,
+ * msg, drop), the rest is its payload.
  * No crash, no read outside the input, and whatever decodes encodes back
  * to the same bytes.
  */
@@ -47,16 +48,30 @@ static void msg(const uint8_t *p, size_t n)
 		abort();
 }
 
+static void drop(const uint8_t *p, size_t n)
+{
+	static uint8_t out[1024];
+	struct jrec_drop d;
+	if (jrec_drop_decode(&d, p, n) < 0)
+		return;
+	int m = jrec_drop_encode(out, sizeof(out), &d);
+	if (m < 0 || (size_t)m != n || memcmp(out, p, n))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!size || size > (1 << 16))
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		segment(data + 1, size - 1);
 		break;
 	case 1:
 		ledger(data + 1, size - 1);
+		break;
+	case 3:
+		drop(data + 1, size - 1);
 		break;
 	default:
 		msg(data + 1, size - 1);

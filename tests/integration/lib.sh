@@ -51,7 +51,7 @@ free_port() {
 
 # it_setup: WORK (temp dir), ports, and cleanup on exit.
 it_setup() {
-	WORK=$(mktemp -d /tmp/txgw-it-XXXXXX)
+	WORK=$(mktemp -d -t txgw-it-XXXXXX)	# under $TMPDIR, else /tmp
 	read -r SMSC_PORT PUB_PORT REPLAY_PORT VTY_PORT SMTP_PORT < <(free_ports 5)
 	PIDS=()
 	trap it_cleanup EXIT
@@ -69,11 +69,12 @@ ours() {
 }
 
 it_cleanup() {
-	local p
+	local rc=$? p
 	for p in $(ours "${PIDS[@]}"); do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
 	for p in $(ours "${PIDS[@]}"); do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+	seed_report "$rc"
 	return 0
 }
 
@@ -210,6 +211,25 @@ start_smsc() {
 	SMSC_PID=$!; PIDS+=("$SMSC_PID")
 	for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && return 0; sleep 0.1; done
 	echo "the SMSC did not start"; cat "$WORK/smsc.log"; return 1
+}
+
+# wait_results [SECONDS]: until the SMSC script writes $WORK/results (at
+# most SECONDS, 50), or it or txgw ends; then shows the SMSC's log.  Fails
+# (with the tail of txgw's log) when txgw died or there are no results.
+wait_results() {
+	local i
+	for ((i = 0; i < ${1:-50} * 10; i++)); do
+		[ -e "$WORK/results" ] && break
+		kill -0 "$SMSC_PID" 2>/dev/null || break
+		kill -0 "$TXGW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/smsc.log"
+	if ! kill -0 "$TXGW_PID" 2>/dev/null; then
+		echo "FAIL txgw died"; tail -60 "$WORK/txgw.log"; return 1
+	fi
+	[ -e "$WORK/results" ] && return 0
+	echo "FAIL the SMSC did not finish its cases"; tail -30 "$WORK/txgw.log"; return 1
 }
 
 # wait_smsc: the SMSC must end having had ESME_ROK for every deliver_sm.
@@ -358,4 +378,33 @@ sim_case() {
 sim_done() {
 	echo "$1: $((SIM_CASES - SIM_FAILS)) of $SIM_CASES cases passed"
 	[ "$SIM_FAILS" = 0 ] || { echo "$1: FAIL (work directory kept: $WORK)"; exit 1; }
+}
+
+# ---- helpers for the reassembly tests (tests/integration/concat_*.sh, sms_ports.sh) ----
+
+# start_concat_smsc CASES [concat_smsc.py options]: concat_smsc.py on
+# $SMSC_PORT sending CASES; its output in $WORK/smsc.log; SMSC_PID.
+start_concat_smsc() {
+	local cases=$1
+	shift
+	$PY "$TOP/tests/integration/concat_smsc.py" --port "$SMSC_PORT" --case "$cases" \
+		--key "$TOP/tests/vectors/keys/00112233aabbccdd-1.key" \
+		--vectors "$TOP/tests/vectors/vectors.json" --results "$WORK/results" "$@" \
+		> "$WORK/smsc.log" 2>&1 &
+	SMSC_PID=$!; PIDS+=("$SMSC_PID")
+	for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && return 0; sleep 0.1; done
+	echo "concat_smsc.py did not start"; cat "$WORK/smsc.log"; return 1
+}
+
+# concat_smsc_sent N [SECONDS]: until concat_smsc.py has sent its cases (at
+# most SECONDS, 40); all N deliver_sm must have been answered ESME_ROK.
+concat_smsc_sent() {
+	for _ in $(seq $((${2:-40} * 10))); do
+		[ -e "$WORK/results" ] || ! kill -0 "$SMSC_PID" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "^DONE sent=$1 ok=$1\$" "$WORK/results" 2>/dev/null && return 0
+	echo "FAIL: not all $1 deliver_sm answered ESME_ROK"
+	cat "$WORK/smsc.log"; tail -20 "$WORK/txgw.log"
+	return 1
 }

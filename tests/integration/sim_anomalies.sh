@@ -5,12 +5,13 @@
 # sim_compare.py holds it to the simulator's summary exactly (records,
 # alerts with their details right after their records, rejects, seq
 # 1..N).  Each case also checks that its anomaly happened and produced
-# exactly its own alerts and rejects.  SIM_SEED overrides every seed.
+# exactly its own alerts and rejects.  TXGW_TEST_SEED repeats a run (it
+# is the seed of every case).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
-S=${SIM_SEED:-202}
-echo "sim_anomalies: seed $S"
+test_seed
+S=$SEED
 COMMON=(--devices 5 --records-per-upload 4 --count 40 --seed "$S")
 
 # a frame with one signature bit flipped: reject bad_signature

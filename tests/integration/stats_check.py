@@ -21,7 +21,7 @@ import sys
 import time
 
 COUNTERS = """smpp.pdus_rx smpp.deliver_sm smpp.generic_nack_tx smpp.reconnects
-sms.segments sms.messages sms.concat_timeouts smtp.sessions smtp.messages
+sms.segments sms.messages sms.concat_timeouts sms.duplicate_parts smtp.sessions smtp.messages
 smtp.rejected txlog.frames txlog.records txlog.duplicates
 txlog.repeated_records txlog.late_records txlog.stale_records txlog.rejects
 txlog.alerts bus.published journal.syncs""".split()

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/application.h>
 #include <osmocom/core/select.h>
@@ -93,6 +95,7 @@ static void test_parse_bad(void **state)
 struct store {
 	uint64_t oldest, next;
 	bool hole[STORE_MAX + 1];
+	uint64_t fail_at;	/* reading from here on fails (0: never) */
 	unsigned fetch_calls;
 };
 
@@ -113,6 +116,8 @@ static int st_fetch(void *data, uint64_t from, unsigned max,
 	int n = 0, rc;
 
 	s->fetch_calls++;
+	if (s->fail_at && from >= s->fail_at)
+		return -EIO;
 	for (uint64_t q = from; q < from + max && q < s->next; q++) {
 		if (q < s->oldest || q > STORE_MAX || s->hole[q])
 			continue;
@@ -441,6 +446,60 @@ static void test_replay_pipelined(void **state)
 	}
 }
 
+/* Occurrences of text logged since the last reset. */
+static unsigned logged(const char *text)
+{
+	unsigned n = 0;
+
+	for (const char *p = log_captured; (p = strstr(p, text)); p += strlen(text))
+		n++;
+	return n;
+}
+
+/*
+ * A journal that fails to read: each request is answered END at the seq
+ * that failed (the client asks again from there), and the log gets a line
+ * a second, not one per request (a client can ask at will); the next line
+ * says how many were held back.
+ */
+static void test_replay_read_fails(void **state)
+{
+	struct fx *f = *state;
+	const char *line = "replay: journal read of seq 10 failed: Input/output error";
+	char want[128];
+	time_t t0 = time(NULL);
+	struct timespec end, now;
+	unsigned n;
+
+	f->st->fail_at = 10;
+	log_capture_reset();
+	for (int i = 0; i < 200; i++) {
+		replay(f, "10", "5");
+		expect2(f->dealer, "END", "10");
+	}
+	n = logged(line);
+	assert_in_range(n, 1, 2 + (unsigned)(time(NULL) - t0));
+	/* past the second: one more line, with the count held back */
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	do {
+		usleep(10000);
+		osmo_select_main(1);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - end.tv_sec) * 1000 + (now.tv_nsec - end.tv_nsec) / 1000000 < 1100);
+	log_capture_reset();
+	replay(f, "10", "5");
+	expect2(f->dealer, "END", "10");
+	assert_int_equal(logged(line), 1);
+	if (n == 1)	/* the usual case: the 200 took less than a second */
+		snprintf(want, sizeof(want), "%s, 199 more like it suppressed\n", line);
+	else
+		snprintf(want, sizeof(want), " more like it suppressed\n");
+	assert_true(log_capture_has(want));
+	/* reads before the failing seq still work */
+	replay(f, "7", "5");
+	expect_range(f, 7, 9, "10");
+}
+
 /* A bus that cannot bind says which endpoint and why, in the log. */
 static void test_open_errors(void **state)
 {
@@ -465,7 +524,7 @@ static void test_open_errors(void **state)
 	assert_null(b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
@@ -477,6 +536,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_pipelined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_client_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_read_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
 	void *lctx = talloc_named_const(NULL, 0, "test_bus log");
@@ -485,8 +545,9 @@ int main(void)
 	log_set_print_category(osmo_stderr_target, 1);
 	log_set_category_filter(osmo_stderr_target, DBUS, 1, LOGL_ERROR);
 	log_capture_start(lctx);
+	test_args(argc, argv);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	log_fini();
 	talloc_free(lctx);
-	return rc;
+	return test_done(rc);
 }

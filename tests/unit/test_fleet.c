@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "contrib/sim/fleet.h"
@@ -38,25 +39,14 @@
 
 struct world {
 	void *ctx;
-	char dir[64];
-	char reg_path[128];
-	char keys[128];
+	char dir[128];
+	char reg_path[160];
+	char keys[160];
 	struct fleet *fl;
 	struct registry *reg;
 	struct verifier *v;
 	struct ledger *l;
 };
-
-static uint64_t seed_of_run(void)
-{
-	static uint64_t seed;
-	if (!seed) {
-		const char *env = getenv("TXGW_TEST_SEED");
-		seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-		printf("test_fleet: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
-	}
-	return seed;
-}
 
 /* A fleet written to a temporary directory and read back as the gateway
  * reads its registry. */
@@ -66,14 +56,12 @@ static int setup(void **state)
 	struct reg_report rep = { 0 };
 
 	w->ctx = talloc_new(NULL);
-	strcpy(w->dir, "/tmp/test_fleet.XXXXXX");
-	if (!mkdtemp(w->dir))
-		return -1;
+	test_mkdtemp(w->dir, sizeof(w->dir), "fx");
 	snprintf(w->reg_path, sizeof(w->reg_path), "%s/registry.txt", w->dir);
 	snprintf(w->keys, sizeof(w->keys), "%s/keys", w->dir);
 	if (mkdir(w->keys, 0700) < 0)
 		return -1;
-	if (fleet_generate(w->ctx, 12, 2, 2, FLEET_MIX, seed_of_run(), &w->fl) < 0)
+	if (fleet_generate(w->ctx, 12, 2, 2, FLEET_MIX, test_seed(), &w->fl) < 0)
 		return -1;
 	w->fl->max_records = 4;
 	if (fleet_write_registry(w->fl, w->reg_path, w->keys) < 0)
@@ -92,10 +80,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct world *w = *state;
-	char cmd[200];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
-	if (system(cmd) != 0)
+	if (test_rmtree(w->dir) != 0)
 		return -1;
 	talloc_free(w->ctx);
 	free(w);
@@ -419,7 +405,7 @@ static void test_pick_anomaly(void **state)
 	fleet_free(b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
@@ -432,5 +418,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_phantoms_unlisted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_vectors, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }
