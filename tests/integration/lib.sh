@@ -78,7 +78,8 @@ it_cleanup() {
 	return 0
 }
 
-# write_config [REGISTRY] [extra esme lines...]
+# write_config [REGISTRY] [extra esme lines...]: the esme binds to
+# ${SMSC_IP:-127.0.0.1}:$SMSC_PORT with password ${SMSC_PASSWORD:-secret}
 # BUS_PUBLISH overrides the publish endpoint; BUS_EXTRA (lines, each
 # starting with a space) is added to the bus node.
 write_config() {
@@ -99,8 +100,8 @@ gateway
 devices
  registry $reg
 $(if [ -z "${NO_ESME:-}" ]; then
-	printf 'smpp\n esme smsc\n  remote-ip 127.0.0.1\n  remote-port %s\n' "$SMSC_PORT"
-	printf '  system-id txgw\n  password secret\n  reconnect-interval 1\n'
+	printf 'smpp\n esme smsc\n  remote-ip %s\n  remote-port %s\n' "${SMSC_IP:-127.0.0.1}" "$SMSC_PORT"
+	printf '  system-id txgw\n  password %s\n  reconnect-interval 1\n' "${SMSC_PASSWORD:-secret}"
 	for l in "$@"; do echo "  $l"; done
 fi)
 $(if [ -n "${WITH_MAIL:-}" ]; then

@@ -312,6 +312,30 @@ static void test_load_written(void **state)
 	talloc_free(up);
 }
 
+/* Phantoms loaded with the seed the registry was made with draw from the
+ * same random stream, yet take no id and no MSISDN the registry lists (a
+ * registry of 13 devices put the first phantom on the 7th device's id). */
+static void test_load_phantoms_unlisted(void **state)
+{
+	struct world *w = *state;
+	struct fleet *fl, *fl2;
+	char path[300], err[256];
+
+	snprintf(path, sizeof(path), "%s/reg13.txt", w->dir);
+	assert_int_equal(fleet_generate(w->ctx, 12, 1, 0, FLEET_ED25519, 7, &fl), 0);
+	assert_int_equal(fleet_write_registry(fl, path, w->keys), 0);
+	assert_int_equal(fleet_load(w->ctx, path, w->keys, 3, 7, &fl2, err, sizeof(err)), 0);
+	assert_int_equal(fl2->n_phantom, 3);
+	for (unsigned p = 13; p < 16; p++) {
+		assert_true(fl2->dev[p].phantom);
+		for (unsigned i = 0; i < 13; i++) {
+			assert_true(fl2->dev[p].id != fl2->dev[i].id);
+			assert_string_not_equal(fl2->dev[p].msisdn, fl2->dev[i].msisdn);
+		}
+	}
+	unlink(path);
+}
+
 /* tests/vectors/devices.txt with the keys/ folder's private keys */
 static void test_load_vectors(void **state)
 {
@@ -391,6 +415,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_each_anomaly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_mix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_phantoms_unlisted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_vectors, setup, teardown),
 	};
 	test_args(argc, argv);
