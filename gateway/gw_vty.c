@@ -605,22 +605,11 @@ DEFUN(cfg_bus_replay, cfg_bus_replay_cmd, "replay ENDPOINT",
 	return set_endpoint(vty, &CFG(vty)->bus_replay, argv[0]);
 }
 
-/* Who may connect to the bus is decided by the file alone (config.md): a
- * VTY session of the running gateway cannot change it. */
-static bool from_file(struct vty *vty, const char *what)
-{
-	if (vty->type == VTY_FILE)
-		return true;
-	vty_out(vty, "%% %s is read from the configuration file at start-up only: edit the file "
-		"and restart txgw%s", what, VTY_NEWLINE);
-	return false;
-}
-
 DEFUN(cfg_bus_curve_secret, cfg_bus_curve_secret_cmd, "curve-secret-key PATH",
       "CURVE on every bus socket, with this server secret key (txgw-keygen makes one)\n"
       "Key file, readable by its owner only\n")
 {
-	if (!from_file(vty, "curve-secret-key"))
+	if (cfg_trust_locked(vty, self))
 		return CMD_WARNING;
 	CFG(vty)->bus_curve_secret_line = CFG(vty)->loading_line;
 	set_str(CFG(vty), &CFG(vty)->bus_curve_secret, argv[0]);
@@ -630,7 +619,7 @@ DEFUN(cfg_bus_curve_secret, cfg_bus_curve_secret_cmd, "curve-secret-key PATH",
 DEFUN(cfg_bus_no_curve_secret, cfg_bus_no_curve_secret_cmd, "no curve-secret-key",
       NO_STR "No CURVE: the bus endpoints must then be loopback (or allow-plaintext)\n")
 {
-	if (!from_file(vty, "curve-secret-key"))
+	if (cfg_trust_locked(vty, self))
 		return CMD_WARNING;
 	set_str(CFG(vty), &CFG(vty)->bus_curve_secret, NULL);
 	return CMD_SUCCESS;
@@ -640,7 +629,7 @@ DEFUN(cfg_bus_curve_clients, cfg_bus_curve_clients_cmd, "curve-clients PATH",
       "The client public keys CURVE lets in (read again on reload registry and SIGHUP)\n"
       "Key file, one key a line\n")
 {
-	if (!from_file(vty, "curve-clients"))
+	if (cfg_trust_locked(vty, self))
 		return CMD_WARNING;
 	CFG(vty)->bus_curve_clients_line = CFG(vty)->loading_line;
 	set_str(CFG(vty), &CFG(vty)->bus_curve_clients, argv[0]);
@@ -650,7 +639,7 @@ DEFUN(cfg_bus_curve_clients, cfg_bus_curve_clients_cmd, "curve-clients PATH",
 DEFUN(cfg_bus_no_curve_clients, cfg_bus_no_curve_clients_cmd, "no curve-clients",
       NO_STR "No client keys\n")
 {
-	if (!from_file(vty, "curve-clients"))
+	if (cfg_trust_locked(vty, self))
 		return CMD_WARNING;
 	set_str(CFG(vty), &CFG(vty)->bus_curve_clients, NULL);
 	return CMD_SUCCESS;
@@ -659,7 +648,7 @@ DEFUN(cfg_bus_no_curve_clients, cfg_bus_no_curve_clients_cmd, "no curve-clients"
 DEFUN(cfg_bus_allow_plaintext, cfg_bus_allow_plaintext_cmd, "allow-plaintext",
       "Let the bus bind to an endpoint reachable from other hosts without CURVE\n")
 {
-	if (!from_file(vty, "allow-plaintext"))
+	if (cfg_trust_locked(vty, self))
 		return CMD_WARNING;
 	CFG(vty)->bus_allow_plaintext = true;
 	return CMD_SUCCESS;
@@ -668,7 +657,7 @@ DEFUN(cfg_bus_allow_plaintext, cfg_bus_allow_plaintext_cmd, "allow-plaintext",
 DEFUN(cfg_bus_no_allow_plaintext, cfg_bus_no_allow_plaintext_cmd, "no allow-plaintext",
       NO_STR "Without CURVE, bind the bus to loopback endpoints only (the default)\n")
 {
-	if (!from_file(vty, "allow-plaintext"))
+	if (cfg_trust_locked(vty, self))
 		return CMD_WARNING;
 	CFG(vty)->bus_allow_plaintext = false;
 	return CMD_SUCCESS;

@@ -147,7 +147,7 @@ import json, sys
 d, k = json.load(open(sys.argv[1])), sys.argv[2]
 rc = d["out"][1]
 assert "\nbus\n" in rc and " curve-secret-key %s/srv.key\n curve-clients %s/clients\n" % (k, k) in rc, rc
-assert "read from the configuration file at start-up only" in d["out"][4], d["out"][4]
+assert "curve-clients is read from" in d["out"][4] and "edit the file" in d["out"][4], d["out"][4]
 open(sys.argv[3], "w").write(rc)
 PYEOF
 "$TXGW" -c "$WORK/running.cfg" -V > "$WORK/v.out" 2>&1 || fail "-V on the running-config: $(cat "$WORK/v.out")"

@@ -411,6 +411,11 @@ static void trust_locked_on_session(void **state)
 		{ "devices", "registry /tmp/evil-devices.txt" },
 		{ "devices", "ca-file /tmp/evil-ca.pem" },
 		{ "devices", "no ca-file" },
+		{ "bus", "curve-secret-key /tmp/evil.key" },
+		{ "bus", "no curve-secret-key" },
+		{ "bus", "curve-clients /tmp/evil-clients" },
+		{ "bus", "no curve-clients" },
+		{ "bus", "no allow-plaintext" },
 	};
 	char err[512] = "", said[512];
 	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
@@ -422,11 +427,15 @@ static void trust_locked_on_session(void **state)
 		assert_int_equal(session_cmd(v, cases[i][1], said, sizeof(said)), CMD_WARNING);
 		print_message("%s: %s", cases[i][1], said);
 		assert_non_null(strstr(said, "is read from"));
-		assert_non_null(strstr(said, "edit the file"));
+		/* one wording for every setting of trust (gw_vty_trust.c) */
+		assert_non_null(strstr(said, "at start-up and on a reload; edit the file"));
 	}
 	assert_string_equal(live->state_dir, "/tmp/txgw-state");
 	assert_string_equal(live->registry, "/tmp/devices.txt");
 	assert_string_equal(live->ca_file, "/tmp/ca.pem");
+	assert_string_equal(live->bus_curve_secret, "/tmp/bus.key");
+	assert_string_equal(live->bus_curve_clients, "/tmp/bus-clients");
+	assert_true(live->bus_allow_plaintext);
 
 	v->node = CONFIG_NODE;
 	assert_int_equal(session_cmd(v, "gateway", said, sizeof(said)), CMD_SUCCESS);
