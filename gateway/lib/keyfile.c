@@ -2,7 +2,6 @@
  * keyfile.c — CURVE key files; the format is in keyfile.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <zmq.h>
 
 #include "gateway/lib/keyfile.h"
+#include "gateway/lib/regfile.h"
 
 #define LINE_MAX_LEN	1024	/* a longer line is an error, not a key */
 
@@ -111,13 +111,17 @@ static int read_lines(FILE *f, const char *path, int (*add)(void *arg, const uin
 int keyfile_read(const char *path, bool secret, int (*add)(void *arg, const uint8_t key[KEY_LEN]),
 		 void *arg, char *err, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	char why[64];
+	/* a regular file only: a FIFO in its place would stall the reader
+	 * (the reload's thread, or start-up) until a writer came (regfile.h) */
+	int fd = regfile_open(path, why, sizeof(why)), rc;
 	FILE *f;
 
 	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, cap, "%s: %s", path, strerror(errno));
-		return rc;
+		/* "FILE: No such file or directory"; why for a file that is not
+		 * a regular one */
+		snprintf(err, cap, "%s: %s", path, fd == -ENXIO || fd == -EISDIR ? why : strerror(-fd));
+		return fd;
 	}
 	if (secret && (rc = check_private(fd, path, err, cap)) < 0) {
 		close(fd);

@@ -26,7 +26,9 @@ void key_z85_encode(const uint8_t key[KEY_LEN], char out[KEY_Z85_LEN + 1]);
  * Read a key file, calling add(arg, key) for each key in file order (add
  * returns 0, or a negative errno that stops the reading).  With secret, the
  * file must not be readable or writable by group or others, and must hold
- * exactly one key.  Returns the number of keys, or a negative errno with
+ * exactly one key.  Only a regular file is read (regfile.h): a FIFO, a
+ * device or a directory is -ENXIO or -EISDIR, "FILE: not a regular file
+ * (a FIFO)".  Returns the number of keys, or a negative errno with
  * "FILE: ..." or "FILE:LINE: ..." in err.
  */
 int keyfile_read(const char *path, bool secret, int (*add)(void *arg, const uint8_t key[KEY_LEN]),

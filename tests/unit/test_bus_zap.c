@@ -109,6 +109,21 @@ static void test_keyfile(void **state)
 	assert_int_equal(keyfile_read(path_of("missing"), false, add_cb, &n, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "missing: No such file"));
 
+	/* only a regular file is read: a FIFO in its place (open() would
+	 * wait for a writer, on the reload's thread or at start-up) or a
+	 * device is refused at once; alarm(): a hang fails the test */
+	const char *fifo = path_of("fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	assert_int_equal(keyfile_read(fifo, false, add_cb, &n, err, sizeof(err)), -ENXIO);
+	assert_non_null(strstr(err, "fifo: not a regular file (a FIFO)"));
+	assert_int_equal(keyfile_read_secret(fifo, key, err, sizeof(err)), -ENXIO);
+	assert_int_equal(keyfile_read("/dev/zero", false, add_cb, &n, err, sizeof(err)), -ENXIO);
+	assert_non_null(strstr(err, "/dev/zero: not a regular file (a character device)"));
+	assert_int_equal(keyfile_read(dir, false, add_cb, &n, err, sizeof(err)), -EISDIR);
+	assert_non_null(strstr(err, ": not a regular file (a directory)"));
+	alarm(0);
+
 	/* a secret key: owner only, exactly one key */
 	snprintf(text, sizeof(text), "# secret\n%s\n", sec);
 	p = write_file("sec", 0640, text);
