@@ -137,6 +137,25 @@ kill -HUP "$TXGW_PID"
 for _ in $(seq 50); do grep -q "curve-clients $K/clients reloaded: 1 keys" "$WORK/txgw.log" && break; sleep 0.1; done
 out=$("${H[@]}" replay "$R" "${B[@]}" --max 5 --timeout 2) || true
 [ "$out" = timeout ] && pass "curve-clients read again on SIGHUP" || fail "key removed, SIGHUP: $out"
+# a refused registry (empty: refused without force) does not hold back the
+# client keys; both refused, the answer gives both reasons
+cp "$WORK/txgw.cfg" "$WORK/txgw.cfg.orig"
+: > "$WORK/empty.txt"
+sed -i "s|^ registry .*| registry $WORK/empty.txt|" "$WORK/txgw.cfg"
+cp "$K/clients.good" "$K/clients"	# b in again
+out=$(stats "reload registry")
+[[ $out == "error $WORK/empty.txt: no keys"* && $out != *curve-clients* ]] || fail "empty registry: $out"
+out=$("${H[@]}" replay "$R" "${B[@]}" --max 5) || true
+[ "$out" = "END 4 3" ] && pass "a refused registry does not hold back the client keys" ||
+	fail "registry refused, key added: $out"
+echo "not a key" >> "$K/clients"
+out=$(stats "reload registry")
+[[ $out == "error $WORK/empty.txt: no keys"*"; curve-clients not reloaded: $K/clients:5: not a 40-character"* ]] &&
+	pass "both files refused: both reasons in the answer" || fail "both refused: $out"
+cp "$WORK/txgw.cfg.orig" "$WORK/txgw.cfg"
+cp "$K/clients.good" "$K/clients"
+out=$(stats "reload registry")
+[[ $out == ok* ]] || fail "reload registry, files restored: $out"
 
 # the VTY: shown, not changeable; the running-config loads again
 "$PY" "$TOP/tests/integration/vty_client.py" --password "$VTY_PASSWORD" "$VTY_PORT" enable \
