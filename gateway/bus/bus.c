@@ -32,19 +32,6 @@ int64_t bus_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool bus_ratelog(struct bus_ratelog *r, unsigned *held)
-{
-	int64_t now = bus_now_ms();
-
-	r->held++;
-	if (r->last_ms && now - r->last_ms < BUS_LOG_EVERY_MS)
-		return false;
-	*held = r->held;
-	r->held = 0;
-	r->last_ms = now;
-	return true;
-}
-
 bool bus_endpoint_is_local(const char *ep)
 {
 	static const char *const local[] = { "tcp://127.0.0.1:", "tcp://[::1]:", "ipc://" };
@@ -198,6 +185,8 @@ int bus_open(void *ctx, const struct bus_cfg *cfg, const struct bus_replay_ops *
 	b->ops = ops;
 	b->data = data;
 	b->stall_ms = cfg->stall_ms ? cfg->stall_ms : BUS_STALL_MS;
+	b->busy_log.interval_ms = BUS_LOG_EVERY_MS;
+	b->stall_log.interval_ms = BUS_LOG_EVERY_MS;
 	b->pub_ofd.fd = -1;
 	b->rtr_ofd.fd = -1;
 	osmo_timer_setup(&b->timer, bus_router_timer_cb, b);

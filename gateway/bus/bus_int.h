@@ -14,14 +14,9 @@
 #include "gateway/bus/bus.h"
 #include "gateway/lib/log_ratelimit.h"
 
-#define BUS_LOG_EVERY_MS	10000	/* per-peer complaints: one line this often */
-
-/* A message logged at most once per BUS_LOG_EVERY_MS, with the count of
- * the ones it stood for. */
-struct bus_ratelog {
-	int64_t last_ms;
-	unsigned held;		/* occurrences since the last line */
-};
+/* Complaints a peer can cause at will (refusals, busy, stalls): one line
+ * this often (LOGP_RL), with the count of those held back. */
+#define BUS_LOG_EVERY_MS	10000
 
 struct bus_zap;
 
@@ -40,16 +35,13 @@ struct bus {
 	unsigned backoff_ms;		/* the retry timer's next delay */
 	struct bus_stats st;
 	struct bus_zap *zap;		/* NULL without CURVE */
-	struct bus_ratelog busy_log, stall_log;
+	struct log_ratelimit busy_log, stall_log;	/* BUS_LOG_EVERY_MS */
 	/* a failing journal read, which a client can ask for again and again */
 	struct log_ratelimit rl_read_fail;
 };
 
 /* bus.c */
 int64_t bus_now_ms(void);
-/* True when a line may be logged now; *held is how many occurrences it
- * stands for (this one included). */
-bool bus_ratelog(struct bus_ratelog *r, unsigned *held);
 
 /* bus_replay.c: the ROUTER socket's wake-up and timer; freeing the jobs */
 int bus_router_fd_cb(struct osmo_fd *ofd, unsigned int what);

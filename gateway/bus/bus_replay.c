@@ -251,7 +251,7 @@ static bool earlier_same_client(struct bus *b, struct bus_job *j)
 static void drop_client(struct bus *b, struct bus_job *j, bool stalled)
 {
 	struct bus_job *k;
-	unsigned n = 0, held;
+	unsigned n = 0;
 
 	llist_for_each_entry(k, &b->jobs, list) {
 		if (!k->gone && same_client(k, j->id, j->id_len)) {
@@ -264,10 +264,8 @@ static void drop_client(struct bus *b, struct bus_job *j, bool stalled)
 		return;
 	}
 	b->st.stalled++;
-	if (bus_ratelog(&b->stall_log, &held))
-		LOGP(DBUS, LOGL_NOTICE, "replay: client %s has not read its answers for %u ms: "
-		     "its %u requests dropped (%u such clients in the last %d s)\n", j->who,
-		     b->stall_ms, n, held, BUS_LOG_EVERY_MS / 1000);
+	LOGP_RL(&b->stall_log, DBUS, LOGL_NOTICE, "replay: client %s has not read its answers for "
+		"%u ms: its %u requests dropped", j->who, b->stall_ms, n);
 }
 
 /* Serve j (its client's first job) and act on the outcome; true when
@@ -327,14 +325,10 @@ static bool jobs_serve(struct bus *b, unsigned *budget, int64_t now)
 static void answer_busy(struct bus *b, const uint8_t *id, size_t id_len, const char *who,
 			struct bus_job *last, unsigned mine)
 {
-	unsigned held;
-
 	b->st.busy++;
 	b->st.refused++;
-	if (bus_ratelog(&b->busy_log, &held))
-		LOGP(DBUS, LOGL_NOTICE, "replay: client %s has %u requests in progress (%u in all): "
-		     "answered busy (%u busy answers in the last %d s)\n", who, mine, b->n_jobs, held,
-		     BUS_LOG_EVERY_MS / 1000);
+	LOGP_RL(&b->busy_log, DBUS, LOGL_NOTICE, "replay: client %s has %u requests in progress "
+		"(%u in all): answered busy", who, mine, b->n_jobs);
 	if (last) {
 		if (last->busy_owed < UINT32_MAX)
 			last->busy_owed++;

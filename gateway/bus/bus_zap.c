@@ -17,9 +17,9 @@
  * monitor reports it, as ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, or as
  * ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL when the client saw the mismatch
  * first and its close (a reset: our greeting was unread) discarded its
- * greeting before libzmq read it.  Both kinds are
- * counted as refused and logged at most once per BUS_LOG_EVERY_MS, with
- * the count.  libzmq 4.3 does not report a connection it dropped for
+ * greeting before libzmq read it.  Both kinds are counted as refused and
+ * logged at most once per BUS_LOG_EVERY_MS (LOGP_RL), with the count held
+ * back.  libzmq 4.3 does not report a connection it dropped for
  * ZMQ_MAXMSGSIZE (an ordinary ZMQ_EVENT_DISCONNECTED): those are not
  * counted.
  */
@@ -59,7 +59,7 @@ struct bus_zap {
 	struct zap_monitor mon[ZAP_MONITORS];
 	unsigned n_mon;
 	struct osmo_timer_list timer;	/* more than one burst to read */
-	struct bus_ratelog key_log, proto_log;
+	struct log_ratelimit key_log, proto_log;	/* BUS_LOG_EVERY_MS */
 };
 
 static void zap_timer_cb(void *data);
@@ -193,12 +193,9 @@ static void zap_reply(void *rep, const struct zap_req *r, const char *code, cons
 
 static void zap_refused(struct bus *b, const char *addr, const char *key, const char *why)
 {
-	unsigned held;
-
 	b->st.refused++;
-	if (bus_ratelog(&b->zap->key_log, &held))
-		LOGP(DBUS, LOGL_NOTICE, "refused CURVE client %s key %s: %s (%u refused in the last %d s)\n",
-		     addr, key, why, held, BUS_LOG_EVERY_MS / 1000);
+	LOGP_RL(&b->zap->key_log, DBUS, LOGL_NOTICE, "refused CURVE client %s key %s: %s", addr, key,
+		why);
 }
 
 static void zap_handle(struct bus *b, const struct zap_req *r)
@@ -288,6 +285,8 @@ int bus_zap_open(struct bus *b, struct bus_keyset *clients)
 		return -ENOMEM;
 	}
 	z->ofd.fd = -1;
+	z->key_log.interval_ms = BUS_LOG_EVERY_MS;
+	z->proto_log.interval_ms = BUS_LOG_EVERY_MS;
 	for (unsigned i = 0; i < ZAP_MONITORS; i++)
 		z->mon[i].ofd.fd = -1;
 	z->clients = talloc_steal(z, clients);
@@ -329,7 +328,6 @@ static void mon_run(struct zap_monitor *mo)
 
 	uint8_t ev[6];
 	char ep[128];
-	unsigned held;
 
 	for (unsigned i = 0; i < BUS_READ_BURST; i++) {
 		int n = zmq_recv(mo->pair, ev, sizeof(ev), ZMQ_DONTWAIT);
@@ -348,10 +346,8 @@ static void mon_run(struct zap_monitor *mo)
 		    event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 			continue;
 		b->st.refused++;
-		if (bus_ratelog(&b->zap->proto_log, &held))
-			LOGP(DBUS, LOGL_NOTICE, "refused a client of the %s socket %s: %s (0x%x; "
-			     "%u refused in the last %d s)\n", mo->what, ep, proto_error_name(event, value),
-			     value, held, BUS_LOG_EVERY_MS / 1000);
+		LOGP_RL(&b->zap->proto_log, DBUS, LOGL_NOTICE, "refused a client of the %s socket %s: "
+			"%s (0x%x)", mo->what, ep, proto_error_name(event, value), value);
 	}
 	more_later(b->zap, mo->pair);
 }
