@@ -100,9 +100,10 @@ hsim_wait() {
 # osmo_fail WHAT: the evidence, then exit 1 (the work directory is kept)
 osmo_fail() {
 	echo "FAIL: $*"
-	echo "--- txgw-handset-sim:"; tail -15 "$WORK/hsim.log" 2>/dev/null
-	echo "--- txgw:"; grep -E "ERROR|NOTICE" "$WORK/txgw.log" 2>/dev/null | tail -10
-	echo "--- osmo-msc:"; grep -E "ERROR" "$WORK/core/osmo-msc.log" 2>/dev/null | grep -v MGCP | tail -10
+	# (a log not written yet must not end this under set -e)
+	echo "--- txgw-handset-sim:"; tail -15 "$WORK/hsim.log" 2>/dev/null || true
+	echo "--- txgw:"; grep -E "ERROR|NOTICE" "$WORK/txgw.log" 2>/dev/null | tail -10 || true
+	echo "--- osmo-msc:"; grep -E "ERROR" "$WORK/core/osmo-msc.log" 2>/dev/null | grep -v MGCP | tail -10 || true
 	KEEP_WORK=1
 	echo "(work directory kept: $WORK)"
 	exit 1
