@@ -54,10 +54,11 @@ fleet_provision() {
 	"$CORE" provision "$WORK/core" "$WORK/subs.txt" || osmo_fail "provisioning"
 }
 
-# txgw_up: txgw on $WORK/reg.txt, bound to osmo-msc's SMSC (OsmoMSC sends
-# 7-bit SMS as data_coding 1 with one septet an octet: data-coding-1 gsm7)
+# txgw_up: txgw on $WORK/reg.txt, bound to osmo-msc's SMSC as the esme
+# osmo-msc (OsmoMSC sends 7-bit SMS as data_coding 1 with one septet an
+# octet: data-coding-1 gsm7)
 txgw_up() {
-	write_config "$WORK/reg.txt" "data-coding-1 gsm7"
+	ESME_NAME=osmo-msc write_config "$WORK/reg.txt" "data-coding-1 gsm7"
 	start_txgw || osmo_fail "txgw did not start"
 	wait_bound || osmo_fail "no bind"
 }
