@@ -4,16 +4,22 @@
 CORE=$TOP/tests/osmocom/core.sh
 HSIM=${HSIM:-$TOP/contrib/sim/txgw-handset-sim}
 
+# osmo_missing: the first Osmocom daemon that is not installed, in a
+# sentence; nothing when all are
+osmo_missing() {
+	local d
+	for d in osmo-stp osmo-hlr osmo-msc; do
+		command -v "$d" >/dev/null ||
+			{ echo "$d is not installed (Debian packages osmo-stp osmo-hlr osmo-msc)"; return 0; }
+	done
+}
+
 # osmo_need NAME: exit 0 with a SKIP line when the Osmocom daemons are not
 # installed; fail when they are but our pieces are not built.
 osmo_need() {
-	local d
-	for d in osmo-stp osmo-hlr osmo-msc; do
-		if ! command -v "$d" >/dev/null; then
-			echo "SKIP: $1: $d is not installed (Debian packages osmo-stp osmo-hlr osmo-msc)"
-			exit 0
-		fi
-	done
+	local why
+	why=$(osmo_missing)
+	[ -z "$why" ] || { echo "SKIP: $1: $why"; exit 0; }
 	[ -x "$HSIM" ] || { echo "FAIL: $1: $HSIM not built (configure found no libosmo-sigtran?)"; exit 1; }
 }
 
