@@ -78,8 +78,8 @@ it_cleanup() {
 	return 0
 }
 
-# write_config [REGISTRY] [extra esme lines...]: the esme binds to
-# ${SMSC_IP:-127.0.0.1}:$SMSC_PORT with password ${SMSC_PASSWORD:-secret}
+# write_config [REGISTRY] [extra esme lines...]: the esme ${ESME_NAME:-smsc}
+# binds to ${SMSC_IP:-127.0.0.1}:$SMSC_PORT with password ${SMSC_PASSWORD:-secret}
 # BUS_PUBLISH overrides the publish endpoint; BUS_EXTRA (lines, each
 # starting with a space) is added to the bus node.
 write_config() {
@@ -100,7 +100,8 @@ gateway
 devices
  registry $reg
 $(if [ -z "${NO_ESME:-}" ]; then
-	printf 'smpp\n esme smsc\n  remote-ip %s\n  remote-port %s\n' "${SMSC_IP:-127.0.0.1}" "$SMSC_PORT"
+	printf 'smpp\n esme %s\n  remote-ip %s\n  remote-port %s\n' "${ESME_NAME:-smsc}" \
+		"${SMSC_IP:-127.0.0.1}" "$SMSC_PORT"
 	printf '  system-id txgw\n  password %s\n  reconnect-interval 1\n' "${SMSC_PASSWORD:-secret}"
 	for l in "$@"; do echo "  $l"; done
 fi)

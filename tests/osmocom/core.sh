@@ -124,12 +124,13 @@ launch() {
 	echo $! > "$W/osmo-$d.pid"
 }
 
-# vty PORT CMD...: the outputs of CMD... at the enable node
+# vty PORT CMD...: the outputs of CMD... at the enable node; fails, quietly
+# (the readiness checks poll a VTY that is not up yet), when none came
 vty() {
 	local port=$1
 	shift
 	$VTY --host "$CORE_IP" "$port" enable "$@" 2>/dev/null |
-		$PY -c 'import json, sys; [print(o) for o in json.load(sys.stdin)["out"][1:]]'
+		$PY -c 'import json, sys; [print(o) for o in json.load(sys.stdin)["out"][1:]]' 2>/dev/null
 }
 
 # wait_for WHAT DAEMON COMMAND...: until COMMAND succeeds, or fail after

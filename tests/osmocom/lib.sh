@@ -4,16 +4,22 @@
 CORE=$TOP/tests/osmocom/core.sh
 HSIM=${HSIM:-$TOP/contrib/sim/txgw-handset-sim}
 
+# osmo_missing: the first Osmocom daemon that is not installed, in a
+# sentence; nothing when all are
+osmo_missing() {
+	local d
+	for d in osmo-stp osmo-hlr osmo-msc; do
+		command -v "$d" >/dev/null ||
+			{ echo "$d is not installed (Debian packages osmo-stp osmo-hlr osmo-msc)"; return 0; }
+	done
+}
+
 # osmo_need NAME: exit 0 with a SKIP line when the Osmocom daemons are not
 # installed; fail when they are but our pieces are not built.
 osmo_need() {
-	local d
-	for d in osmo-stp osmo-hlr osmo-msc; do
-		if ! command -v "$d" >/dev/null; then
-			echo "SKIP: $1: $d is not installed (Debian packages osmo-stp osmo-hlr osmo-msc)"
-			exit 0
-		fi
-	done
+	local why
+	why=$(osmo_missing)
+	[ -z "$why" ] || { echo "SKIP: $1: $why"; exit 0; }
 	[ -x "$HSIM" ] || { echo "FAIL: $1: $HSIM not built (configure found no libosmo-sigtran?)"; exit 1; }
 }
 
@@ -54,10 +60,11 @@ fleet_provision() {
 	"$CORE" provision "$WORK/core" "$WORK/subs.txt" || osmo_fail "provisioning"
 }
 
-# txgw_up: txgw on $WORK/reg.txt, bound to osmo-msc's SMSC (OsmoMSC sends
-# 7-bit SMS as data_coding 1 with one septet an octet: data-coding-1 gsm7)
+# txgw_up: txgw on $WORK/reg.txt, bound to osmo-msc's SMSC as the esme
+# osmo-msc (OsmoMSC sends 7-bit SMS as data_coding 1 with one septet an
+# octet: data-coding-1 gsm7)
 txgw_up() {
-	write_config "$WORK/reg.txt" "data-coding-1 gsm7"
+	ESME_NAME=osmo-msc write_config "$WORK/reg.txt" "data-coding-1 gsm7"
 	start_txgw || osmo_fail "txgw did not start"
 	wait_bound || osmo_fail "no bind"
 }
@@ -100,9 +107,10 @@ hsim_wait() {
 # osmo_fail WHAT: the evidence, then exit 1 (the work directory is kept)
 osmo_fail() {
 	echo "FAIL: $*"
-	echo "--- txgw-handset-sim:"; tail -15 "$WORK/hsim.log" 2>/dev/null
-	echo "--- txgw:"; grep -E "ERROR|NOTICE" "$WORK/txgw.log" 2>/dev/null | tail -10
-	echo "--- osmo-msc:"; grep -E "ERROR" "$WORK/core/osmo-msc.log" 2>/dev/null | grep -v MGCP | tail -10
+	# (a log not written yet must not end this under set -e)
+	echo "--- txgw-handset-sim:"; tail -15 "$WORK/hsim.log" 2>/dev/null || true
+	echo "--- txgw:"; grep -E "ERROR|NOTICE" "$WORK/txgw.log" 2>/dev/null | tail -10 || true
+	echo "--- osmo-msc:"; grep -E "ERROR" "$WORK/core/osmo-msc.log" 2>/dev/null | grep -v MGCP | tail -10 || true
 	KEEP_WORK=1
 	echo "(work directory kept: $WORK)"
 	exit 1
