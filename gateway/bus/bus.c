@@ -79,10 +79,12 @@ static int pub_fd_cb(struct osmo_fd *ofd, unsigned int what)
 static int sock_options(void *s, int type, const char *ep, const uint8_t *curve_secret)
 {
 	int one = 1, hwm = type == ZMQ_PUB ? BUS_PUB_SNDHWM : BUS_REPLAY_SNDHWM;
+	int hs = BUS_HANDSHAKE_MS;
 	int64_t maxmsg = type == ZMQ_PUB ? BUS_PUB_MAXMSG : BUS_REPLAY_MAXMSG;
 
 	if (zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0 ||
-	    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm)) < 0)
+	    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm)) < 0 ||
+	    zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) < 0)
 		return -EINVAL;
 	/* tcp://[::1]:PORT needs IPv6; not for the others, whose address
 	 * would then read tcp://[::ffff:127.0.0.1]:PORT */

@@ -49,6 +49,10 @@
  * is three short frames; a CURVE INITIATE is 257 bytes and its metadata. */
 #define BUS_PUB_MAXMSG		512
 #define BUS_REPLAY_MAXMSG	4096
+/* A connection that has not finished the ZMTP greeting (and, with CURVE,
+ * the handshake) in this time is closed: an idle TCP connection holds a
+ * descriptor for 5 s instead of libzmq's 30 (doc/security.md). */
+#define BUS_HANDSHAKE_MS	5000
 
 /* The journal, as the replay socket needs it.  Both are called from the
  * select loop. */
