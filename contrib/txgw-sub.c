@@ -32,6 +32,7 @@
 #include <zmq.h>
 
 #include "gateway/lib/json_read.h"
+#include "gateway/lib/keyfile.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -55,6 +56,10 @@ enum out_mode { OUT_AUTO, OUT_TABLE, OUT_JSON };
 
 struct opts {
 	const char *pub, *replay, *state;
+	const char *server_key, *key_file;	/* --curve-server-key, --curve-key */
+	bool curve;
+	uint8_t curve_server[KEY_LEN], curve_secret[KEY_LEN];
+	char curve_public[KEY_Z85_LEN + 1];	/* ours, from the secret */
 	uint64_t from, until, count;
 	bool from_set, from_live, has_until;
 	int64_t timeout_ms;		/* 0: none */
@@ -90,6 +95,8 @@ struct gap {
 struct sub {
 	struct opts o;
 	void *zctx, *sub, *dealer;
+	void *mon;			/* the DEALER's handshake failures */
+	int64_t mon_said_ms;
 	int sigfd;
 	bool tty;
 	struct slot *ring;
@@ -127,7 +134,7 @@ static void usage(FILE *out)
 "SYNOPSIS\n"
 "    txgw-sub [--pub EP] [--replay EP] [--from SEQ|live] [--until-seq N]\n"
 "             [--count N] [--timeout S] [--json | --table] [--topics LIST]\n"
-"             [--state FILE]\n"
+"             [--state FILE] [--curve-server-key KEY|FILE --curve-key FILE]\n"
 "    txgw-sub --help | --version\n"
 "\n"
 "DESCRIPTION\n"
@@ -160,6 +167,16 @@ static void usage(FILE *out)
 "                    over but still ordered and counted for --until-seq\n"
 "    --state FILE    keep the next seq to ask for in FILE (written atomically\n"
 "                    while running and at exit); --from overrides it\n"
+"    --curve-server-key KEY|FILE\n"
+"                    speak CURVE (RFC 26) to a gateway configured with\n"
+"                    curve-secret-key: its public key, 40 characters of Z85,\n"
+"                    or a key file holding it (txgw-keygen's PUBLIC-FILE)\n"
+"    --curve-key FILE\n"
+"                    with --curve-server-key: our secret key file (txgw-keygen's\n"
+"                    SECRET-FILE, readable by its owner only); our public key\n"
+"                    is derived from it and must be in the gateway's\n"
+"                    curve-clients file.  A refused handshake is reported on\n"
+"                    stderr (at most every 10 s) and tried again\n"
 "    -h, --help      this text\n"
 "    -v, --version   the version\n"
 "\n"
@@ -173,12 +190,21 @@ static void usage(FILE *out)
 "    0  --until-seq or --count reached, or stopped by SIGINT/SIGTERM\n"
 "    1  --timeout reached first, or a failure (socket, state file, a replay\n"
 "       socket that refuses our requests)\n"
-"    2  bad usage\n"
+"    2  bad usage, or a key that cannot be read (a secret key file that group\n"
+"       or others may read is refused)\n"
+"\n"
+"KEY FILES\n"
+"    One 40-character Z85 key on a line of its own; lines starting with\n"
+"    '#', and blank lines, are comments (doc/bus.md).  txgw-keygen makes\n"
+"    them.\n"
 "\n"
 "EXAMPLES\n"
 "    txgw-sub --state /var/lib/txgw-sub/next\n"
 "    txgw-sub --json --from 1 --until-seq 5 --timeout 20 > first5.jsonl\n"
-"    txgw-sub --topics alert,reject --from live\n", RING_SLOTS);
+"    txgw-sub --topics alert,reject --from live\n"
+"    txgw-sub --pub tcp://gw1.example:5560 --replay tcp://gw1.example:5561 \\\n"
+"        --curve-server-key /etc/txgw-sub/gw1.pub --curve-key ~/.txgw/sub.key\n",
+		RING_SLOTS);
 }
 
 /* A decimal count: digits only, within uint64, at least min. */
@@ -248,8 +274,56 @@ static int opt_value(struct opts *o, int c, const char *arg)
 	case 's':
 		o->state = arg;
 		return 0;
+	case 'S':
+		o->server_key = arg;
+		return 0;
+	case 'K':
+		o->key_file = arg;
+		return 0;
 	}
 	return -EINVAL;
+}
+
+static int take_key(void *arg, const uint8_t key[KEY_LEN])
+{
+	memcpy(arg, key, KEY_LEN);
+	return 0;
+}
+
+/* The CURVE keys of --curve-server-key and --curve-key: 0, or -1 with the
+ * reason printed. */
+static int load_keys(struct opts *o)
+{
+	char err[256], sec[KEY_Z85_LEN + 1];
+	int n;
+
+	if (!o->server_key && !o->key_file)
+		return 0;
+	if (!o->server_key || !o->key_file) {
+		fprintf(stderr, "txgw-sub: --curve-server-key and --curve-key go together\n");
+		return -1;
+	}
+	if (key_z85_decode(o->server_key, strlen(o->server_key), o->curve_server) < 0) {
+		n = keyfile_read(o->server_key, false, take_key, o->curve_server, err, sizeof(err));
+		if (n != 1) {
+			fprintf(stderr, "txgw-sub: --curve-server-key: %s\n", n < 0 ? err :
+				"not a 40-character Z85 key, nor a file holding exactly one");
+			return -1;
+		}
+	}
+	if (keyfile_read_secret(o->key_file, o->curve_secret, err, sizeof(err)) < 0) {
+		fprintf(stderr, "txgw-sub: --curve-key: %s\n", err);
+		return -1;
+	}
+	key_z85_encode(o->curve_secret, sec);
+	if (zmq_curve_public(o->curve_public, sec) < 0) {
+		fprintf(stderr, "txgw-sub: --curve-key: libzmq has no CURVE: %s\n",
+			zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	memset(sec, 0, sizeof(sec));
+	o->curve = true;
+	return 0;
 }
 
 /* Returns 0, or exits: 0 after --help/--version, 2 on bad usage. */
@@ -266,6 +340,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "table", no_argument, NULL, 'b' },
 		{ "topics", required_argument, NULL, 'T' },
 		{ "state", required_argument, NULL, 's' },
+		{ "curve-server-key", required_argument, NULL, 'S' },
+		{ "curve-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -295,6 +371,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if (optind != argc || (o->has_until && !o->from_live && o->until < o->from)) {
 		fprintf(stderr, "txgw-sub: %s\nTry 'txgw-sub --help'.\n",
 			optind != argc ? "unexpected argument" : "--until-seq is below --from");
+		exit(2);
+	}
+	if (load_keys(o) < 0) {
+		fprintf(stderr, "Try 'txgw-sub --help'.\n");
 		exit(2);
 	}
 	return 0;
@@ -846,6 +926,14 @@ static void *zsock(struct sub *s, int type, const char *ep)
 		return NULL;
 	zmq_setsockopt(z, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(z, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	if (s->o.curve &&
+	    (zmq_setsockopt(z, ZMQ_CURVE_SERVERKEY, s->o.curve_server, KEY_LEN) < 0 ||
+	     zmq_setsockopt(z, ZMQ_CURVE_SECRETKEY, s->o.curve_secret, KEY_LEN) < 0 ||
+	     zmq_setsockopt(z, ZMQ_CURVE_PUBLICKEY, s->o.curve_public, KEY_Z85_LEN) < 0)) {
+		fprintf(stderr, "txgw-sub: CURVE: %s\n", zmq_strerror(zmq_errno()));
+		zmq_close(z);
+		return NULL;
+	}
 	if (type == ZMQ_SUB)
 		zmq_setsockopt(z, ZMQ_SUBSCRIBE, TOPIC_PREFIX, strlen(TOPIC_PREFIX));
 	if (zmq_connect(z, ep) < 0) {
@@ -854,6 +942,53 @@ static void *zsock(struct sub *s, int type, const char *ep)
 		return NULL;
 	}
 	return z;
+}
+
+/* A refused handshake leaves the client waiting in silence while libzmq
+ * retries: watch the replay socket's handshakes and say why. */
+static void *watch_handshakes(struct sub *s)
+{
+	static const char ep[] = "inproc://txgw-sub-handshakes";
+	void *m;
+
+	if (zmq_socket_monitor(s->dealer, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) < 0)
+		return NULL;
+	m = zmq_socket(s->zctx, ZMQ_PAIR);
+	if (m && zmq_connect(m, ep) < 0) {
+		zmq_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void handshake_failed(struct sub *s, int64_t now)
+{
+	uint8_t ev[6];
+	uint16_t event;
+	uint32_t value;
+	char ep[256];
+
+	while (zmq_recv(s->mon, ev, sizeof(ev), ZMQ_DONTWAIT) == (int)sizeof(ev)) {
+		zmq_recv(s->mon, ep, sizeof(ep), 0);	/* the endpoint frame */
+		if (s->mon_said_ms && now - s->mon_said_ms < 10000)
+			continue;
+		s->mon_said_ms = now;
+		memcpy(&event, ev, 2);
+		memcpy(&value, ev + 2, 4);
+		status_clear(s);
+		if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+			fprintf(stderr, "txgw-sub: %s refused our CURVE key %s (ZAP status %u): is it in "
+				"the gateway's curve-clients file?\n", s->o.replay, s->o.curve_public, value);
+		else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+			fprintf(stderr, "txgw-sub: %s %s\n", s->o.replay, s->o.curve ?
+				"does not speak CURVE: drop --curve-server-key and --curve-key" :
+				"wants CURVE: give --curve-server-key and --curve-key");
+		else
+			fprintf(stderr, "txgw-sub: %s: handshake failed (protocol error 0x%x)%s\n",
+				s->o.replay, value, s->o.curve ? ": is --curve-server-key the gateway's "
+				"public key?" : "");
+	}
 }
 
 /* SIGINT and SIGTERM arrive on a descriptor polled with the sockets. */
@@ -879,6 +1014,8 @@ static int sub_open(struct sub *s)
 	}
 	s->sub = zsock(s, ZMQ_SUB, s->o.pub);
 	s->dealer = s->sub ? zsock(s, ZMQ_DEALER, s->o.replay) : NULL;
+	if (s->dealer)
+		s->mon = watch_handshakes(s);	/* none: no explanations, no harm */
 	return s->dealer ? 0 : -1;
 }
 
@@ -888,6 +1025,8 @@ static void sub_close(struct sub *s)
 		zmq_close(s->sub);
 	if (s->dealer)
 		zmq_close(s->dealer);
+	if (s->mon)
+		zmq_close(s->mon);
 	if (s->zctx)
 		zmq_ctx_term(s->zctx);
 	for (unsigned i = 0; s->ring && i < RING_SLOTS; i++)
@@ -905,7 +1044,9 @@ static int run(struct sub *s)
 		{ .socket = s->sub, .events = ZMQ_POLLIN },
 		{ .socket = s->dealer, .events = ZMQ_POLLIN },
 		{ .fd = s->sigfd, .events = ZMQ_POLLIN },
+		{ .socket = s->mon, .events = ZMQ_POLLIN },
 	};
+	int n_items = s->mon ? 4 : 3;
 
 	s->news_ms = s->saved_ms = start;
 	maybe_ask(s, start, true);
@@ -918,11 +1059,13 @@ static int run(struct sub *s)
 		}
 		if (s->o.timeout_ms && start + s->o.timeout_ms - now < wait)
 			wait = start + s->o.timeout_ms - now;
-		if (zmq_poll(items, 3, (long)wait) < 0 && zmq_errno() != EINTR)
+		if (zmq_poll(items, n_items, (long)wait) < 0 && zmq_errno() != EINTR)
 			return 1;
 		if (items[2].revents)
 			return 0;	/* SIGINT or SIGTERM: the caller prints the summary */
 		now = now_ms();
+		if (s->mon && items[3].revents)
+			handshake_failed(s, now);
 		if (read_sockets(s, now) < 0)
 			return 1;
 		maybe_ask(s, now, false);

@@ -1,7 +1,8 @@
 /*
- * gw.c — starting, reloading and stopping the gateway's parts, and the
- * glue between them: SMPP binds hand messages to the engine, the engine's
- * answers go back to the binds, the stats socket reads everyone.
+ * gw.c — starting and stopping the gateway's parts, and the glue between
+ * them: SMPP binds hand messages to the engine, the engine's answers go
+ * back to the binds, the stats socket reads everyone.  The registry, at
+ * start-up and on a reload: gw_reload.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include "gateway/gw_downlink.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/json.h"
+#include "gateway/lib/keyfile.h"
 #include "gateway/lib/logging.h"
 #include "gateway/stats.h"
 #include "gateway/txgw_cfg.h"
@@ -41,87 +43,50 @@ int64_t gw_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- registry ------------------------------------------------------------- */
+/* ---- the bus keys (bus.md "Who may connect") ------------------------------ */
 
-static int load_registry(struct gw *g, const struct txgw_cfg *c, struct registry **out, char *msg,
-			 size_t cap)
+/* Both key files of cfg, reasons with file and line in err. */
+static int read_bus_keys(void *ctx, const struct txgw_cfg *cfg, uint8_t secret[KEY_LEN],
+			 struct bus_keyset **clients, char *err, size_t cap)
 {
-	struct reg_report rep = { 0 };
-	int rc = registry_load(g->ctx, c->registry, c->ca_file, out, &rep);
+	int rc = keyfile_read_secret(cfg->bus_curve_secret, secret, err, cap);
 
-	if (rc < 0) {
-		for (unsigned i = 0; i < rep.n_msgs; i++)
-			LOGP(DREG, LOGL_ERROR, "%s\n", rep.msgs[i]);
-		snprintf(msg, cap, "%s%s", rep.n_msgs ? rep.msgs[0] : strerror(-rc),
-			 rep.n_errors > 1 ? " (and more, see the log)" : "");
-		if (*out)
-			registry_free(*out);
-		*out = NULL;
-	}
-	reg_report_clear(&rep);
+	if (rc < 0)
+		return rc;
+	return bus_keyset_load(ctx, cfg->bus_curve_clients, clients, err, cap);
+}
+
+int gw_check_bus_keys(void *ctx, const struct txgw_cfg *cfg, char *err, size_t cap)
+{
+	struct bus_keyset *ks = NULL;
+	uint8_t secret[KEY_LEN];
+	int rc;
+
+	if (!cfg->bus_curve_secret)
+		return 0;
+	rc = read_bus_keys(ctx, cfg, secret, &ks, err, cap);
+	memset(secret, 0, sizeof(secret));
+	talloc_free(ks);
 	return rc;
 }
 
-static void set_path(void *ctx, char **dst, const char *val, const char *what)
+/* The bus's keys for bus_open(): none without curve-secret-key. */
+static int load_bus_keys(struct gw *g, struct bus_cfg *bc, uint8_t secret[KEY_LEN])
 {
-	if ((!*dst && !val) || (*dst && val && !strcmp(*dst, val)))
-		return;
-	LOGP(DREG, LOGL_NOTICE, "%s: %s, was %s\n", what, val ? val : "none", *dst ? *dst : "none");
-	talloc_free(*dst);
-	*dst = val ? talloc_strdup(ctx, val) : NULL;
-}
-
-/*
- * config.md: registry and ca-file are read from the configuration file at
- * start-up and on a reload; a VTY session cannot set them (gw_vty.c).  So
- * a reload reads the file again, into a struct of its own, and takes those
- * two from it.  Nothing else of it is applied: the other parts copied their
- * settings at start-up, and a changed state-dir waits for the next start.
- */
-static int reread_file(struct gw *g, struct txgw_cfg **out, char *msg, size_t cap)
-{
-	struct txgw_cfg *f = txgw_cfg_alloc(g->ctx);
+	char err[256];
 	int rc;
 
-	if (!f)
-		return -ENOMEM;
-	rc = txgw_config_load(f, g->cfg_file, msg, cap);
+	if (!g->cfg->bus_curve_secret)
+		return 0;
+	rc = read_bus_keys(g->ctx, g->cfg, secret, &bc->clients, err, sizeof(err));
 	if (rc < 0) {
-		talloc_free(f);
+		LOGP(DBUS, LOGL_ERROR, "bus keys refused: %s\n", err);
 		return rc;
 	}
-	if (strcmp(f->state_dir, g->cfg->state_dir))
-		LOGP(DREG, LOGL_NOTICE, "state-dir in %s is now %s; it takes effect at the next start\n",
-		     g->cfg_file, f->state_dir);
-	*out = f;
+	LOGP(DBUS, LOGL_NOTICE, "CURVE on the bus; curve-clients %s: %zu keys\n",
+	     g->cfg->bus_curve_clients, bus_keyset_count(bc->clients));
+	bc->curve_secret = secret;
 	return 0;
-}
-
-long gw_reload_registry(struct gw *g, char *msg, size_t cap)
-{
-	struct txgw_cfg *f = NULL;
-	struct registry *nr = NULL;
-	int rc = g->cfg_file ? reread_file(g, &f, msg, cap) : 0;
-
-	if (rc == 0)
-		rc = load_registry(g, f ? f : g->cfg, &nr, msg, cap);
-	if (rc < 0) {
-		talloc_free(f);
-		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOAD_ERRORS));
-		LOGP(DREG, LOGL_ERROR, "registry reload refused, the old one stays: %s\n", msg);
-		return rc;
-	}
-	if (f) {
-		set_path(g->cfg, &g->cfg->registry, f->registry, "registry");
-		set_path(g->cfg, &g->cfg->ca_file, f->ca_file, "ca-file");
-		talloc_free(f);
-	}
-	engine_set_registry(g->engine, nr);
-	registry_free(g->reg);
-	g->reg = nr;
-	rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_REGISTRY_RELOADS));
-	LOGP(DREG, LOGL_NOTICE, "registry %s reloaded: %zu keys\n", g->cfg->registry, registry_count(nr));
-	return (long)registry_count(nr);
 }
 
 /* ---- SMPP binds to the engine ------------------------------------------------ */
@@ -181,6 +146,9 @@ static void stats_info(void *data, struct jw *w)
 	jw_kuint(w, "registry_keys", registry_count(g->reg));
 	jw_kuint(w, "concat_partial", ei.partial);
 	jw_kbool(w, "journal_ok", ei.failed == 0);
+	jw_kstr(w, "journal_state", ei.state);
+	jw_kstr(w, "journal_error", ei.failed ? strerror(-ei.failed) : "");
+	jw_kuint(w, "journal_down_s", ei.down_s);
 }
 
 static void stats_binds(void *data, struct jw *w)
@@ -204,9 +172,13 @@ static void stats_binds(void *data, struct jw *w)
 	}
 }
 
-static long stats_reload(void *data, char *msg, size_t cap)
+/* The answer comes when the reload ends: gw_reload.c calls
+ * stats_reload_done(). */
+static long stats_reload(void *data, bool force, char *msg, size_t cap)
 {
-	return gw_reload_registry(data, msg, cap);
+	int rc = gw_reload_start(data, force, true, msg, cap);
+
+	return rc < 0 ? rc : -EINPROGRESS;
 }
 
 /* stats.md: the gauge downlink.pending */
@@ -241,26 +213,21 @@ static void sync_bus_counters(struct gw *g)
 		rate_ctr_add(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_BUS_REPLAY_REQUESTS),
 			     (int)(bs.requests - g->bus_requests_seen));
 	g->bus_requests_seen = bs.requests;
+	if (bs.refused > g->bus_refused_seen)
+		rate_ctr_add(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_BUS_REFUSED),
+			     (int)(bs.refused - g->bus_refused_seen));
+	g->bus_refused_seen = bs.refused;
 }
 
 static void tick_cb(void *data)
 {
 	struct gw *g = data;
-	struct engine_info ei;
 
-	engine_tick(g->engine, gw_now_ms());
+	/* a journal that cannot take input is the engine's to handle: it
+	 * answers temporary errors and resumes by itself (engine.h); the binds
+	 * and the SMTP service stay up meanwhile */
+	engine_tick(g->engine);
 	sync_bus_counters(g);
-	engine_get_info(g->engine, &ei);
-	if (ei.failed && !g->stopping) {
-		/* the journal or a group failed: what is in memory may differ from
-		 * what is durable; only a restart (which rebuilds from the
-		 * journal) is safe */
-		LOGP(DMAIN, LOGL_ERROR, "journal failure (%s): stopping so that a restart rebuilds "
-		     "the state from the journal\n", strerror(-ei.failed));
-		g->exit_code = 1;
-		gw_stop(g);
-		return;
-	}
 	osmo_timer_schedule(&g->tick, GW_TICK_MS / 1000, (GW_TICK_MS % 1000) * 1000);
 }
 
@@ -272,6 +239,8 @@ static int open_engine(struct gw *g)
 		.txlog_port = g->cfg->txlog_port,
 		.skew_s = g->cfg->clock_skew,
 		.concat_timeout_s = g->cfg->concat_timeout,
+		.concat_max_partial = g->cfg->concat_max_partial,
+		.concat_max_per_sender = g->cfg->concat_max_per_sender,
 		.journal_keep = g->cfg->journal_keep,
 		.threads = g->cfg->verify_threads,
 	};
@@ -281,9 +250,13 @@ static int open_engine(struct gw *g)
 		return rc;
 	if (engine_async_sync(g->engine) < 0)
 		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
+	struct bus_cfg bc = { .publish = g->cfg->bus_publish, .replay = g->cfg->bus_replay };
+	uint8_t secret[KEY_LEN];
+	rc = load_bus_keys(g, &bc, secret);
 	/* bus_open() logs the endpoint that would not bind, and why */
-	rc = bus_open(g->ctx, g->cfg->bus_publish, g->cfg->bus_replay, &engine_replay_ops, g->engine,
-		      &g->bus);
+	if (rc == 0)
+		rc = bus_open(g->ctx, &bc, &engine_replay_ops, g->engine, &g->bus);
+	memset(secret, 0, sizeof(secret));	/* libzmq has its own copy now */
 	if (rc < 0)
 		return rc;
 	engine_set_bus(g->engine, g->bus);
@@ -292,18 +265,14 @@ static int open_engine(struct gw *g)
 
 int gw_start(struct gw *g)
 {
-	char msg[512];
 	int rc;
 
 	g->ctrs = rate_ctr_group_alloc(g->ctx, &txgw_ctrg_desc, 0);
 	if (!g->ctrs)
 		return -ENOMEM;
-	rc = load_registry(g, g->cfg, &g->reg, msg, sizeof(msg));
-	if (rc < 0) {
-		LOGP(DREG, LOGL_ERROR, "registry %s: %s\n", g->cfg->registry, msg);
+	rc = gw_load_registry(g);
+	if (rc < 0)
 		return rc;
-	}
-	LOGP(DREG, LOGL_NOTICE, "registry %s: %zu keys\n", g->cfg->registry, registry_count(g->reg));
 	rc = open_engine(g);
 	if (rc < 0)
 		return rc;
@@ -369,6 +338,7 @@ void gw_stop(struct gw *g)
 
 void gw_close(struct gw *g)
 {
+	gw_reload_close(g);
 	gw_mail_stop(g);
 	if (g->stats)
 		stats_sock_close(g->stats);

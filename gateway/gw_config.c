@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/utils.h>
@@ -21,6 +22,8 @@
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/vty.h>
 
+#include "gateway/bus/bus.h"
+#include "gateway/lib/regfile.h"
 #include "gateway/txgw_cfg.h"
 
 static const char *cmd_err_str(int ret)
@@ -122,6 +125,7 @@ static ssize_t feed_read(void *cookie, char *buf, size_t size)
 	if (lf->linelen <= 0)
 		return 0;
 	lf->lineno++;
+	((struct txgw_cfg *)lf->vty->priv)->loading_line = lf->lineno;
 	if ((size_t)lf->linelen >= VTY_BUFSIZ || (size_t)lf->linelen > size) {
 		feed_error(lf, "line too long");
 		return 0;
@@ -159,6 +163,49 @@ static int check_required(const struct txgw_cfg *cfg, const char *path, char *er
 	}
 	if (!cfg->registry) {
 		snprintf(err, cap, "%s: 'registry' is required in the 'devices' node", path);
+		return -EINVAL;
+	}
+	if (cfg->smtp.enabled && cfg->smtp.require_tls && !cfg->smtp.tls_cert) {
+		snprintf(err, cap, "%s: 'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE' "
+			 "in the 'mail' node", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Who may connect to the bus (bus.md): without CURVE, only loopback
+ * endpoints, unless allow-plaintext; CURVE needs both of its files.
+ */
+static int check_bus(const struct txgw_cfg *cfg, const char *path, char *err, size_t cap)
+{
+	const struct {
+		const char *cmd, *ep;
+		unsigned line;
+	} eps[] = {
+		{ "publish", cfg->bus_publish, cfg->bus_publish_line },
+		{ "replay", cfg->bus_replay, cfg->bus_replay_line },
+	};
+
+	if (cfg->bus_curve_secret && !cfg->bus_curve_clients) {
+		snprintf(err, cap, "%s:%u: curve-secret-key needs curve-clients, the client keys to let in, "
+			 "in the 'bus' node", path, cfg->bus_curve_secret_line);
+		return -EINVAL;
+	}
+	if (cfg->bus_curve_clients && !cfg->bus_curve_secret) {
+		snprintf(err, cap, "%s:%u: curve-clients without curve-secret-key: the bus would not use "
+			 "CURVE", path, cfg->bus_curve_clients_line);
+		return -EINVAL;
+	}
+	if (cfg->bus_curve_secret || cfg->bus_allow_plaintext)
+		return 0;
+	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
+		if (!eps[i].ep || bus_endpoint_is_local(eps[i].ep))
+			continue;
+		snprintf(err, cap, "%s:%u: '%s %s' is reachable from other hosts: without CURVE "
+			 "(curve-secret-key, curve-clients) the bus binds to tcp://127.0.0.1, "
+			 "tcp://[::1] or ipc:// only, unless the 'bus' node says allow-plaintext "
+			 "(doc/bus.md)", path, eps[i].line, eps[i].cmd, eps[i].ep);
 		return -EINVAL;
 	}
 	return 0;
@@ -244,13 +291,21 @@ static void vty_password_guard(void)
 int txgw_config_load(struct txgw_cfg *cfg, const char *path, char *err, size_t cap)
 {
 	struct line_feed lf = { .path = path, .err = err, .cap = cap };
-	int rc;
+	char why[64];
+	int fd, rc;
 
 	vty_login_default();
-	lf.in = fopen(path, "r");
+	/* read on the event loop by a reload: a FIFO in its place must not
+	 * block it (regfile.h) */
+	fd = regfile_open(path, why, sizeof(why));
+	lf.in = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!lf.in) {
-		rc = -errno;
-		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		/* "FILE: No such file or directory", as before; why for a
+		 * file that is not a regular one */
+		snprintf(err, cap, "%s: %s", path, rc == -ENXIO || rc == -EISDIR ? why : strerror(-rc));
 		return rc;
 	}
 	lf.vty = vty_new();
@@ -268,8 +323,11 @@ int txgw_config_load(struct txgw_cfg *cfg, const char *path, char *err, size_t c
 	fclose(lf.in);
 	lf.vty->fd = -1;	/* nothing to close: the file is ours */
 	vty_close(lf.vty);
+	cfg->loading_line = 0;
 	vty_password_guard();
 	if (rc == 0)
 		rc = check_required(cfg, path, err, cap);
+	if (rc == 0)
+		rc = check_bus(cfg, path, err, cap);
 	return rc;
 }

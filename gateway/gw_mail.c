@@ -79,15 +79,16 @@ static void on_mail(void *data, const char *mail_from, const char *const *rcpts,
 	}
 	rc = mime_extract_mail(tmp, msg, len, &lim, r, why, sizeof(why));
 	if (rc == -EMSGSIZE) {
-		LOGP(DSMTP, LOGL_NOTICE, "mail from <%s> refused: %s\n", mail_from, why);
+		LOGP_RL(&g->rl_mail_refused, DSMTP, LOGL_NOTICE, "mail from <%s> refused: %s", mail_from, why);
 		refuse(g, d, 552, "5.3.4", why);
 	} else if (rc == -EINVAL) {
-		LOGP(DSMTP, LOGL_NOTICE, "mail from <%s> refused: %s\n", mail_from, why);
+		LOGP_RL(&g->rl_mail_refused, DSMTP, LOGL_NOTICE, "mail from <%s> refused: %s", mail_from, why);
 		refuse(g, d, 554, "5.6.0", why);
 	} else if (rc < 0) {
 		refuse(g, d, 451, "4.3.0", "cannot process the mail now, try again later");
 	} else if ((rc = engine_mail(g->engine, mail_from, r, msg, len, gw_now_ms(), on_mail_journaled, d)) < 0) {
-		LOGP(DSMTP, LOGL_ERROR, "mail from <%s> not taken: %s\n", mail_from, strerror(-rc));
+		/* the engine logs why it is down, once; not each mail */
+		LOGP(DSMTP, LOGL_INFO, "mail from <%s> not taken: %s\n", mail_from, strerror(-rc));
 		refuse(g, d, 451, "4.3.0", "cannot store the mail now, try again later");
 	} else {
 		LOGP(DSMTP, LOGL_INFO, "mail from <%s>: %u item(s) found\n", mail_from, r->n);
@@ -108,12 +109,6 @@ int gw_mail_start(struct gw *g)
 	int rc = smtp_srv_open(g->ctx, &g->cfg->smtp, &smtp_ops, g, g->ctrs, &g->smtp);
 	if (rc < 0)
 		return rc;
-	const struct smtp_timeouts t = {
-		.cmd_ms = g->cfg->smtp.timeout_cmd * 1000,
-		.data_ms = g->cfg->smtp.timeout_data * 1000,
-		.final_ms = g->cfg->smtp.timeout_final * 1000,
-	};
-	smtp_srv_set_timeouts(g->smtp, &t);
 	LOGP(DSMTP, LOGL_NOTICE, "SMTP service for %s on %s:%u%s\n", g->cfg->smtp.domain,
 	     g->cfg->smtp.addr, g->cfg->smtp.port, g->cfg->smtp.tls_cert ? " (STARTTLS)" : "");
 	return 0;

@@ -67,6 +67,8 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	c->clock_skew = TXGW_DEFAULT_CLOCK_SKEW;
 	c->txlog_port = TXGW_DEFAULT_TXLOG_PORT;
 	c->concat_timeout = TXGW_DEFAULT_CONCAT_TIMEOUT;
+	c->concat_max_partial = TXGW_DEFAULT_CONCAT_MAX_PARTIAL;
+	c->concat_max_per_sender = TXGW_DEFAULT_CONCAT_MAX_PER_SENDER;
 	c->journal_keep = TXGW_DEFAULT_JOURNAL_KEEP;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c->verify_threads = ncpu > 0 && ncpu <= 64 ? (unsigned)ncpu : 2;
@@ -79,6 +81,11 @@ struct txgw_cfg *txgw_cfg_alloc(void *ctx)
 	c->smtp.timeout_cmd = TXGW_DEFAULT_SMTP_T_CMD;
 	c->smtp.timeout_data = TXGW_DEFAULT_SMTP_T_DATA;
 	c->smtp.timeout_final = TXGW_DEFAULT_SMTP_T_FINAL;
+	c->smtp.max_sessions_per_ip = TXGW_DEFAULT_SMTP_PER_IP;
+	c->smtp.max_commands = TXGW_DEFAULT_SMTP_MAX_CMDS;
+	c->smtp.max_session_time = TXGW_DEFAULT_SMTP_SESSION_TIME;
+	c->smtp.min_data_rate = TXGW_DEFAULT_SMTP_MIN_RATE;
+	c->smtp.min_data_window = TXGW_DEFAULT_SMTP_RATE_WINDOW;
 	c->bus_publish = talloc_strdup(c, TXGW_DEFAULT_BUS_PUBLISH);
 	c->bus_replay = talloc_strdup(c, TXGW_DEFAULT_BUS_REPLAY);
 	txgw_cfg_downlink_defaults(c);
@@ -148,6 +155,23 @@ DEFUN(cfg_gw_concat_timeout, cfg_gw_concat_timeout_cmd, "concat-timeout <1-60480
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_gw_concat_max_partial, cfg_gw_concat_max_partial_cmd, "concat-max-partial <1-10000000>",
+      "Incomplete concatenated SMS held at most; past it the sender holding the most loses its oldest\n"
+      "Messages\n")
+{
+	CFG(vty)->concat_max_partial = (uint32_t)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_gw_concat_max_per_sender, cfg_gw_concat_max_per_sender_cmd,
+      "concat-max-per-sender <1-10000000>",
+      "Incomplete concatenated SMS one source address may hold; past it its oldest goes\n"
+      "Messages\n")
+{
+	CFG(vty)->concat_max_per_sender = (uint32_t)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_gw_journal_keep, cfg_gw_journal_keep_cmd, "journal-keep <1-2000000000>",
       "Bus messages the journal keeps for replay, at least\n" "Messages\n")
 {
@@ -173,6 +197,8 @@ static int config_write_gateway(struct vty *vty)
 	vty_out(vty, " clock-skew %" PRIu32 "%s", c->clock_skew, VTY_NEWLINE);
 	vty_out(vty, " txlog-port %u%s", c->txlog_port, VTY_NEWLINE);
 	vty_out(vty, " concat-timeout %" PRIu32 "%s", c->concat_timeout, VTY_NEWLINE);
+	vty_out(vty, " concat-max-partial %" PRIu32 "%s", c->concat_max_partial, VTY_NEWLINE);
+	vty_out(vty, " concat-max-per-sender %" PRIu32 "%s", c->concat_max_per_sender, VTY_NEWLINE);
 	vty_out(vty, " journal-keep %" PRIu64 "%s", c->journal_keep, VTY_NEWLINE);
 	vty_out(vty, " verify-threads %u%s", c->verify_threads, VTY_NEWLINE);
 	return CMD_SUCCESS;
@@ -473,6 +499,55 @@ DEFUN(cfg_mail_timeout, cfg_mail_timeout_cmd, "smtp-timeout (command|data|final)
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_mail_max_per_ip, cfg_mail_max_per_ip_cmd, "smtp-max-sessions-per-ip <0-100000>",
+      "Concurrent SMTP connections from one address (IPv6: from one /64)\n"
+      "Sessions; 0: no cap but smtp-max-sessions\n")
+{
+	CFG(vty)->smtp.max_sessions_per_ip = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_mail_require_tls, cfg_mail_require_tls_cmd, "smtp-require-tls",
+      "Refuse MAIL (and all but EHLO, STARTTLS, NOOP, QUIT) before STARTTLS, with 530 (RFC 3207)\n")
+{
+	CFG(vty)->smtp.require_tls = true;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_mail_no_require_tls, cfg_mail_no_require_tls_cmd, "no smtp-require-tls",
+      NO_STR "Take mail without STARTTLS too\n")
+{
+	CFG(vty)->smtp.require_tls = false;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_mail_max_cmds, cfg_mail_max_cmds_cmd, "smtp-max-commands <0-1000000>",
+      "Command lines in one SMTP session; the next gets 421 4.7.0\n" "Commands; 0: no cap\n")
+{
+	CFG(vty)->smtp.max_commands = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_mail_session_time, cfg_mail_session_time_cmd, "smtp-max-session-time <0-86400>",
+      "How long one SMTP session may last; then 421 4.4.2\n" "Seconds; 0: no cap\n")
+{
+	CFG(vty)->smtp.max_session_time = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_mail_min_rate, cfg_mail_min_rate_cmd, "smtp-min-data-rate <0-1048576> window <1-3600>",
+      "The least rate of DATA and BDAT octets, over each window of the data; slower gets 421 4.4.2\n"
+      "Octets per second; 0: no check\n" "The window the rate is averaged over\n" "Seconds\n")
+{
+	CFG(vty)->smtp.min_data_rate = (uint32_t)strtoul(argv[0], NULL, 10);
+	CFG(vty)->smtp.min_data_window = argc > 1 ? (unsigned)atoi(argv[1]) : TXGW_DEFAULT_SMTP_RATE_WINDOW;
+	return CMD_SUCCESS;
+}
+
+ALIAS(cfg_mail_min_rate, cfg_mail_min_rate_def_cmd, "smtp-min-data-rate <0-1048576>",
+      "The least rate of DATA and BDAT octets, over each window of the data; slower gets 421 4.4.2\n"
+      "Octets per second (window 30 s); 0: no check\n")
+
 static int config_write_mail(struct vty *vty)
 {
 	struct txgw_cfg *c = CFG(vty);
@@ -486,6 +561,17 @@ static int config_write_mail(struct vty *vty)
 		vty_out(vty, " smtp-tls certificate %s key %s%s", c->smtp.tls_cert, c->smtp.tls_key,
 			VTY_NEWLINE);
 	vty_out(vty, " smtp-max-sessions %u%s", c->smtp.max_sessions, VTY_NEWLINE);
+	vty_out(vty, " smtp-max-sessions-per-ip %u%s", c->smtp.max_sessions_per_ip, VTY_NEWLINE);
+	if (c->smtp.require_tls)
+		vty_out(vty, " smtp-require-tls%s", VTY_NEWLINE);
+	if (c->smtp.max_commands != TXGW_DEFAULT_SMTP_MAX_CMDS)
+		vty_out(vty, " smtp-max-commands %u%s", c->smtp.max_commands, VTY_NEWLINE);
+	if (c->smtp.max_session_time != TXGW_DEFAULT_SMTP_SESSION_TIME)
+		vty_out(vty, " smtp-max-session-time %u%s", c->smtp.max_session_time, VTY_NEWLINE);
+	if (c->smtp.min_data_rate != TXGW_DEFAULT_SMTP_MIN_RATE ||
+	    c->smtp.min_data_window != TXGW_DEFAULT_SMTP_RATE_WINDOW)
+		vty_out(vty, " smtp-min-data-rate %" PRIu32 " window %u%s", c->smtp.min_data_rate,
+			c->smtp.min_data_window, VTY_NEWLINE);
 	if (c->smtp.timeout_cmd != TXGW_DEFAULT_SMTP_T_CMD)
 		vty_out(vty, " smtp-timeout command %u%s", c->smtp.timeout_cmd, VTY_NEWLINE);
 	if (c->smtp.timeout_data != TXGW_DEFAULT_SMTP_T_DATA)
@@ -521,20 +607,87 @@ static int set_endpoint(struct vty *vty, char **dst, const char *val)
 DEFUN(cfg_bus_publish, cfg_bus_publish_cmd, "publish ENDPOINT",
       "Where the PUB socket binds\n" "ZeroMQ endpoint, tcp://127.0.0.1:5560\n")
 {
+	CFG(vty)->bus_publish_line = CFG(vty)->loading_line;
 	return set_endpoint(vty, &CFG(vty)->bus_publish, argv[0]);
 }
 
 DEFUN(cfg_bus_replay, cfg_bus_replay_cmd, "replay ENDPOINT",
       "Where the ROUTER replay socket binds\n" "ZeroMQ endpoint, tcp://127.0.0.1:5561\n")
 {
+	CFG(vty)->bus_replay_line = CFG(vty)->loading_line;
 	return set_endpoint(vty, &CFG(vty)->bus_replay, argv[0]);
+}
+
+DEFUN(cfg_bus_curve_secret, cfg_bus_curve_secret_cmd, "curve-secret-key PATH",
+      "CURVE on every bus socket, with this server secret key (txgw-keygen makes one)\n"
+      "Key file, readable by its owner only\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	CFG(vty)->bus_curve_secret_line = CFG(vty)->loading_line;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_secret, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_no_curve_secret, cfg_bus_no_curve_secret_cmd, "no curve-secret-key",
+      NO_STR "No CURVE: the bus endpoints must then be loopback (or allow-plaintext)\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_secret, NULL);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_curve_clients, cfg_bus_curve_clients_cmd, "curve-clients PATH",
+      "The client public keys CURVE lets in (read again on reload registry and SIGHUP)\n"
+      "Key file, one key a line\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	CFG(vty)->bus_curve_clients_line = CFG(vty)->loading_line;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_clients, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_no_curve_clients, cfg_bus_no_curve_clients_cmd, "no curve-clients",
+      NO_STR "No client keys\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	set_str(CFG(vty), &CFG(vty)->bus_curve_clients, NULL);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_allow_plaintext, cfg_bus_allow_plaintext_cmd, "allow-plaintext",
+      "Let the bus bind to an endpoint reachable from other hosts without CURVE\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	CFG(vty)->bus_allow_plaintext = true;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_bus_no_allow_plaintext, cfg_bus_no_allow_plaintext_cmd, "no allow-plaintext",
+      NO_STR "Without CURVE, bind the bus to loopback endpoints only (the default)\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	CFG(vty)->bus_allow_plaintext = false;
+	return CMD_SUCCESS;
 }
 
 static int config_write_bus(struct vty *vty)
 {
+	struct txgw_cfg *c = CFG(vty);
 	vty_out(vty, "bus%s", VTY_NEWLINE);
-	vty_out(vty, " publish %s%s", CFG(vty)->bus_publish, VTY_NEWLINE);
-	vty_out(vty, " replay %s%s", CFG(vty)->bus_replay, VTY_NEWLINE);
+	vty_out(vty, " publish %s%s", c->bus_publish, VTY_NEWLINE);
+	vty_out(vty, " replay %s%s", c->bus_replay, VTY_NEWLINE);
+	if (c->bus_curve_secret)
+		vty_out(vty, " curve-secret-key %s%s", c->bus_curve_secret, VTY_NEWLINE);
+	if (c->bus_curve_clients)
+		vty_out(vty, " curve-clients %s%s", c->bus_curve_clients, VTY_NEWLINE);
+	if (c->bus_allow_plaintext)
+		vty_out(vty, " allow-plaintext%s", VTY_NEWLINE);
 	txgw_vty_bus_send_write(vty);
 	return CMD_SUCCESS;
 }
@@ -585,6 +738,8 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_element(GATEWAY_NODE, &cfg_gw_clock_skew_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_txlog_port_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_concat_timeout_cmd);
+	install_element(GATEWAY_NODE, &cfg_gw_concat_max_partial_cmd);
+	install_element(GATEWAY_NODE, &cfg_gw_concat_max_per_sender_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_journal_keep_cmd);
 	install_element(GATEWAY_NODE, &cfg_gw_verify_threads_cmd);
 
@@ -621,11 +776,24 @@ void txgw_vty_init(struct txgw_cfg *cfg)
 	install_element(MAIL_NODE, &cfg_mail_no_tls_cmd);
 	install_element(MAIL_NODE, &cfg_mail_max_sessions_cmd);
 	install_element(MAIL_NODE, &cfg_mail_timeout_cmd);
+	install_element(MAIL_NODE, &cfg_mail_max_per_ip_cmd);
+	install_element(MAIL_NODE, &cfg_mail_require_tls_cmd);
+	install_element(MAIL_NODE, &cfg_mail_no_require_tls_cmd);
+	install_element(MAIL_NODE, &cfg_mail_max_cmds_cmd);
+	install_element(MAIL_NODE, &cfg_mail_session_time_cmd);
+	install_element(MAIL_NODE, &cfg_mail_min_rate_cmd);
+	install_element(MAIL_NODE, &cfg_mail_min_rate_def_cmd);
 
 	install_element(CONFIG_NODE, &cfg_bus_cmd);
 	install_node(&bus_node, config_write_bus);
 	install_element(BUS_NODE, &cfg_bus_publish_cmd);
 	install_element(BUS_NODE, &cfg_bus_replay_cmd);
+	install_element(BUS_NODE, &cfg_bus_curve_secret_cmd);
+	install_element(BUS_NODE, &cfg_bus_no_curve_secret_cmd);
+	install_element(BUS_NODE, &cfg_bus_curve_clients_cmd);
+	install_element(BUS_NODE, &cfg_bus_no_curve_clients_cmd);
+	install_element(BUS_NODE, &cfg_bus_allow_plaintext_cmd);
+	install_element(BUS_NODE, &cfg_bus_no_allow_plaintext_cmd);
 	txgw_vty_downlink_init(DOWNLINK_NODE, BUS_NODE);
 
 	install_element(CONFIG_NODE, &cfg_stats_cmd);

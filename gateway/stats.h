@@ -7,6 +7,7 @@
  * counter groups it is given and from the callbacks in struct stats_ops.
  */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,9 +27,11 @@ struct stats_ops {
 	void (*info)(void *data, struct jw *w);
 	/* The "show binds" array's elements, one object per SMPP bind. */
 	void (*binds)(void *data, struct jw *w);
-	/* "reload registry": keys loaded (>= 0), or a negative errno with a
-	 * reason in msg. */
-	long (*reload)(void *data, char *msg, size_t cap);
+	/* "reload registry" (force false) or "reload registry force": keys
+	 * loaded (>= 0), or a negative errno with a reason in msg; or
+	 * -EINPROGRESS: the reload goes on, the connection waits for
+	 * stats_reload_done(). */
+	long (*reload)(void *data, bool force, char *msg, size_t cap);
 	/* Optional: the gauges, into g[max]; returns how many.  "show stats"
 	 * lists them after the counters, "show metrics" as "# TYPE gauge". */
 	unsigned (*gauges)(void *data, struct stats_gauge *g, unsigned max);
@@ -46,8 +49,7 @@ int stats_sock_open(void *ctx, const char *path, const char *name, const char *v
 		    struct stats_sock **out);
 void stats_sock_close(struct stats_sock *s);
 
-/*
- * The answer to one command line (without its line end), as a talloc
- * string on ctx.  Pure apart from the callbacks: tests call it directly.
- */
-char *stats_answer(void *ctx, struct stats_sock *s, const char *cmd);
+/* The reload that ops->reload started ended: keys in force (>= 0), or a
+ * negative errno and the reason.  Every connection waiting for it gets
+ * "ok <keys>" or "error <reason>". */
+void stats_reload_done(struct stats_sock *s, long n, const char *msg);

@@ -31,6 +31,7 @@
 #include <osmocom/vty/vty.h>
 
 #include "gateway/gw.h"
+#include "gateway/lib/accept_guard.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/logging.h"
 #include "gateway/txgw_cfg.h"
@@ -71,8 +72,11 @@ static void usage(FILE *out)
 "  -v, --version      show the version and exit\n"
 "\n"
 "Signals:\n"
-"  SIGHUP             read registry and ca-file from FILE again and reload the\n"
-"                     device registry (the old one stays on any error)\n"
+"  SIGHUP             read registry, ca-file and curve-clients from FILE again\n"
+"                     and reload the device registry and the bus's client keys\n"
+"                     (each old one stays on any error; the registry also when\n"
+"                     the new one is empty or lacks more than half the keys in\n"
+"                     force: \"reload registry force\" takes that)\n"
 "  SIGTERM, SIGINT    unbind, finish what is in flight, sync, exit 0\n"
 "  SIGUSR1            print a talloc memory report to stderr\n"
 "\n"
@@ -81,7 +85,8 @@ static void usage(FILE *out)
 "  shows the running configuration and writes it back to FILE, and only\n"
 "  there; registry, ca-file, state-dir and the bus keys come from FILE only.\n"
 "  The stats socket (\"stats\" node) answers \"show info\",\n"
-"  \"show stats\", \"show metrics\", \"show binds\" and \"reload registry\".\n"
+"  \"show stats\", \"show metrics\", \"show binds\" and \"reload registry\n"
+"  [force]\".\n"
 "\n"
 "Exit status: 0 on a clean stop or a good configuration, 1 on a bad\n"
 "configuration or a start-up failure, 2 on bad usage.\n");
@@ -140,8 +145,10 @@ static void on_signal(struct osmo_signalfd *osfd, const struct signalfd_siginfo 
 		gw_stop(&d->gw);
 		break;
 	case SIGHUP:
-		LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry\n");
-		gw_reload_registry(&d->gw, msg, sizeof(msg));
+		LOGP(DMAIN, LOGL_NOTICE, "SIGHUP: reloading the device registry and the bus "
+		     "client keys\n");
+		/* never forced; its end is logged (gw_reload.c) */
+		gw_reload_start(&d->gw, false, false, msg, sizeof(msg));
 		break;
 	case SIGUSR1:
 		talloc_report_full(d->gw.ctx, stderr);
@@ -208,7 +215,8 @@ static int load_config(struct gw *g, const char *path)
 		return -ENOMEM;
 	}
 	txgw_vty_init(g->cfg);
-	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0) {
+	if (txgw_config_load(g->cfg, path, err, sizeof(err)) < 0 ||
+	    gw_check_bus_keys(g->ctx, g->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "txgw: %s\n", err);
 		return -EINVAL;
 	}
@@ -255,7 +263,13 @@ static int start(struct daemon *d)
 	rc = signals_init(d);
 	if (rc < 0)
 		return rc;
-	return gw_start(g);
+	rc = gw_start(g);
+	if (rc < 0)
+		return rc;
+	/* the VTY's telnet server (libosmovty accepts on it) must not spin
+	 * either when descriptors run out: ours guard themselves */
+	rc = accept_guard_adopt_listeners(g->ctx, DMAIN);
+	return rc < 0 ? rc : 0;
 }
 
 int main(int argc, char **argv)

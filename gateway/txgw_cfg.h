@@ -37,6 +37,8 @@ struct txgw_cfg {
 	uint32_t clock_skew;		/* s */
 	uint16_t txlog_port;
 	uint32_t concat_timeout;	/* s */
+	uint32_t concat_max_partial;	/* incomplete concatenations held */
+	uint32_t concat_max_per_sender;	/* ... of them from one source address */
 	uint64_t journal_keep;
 	unsigned verify_threads;	/* signature worker threads; 0: the loop thread */
 	/* devices */
@@ -52,6 +54,13 @@ struct txgw_cfg {
 	char *bus_publish;
 	char *bus_replay;
 	char *bus_send;
+	char *bus_curve_secret;		/* curve-secret-key FILE: CURVE on the bus */
+	char *bus_curve_clients;	/* curve-clients FILE: who CURVE lets in */
+	bool bus_allow_plaintext;	/* a non-loopback endpoint without CURVE */
+	/* the file's line that set each (0: the default), for start-up errors */
+	unsigned bus_publish_line, bus_replay_line, bus_curve_secret_line, bus_curve_clients_line;
+	/* the line of the file being loaded (gw_config.c); 0 otherwise */
+	unsigned loading_line;
 	/* stats */
 	char *stats_socket;
 };
@@ -60,6 +69,8 @@ struct txgw_cfg {
 #define TXGW_DEFAULT_CLOCK_SKEW		86400
 #define TXGW_DEFAULT_TXLOG_PORT		16354
 #define TXGW_DEFAULT_CONCAT_TIMEOUT	600
+#define TXGW_DEFAULT_CONCAT_MAX_PARTIAL	100000
+#define TXGW_DEFAULT_CONCAT_MAX_PER_SENDER	16
 #define TXGW_DEFAULT_JOURNAL_KEEP	1000000
 #define TXGW_DEFAULT_WINDOW		64
 #define TXGW_DEFAULT_ENQUIRE_LINK	30
@@ -69,6 +80,11 @@ struct txgw_cfg {
 #define TXGW_DEFAULT_SMTP_T_CMD		300
 #define TXGW_DEFAULT_SMTP_T_DATA	180
 #define TXGW_DEFAULT_SMTP_T_FINAL	600
+#define TXGW_DEFAULT_SMTP_PER_IP	10
+#define TXGW_DEFAULT_SMTP_MAX_CMDS	1000
+#define TXGW_DEFAULT_SMTP_SESSION_TIME	600	/* s */
+#define TXGW_DEFAULT_SMTP_MIN_RATE	1024	/* octets/s */
+#define TXGW_DEFAULT_SMTP_RATE_WINDOW	30	/* s */
 #define TXGW_DEFAULT_BUS_PUBLISH	"tcp://127.0.0.1:5560"
 #define TXGW_DEFAULT_BUS_REPLAY		"tcp://127.0.0.1:5561"
 #define TXGW_DEFAULT_VTY_PORT		4290

@@ -30,11 +30,14 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
+#include "gateway/lib/accept_guard.h"
 #include "gateway/lib/counters.h"
+#include "gateway/lib/log_ratelimit.h"
 #include "gateway/lib/logging.h"
 #include "mail/dotstuff.h"
 #include "mail/smtp.h"
 #include "mail/smtp_fsm.h"
+#include "mail/smtp_peer.h"
 
 #define SMTP_IN_BUF		16384	/* octets read at a time; > SMTP_LINE_MAX */
 #define SMTP_OUT_HIGH		65536	/* replies queued before we stop reading */
@@ -58,12 +61,20 @@ struct smtp_srv {
 	char *domain;
 	uint64_t max_size;
 	unsigned max_sessions;
+	unsigned max_per_ip;		/* 0: no cap */
+	unsigned max_cmds;		/* 0: no cap */
+	bool require_tls;
 	struct smtp_timeouts to;
 	struct osmo_fd lfd;
+	struct accept_guard guard;	/* no spinning when descriptors run out */
+	char *refusal;			/* what the guard sends a connection it refuses */
 	uint16_t port;
 	SSL_CTX *ssl_ctx;		/* NULL: no STARTTLS */
 	struct llist_head sessions;
 	unsigned n_sessions;
+	struct smtp_peers peers;	/* sessions per client address */
+	/* what a peer can make us log at will: a line a second per kind */
+	struct log_ratelimit rl_full, rl_per_ip, rl_accept, rl_cut;
 };
 
 struct smtp_sess {
@@ -72,7 +83,13 @@ struct smtp_sess {
 	struct osmo_fd ofd;
 	struct osmo_timer_list idle;	/* the RFC 5321 §4.5.3.2 timeouts */
 	struct osmo_timer_list kick;	/* resume after the gateway's answer */
+	struct osmo_timer_list life;	/* the session's whole life */
+	struct osmo_timer_list rate;	/* the data rate, once a window */
 	char peer[NI_MAXHOST + NI_MAXSERV + 4];
+	struct smtp_peer *addr;		/* the count of sessions from its address */
+	unsigned n_cmds;		/* command lines so far */
+	uint64_t win_octets;		/* DATA/BDAT octets in this rate window */
+	bool expired;			/* life over while the mail was with the gateway */
 	SSL *ssl;
 	struct smtp_fsm fsm;
 	enum rx_mode mode;
@@ -111,6 +128,9 @@ static void sess_close(struct smtp_sess *s, const char *why)
 		s->d->s = NULL;
 	osmo_timer_del(&s->idle);
 	osmo_timer_del(&s->kick);
+	osmo_timer_del(&s->life);
+	osmo_timer_del(&s->rate);
+	smtp_peer_put(s->addr);
 	if (s->ssl)
 		SSL_free(s->ssl);
 	osmo_fd_unregister(&s->ofd);
@@ -121,6 +141,14 @@ static void sess_close(struct smtp_sess *s, const char *why)
 	talloc_free(s);
 }
 
+static void schedule_ms(struct osmo_timer_list *t, unsigned ms)
+{
+	osmo_timer_schedule(t, ms / 1000, (ms % 1000) * 1000);
+}
+
+/* Set the idle timeout of the mode again: only for a whole command line,
+ * or for DATA/BDAT octets (whose pace the rate window judges), so that a
+ * byte now and then does not keep a session (issue 9 item 7). */
 static void arm_idle(struct smtp_sess *s)
 {
 	unsigned ms;
@@ -137,7 +165,7 @@ static void arm_idle(struct smtp_sess *s)
 		ms = s->srv->to.cmd_ms;
 		break;
 	}
-	osmo_timer_schedule(&s->idle, ms / 1000, (ms % 1000) * 1000);
+	schedule_ms(&s->idle, ms);
 }
 
 /* Append n octets to a growing talloc buffer, doubling it up to max
@@ -229,6 +257,77 @@ static int flush(struct smtp_sess *s)
 	return 0;
 }
 
+/* ---- limits of our own: 421, the reply sent once, best effort ---- */
+
+static void sess_cut(struct smtp_sess *s, const char *enhanced, const char *text, const char *why)
+{
+	struct smtp_reply r;
+
+	if (s->mode != RX_CLOSING && s->mode != RX_HANDSHAKE && s->mode != RX_TLS_FLUSH) {
+		smtp_fsm_cut(&s->fsm, enhanced, text, &r);
+		out_reply(s, &r);
+		flush(s);
+	}
+	LOGP_RL(&s->srv->rl_cut, DSMTP, LOGL_NOTICE, "%s: session cut: %s", s->peer, why);
+	sess_close(s, why);
+}
+
+/* smtp-max-session-time: a mail with the gateway gets its answer first. */
+static void life_cb(void *data)
+{
+	struct smtp_sess *s = data;
+
+	if (s->mode == RX_WAIT) {
+		s->expired = true;	/* smtp_deliver_done() ends it */
+		return;
+	}
+	sess_cut(s, "4.4.2", "Session time limit reached", "over smtp-max-session-time");
+}
+
+/* Whether the data of a mail is coming: DATA, a BDAT chunk, or the
+ * command line between two chunks. */
+static bool in_data(const struct smtp_sess *s)
+{
+	return s->mode == RX_DATA || s->mode == RX_CHUNK ||
+	       (s->mode == RX_CMD && s->fsm.st == SMTP_ST_BDAT);
+}
+
+/* DATA or the first BDAT of a mail: the first rate window starts; the
+ * windows go on until the mail ends (rate_stop()). */
+static void rate_start(struct smtp_sess *s)
+{
+	if (!s->srv->to.rate_window_ms || !s->srv->to.min_rate || osmo_timer_pending(&s->rate))
+		return;
+	s->win_octets = 0;
+	schedule_ms(&s->rate, s->srv->to.rate_window_ms);
+}
+
+static void rate_stop(struct smtp_sess *s)
+{
+	if (!in_data(s))
+		osmo_timer_del(&s->rate);
+}
+
+/* The end of a rate window: smtp-min-data-rate, averaged over it. */
+static void rate_cb(void *data)
+{
+	struct smtp_sess *s = data;
+	const struct smtp_timeouts *to = &s->srv->to;
+	uint64_t want = (uint64_t)to->min_rate * to->rate_window_ms / 1000;
+	char why[120];
+
+	if (!in_data(s))
+		return;
+	if (s->win_octets >= want) {
+		s->win_octets = 0;
+		schedule_ms(&s->rate, to->rate_window_ms);
+		return;
+	}
+	snprintf(why, sizeof(why), "data too slow: %llu octets in %u ms, under smtp-min-data-rate %u/s",
+		 (unsigned long long)s->win_octets, to->rate_window_ms, to->min_rate);
+	sess_cut(s, "4.4.2", "Data rate too low", why);
+}
+
 /* ---- the message buffer ---- */
 
 static void msg_reset(struct smtp_sess *s)
@@ -271,6 +370,7 @@ static void deliver(struct smtp_sess *s)
 	d->s = s;
 	s->d = d;
 	s->mode = RX_WAIT;
+	rate_stop(s);
 	arm_idle(s);
 	LOGP(DSMTP, LOGL_DEBUG, "%s: mail from <%s>, %zu octets, to the gateway\n", s->peer,
 	     s->fsm.mail_from, s->msg_len);
@@ -300,9 +400,18 @@ void smtp_deliver_done(struct smtp_deliver *d, int code, const char *enhanced, c
 	     enhanced ? enhanced : "", text ? text : "");
 	smtp_fsm_delivered(&s->fsm, code, enhanced, text, &r);
 	ctr_inc(s->srv, r.code / 100 == 2 ? TXGW_CTR_SMTP_MESSAGES : TXGW_CTR_SMTP_REJECTED);
+	if (r.code / 100 == 4)
+		ctr_inc(s->srv, TXGW_CTR_SMTP_TEMP_ERRORS);
 	out_reply(s, &r);
 	msg_reset(s);
 	s->mode = RX_CMD;
+	if (s->expired) {	/* smtp-max-session-time passed while we owed this */
+		smtp_fsm_cut(&s->fsm, "4.4.2", "Session time limit reached", &r);
+		out_reply(s, &r);
+		s->mode = RX_CLOSING;
+		LOGP_RL(&s->srv->rl_cut, DSMTP, LOGL_NOTICE, "%s: session cut: over smtp-max-session-time",
+			s->peer);
+	}
 	arm_idle(s);
 	/* go on with what was pipelined, from the loop, not from the caller */
 	osmo_timer_schedule(&s->kick, 0, 0);
@@ -323,6 +432,7 @@ static int mail_end(struct smtp_sess *s, enum smtp_act act, const struct smtp_re
 	}
 	out_reply(s, r);
 	s->mode = act == SMTP_ACT_CLOSE ? RX_CLOSING : RX_CMD;
+	rate_stop(s);	/* unless more BDAT chunks are to come */
 	arm_idle(s);
 	return act == SMTP_ACT_CLOSE;
 }
@@ -336,6 +446,7 @@ static int after_cmd(struct smtp_sess *s, enum smtp_act act, enum smtp_state bef
 		dotstuff_init(&s->ds, true);
 		msg_reset(s);
 		s->mode = RX_DATA;
+		rate_start(s);
 		arm_idle(s);
 		return 0;
 	case SMTP_ACT_CHUNK:
@@ -343,6 +454,7 @@ static int after_cmd(struct smtp_sess *s, enum smtp_act act, enum smtp_state bef
 			msg_reset(s);	/* the first chunk of a mail */
 		s->chunk_left = s->fsm.chunk;
 		s->mode = RX_CHUNK;
+		rate_start(s);
 		arm_idle(s);
 		return 0;
 	case SMTP_ACT_STARTTLS:
@@ -388,11 +500,20 @@ static int step_cmd(struct smtp_sess *s, size_t *off)
 		if (len > SMTP_LINE_MAX)
 			len = SMTP_LINE_MAX;	/* still too long for the parser */
 	}
+	if (s->srv->max_cmds && ++s->n_cmds > s->srv->max_cmds) {
+		LOGP_RL(&s->srv->rl_cut, DSMTP, LOGL_NOTICE, "%s: session cut: over smtp-max-commands (%u)",
+			s->peer, s->srv->max_cmds);
+		smtp_fsm_cut(&s->fsm, "4.7.0", "Too many commands", &r);
+		*off = s->in_len;	/* what else was sent stays unread */
+		s->mode = RX_CLOSING;
+		return out_reply(s, &r) ? -ENOMEM : 1;
+	}
 	act = smtp_fsm_line(&s->fsm, p, len, &r);
 	*off += used;
 	LOGP(DSMTP, LOGL_DEBUG, "%s: %s -> %d\n", s->peer, smtp_state_name(before), r.code);
 	if (out_reply(s, &r))
 		return -ENOMEM;
+	arm_idle(s);	/* a whole command: the client is alive */
 	return after_cmd(s, act, before);
 }
 
@@ -408,6 +529,10 @@ static int step_data(struct smtp_sess *s, size_t *off)
 		return 1;
 	used = dotstuff_push(&s->ds, s->in + *off, n, tmp, &o);
 	*off += used;
+	if (used) {
+		s->win_octets += used;
+		arm_idle(s);
+	}
 	if (msg_put(s, tmp, o))
 		return -ENOMEM;
 	if (!dotstuff_done(&s->ds))
@@ -428,6 +553,10 @@ static int step_chunk(struct smtp_sess *s, size_t *off)
 		return -ENOMEM;
 	*off += n;
 	s->chunk_left -= n;
+	if (n) {
+		s->win_octets += n;
+		arm_idle(s);
+	}
 	if (s->chunk_left)
 		return 0;
 	return mail_end(s, smtp_fsm_chunk_end(&s->fsm, s->msg_total, &r), &r);
@@ -545,7 +674,6 @@ static void service(struct smtp_sess *s)
 			return;
 		}
 		s->in_len += (size_t)n;
-		arm_idle(s);
 	}
 	if (flush(s) < 0) {
 		sess_close(s, "write error");
@@ -596,22 +724,29 @@ static void idle_cb(void *data)
 	sess_close(s, "timeout");
 }
 
-static void sess_open(struct smtp_srv *srv, int fd, const char *peer)
+/* A session for fd; addr (the count of its address) is the session's now. */
+static void sess_open(struct smtp_srv *srv, int fd, const char *peer, struct smtp_peer *addr)
 {
-	struct smtp_fsm_cfg fcfg = { srv->domain, srv->max_size, srv->ssl_ctx != NULL };
+	struct smtp_fsm_cfg fcfg = { srv->domain, srv->max_size, srv->ssl_ctx != NULL,
+				     srv->require_tls };
 	struct smtp_sess *s = talloc_zero(srv, struct smtp_sess);
 	struct smtp_reply r;
 
 	if (!s) {
+		smtp_peer_put(addr);
 		close(fd);
 		return;
 	}
 	s->srv = srv;
+	s->addr = addr;
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	osmo_timer_setup(&s->idle, idle_cb, s);
 	osmo_timer_setup(&s->kick, kick_cb, s);
+	osmo_timer_setup(&s->life, life_cb, s);
+	osmo_timer_setup(&s->rate, rate_cb, s);
 	osmo_fd_setup(&s->ofd, fd, OSMO_FD_READ, sess_fd_cb, s, 0);
 	if (osmo_fd_register(&s->ofd) < 0) {
+		smtp_peer_put(addr);
 		close(fd);
 		talloc_free(s);
 		return;
@@ -625,6 +760,8 @@ static void sess_open(struct smtp_srv *srv, int fd, const char *peer)
 	out_reply(s, &r);
 	s->mode = RX_CMD;
 	arm_idle(s);
+	if (srv->to.session_ms)
+		schedule_ms(&s->life, srv->to.session_ms);
 	service(s);
 }
 
@@ -639,32 +776,51 @@ static void peer_name(const struct sockaddr_storage *ss, socklen_t len, char *ou
 		snprintf(out, cap, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
 }
 
+/* RFC 5321 §3.1: a 421 in place of the greeting (best effort), and close. */
+static void refuse(struct smtp_srv *srv, int fd, const char *enhanced, const char *text)
+{
+	char line[300];
+	int n = snprintf(line, sizeof(line), "421 %s %s %s\r\n", enhanced, srv->domain, text);
+
+	send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
 static int accept_cb(struct osmo_fd *lfd, unsigned int what)
 {
 	struct smtp_srv *srv = lfd->data;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char peer[NI_MAXHOST + NI_MAXSERV + 4], line[300];
-	int fd = accept4(lfd->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	int n;
+	char peer[NI_MAXHOST + NI_MAXSERV + 4];
+	int fd = accept_guard_accept(&srv->guard, (struct sockaddr *)&ss, &len);
+	struct smtp_peer *addr;
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			LOGP(DSMTP, LOGL_ERROR, "accept: %s\n", strerror(errno));
+		if (errno != EAGAIN)	/* one connection's trouble (ECONNABORTED ...) */
+			LOGP_RL(&srv->rl_accept, DSMTP, LOGL_NOTICE, "accept: %s", strerror(errno));
 		return 0;
 	}
 	peer_name(&ss, len, peer, sizeof(peer));
 	if (srv->n_sessions >= srv->max_sessions) {
-		/* RFC 5321 §3.1: 421 in place of the greeting */
-		n = snprintf(line, sizeof(line), "421 4.3.2 %s Too many sessions, try later\r\n",
-			     srv->domain);
-		if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			LOGP(DSMTP, LOGL_DEBUG, "%s: 421 not sent: %s\n", peer, strerror(errno));
-		close(fd);
-		LOGP(DSMTP, LOGL_NOTICE, "%s: refused, %u sessions open\n", peer, srv->n_sessions);
+		refuse(srv, fd, "4.3.2", "Too many sessions, try later");
+		LOGP_RL(&srv->rl_full, DSMTP, LOGL_NOTICE, "%s: refused, %u sessions open (smtp-max-sessions)",
+			peer, srv->n_sessions);
 		return 0;
 	}
-	sess_open(srv, fd, peer);
+	addr = smtp_peer_get(srv, &srv->peers, &ss);
+	if (!addr) {
+		refuse(srv, fd, "4.3.0", "Out of memory, try later");
+		return 0;
+	}
+	if (srv->max_per_ip && smtp_peer_sessions(addr) > srv->max_per_ip) {
+		smtp_peer_put(addr);
+		refuse(srv, fd, "4.7.0", "Too many sessions from your address, try later");
+		LOGP_RL(&srv->rl_per_ip, DSMTP, LOGL_NOTICE,
+			"%s: refused, %u sessions open from its address (smtp-max-sessions-per-ip)", peer,
+			srv->max_per_ip);
+		return 0;
+	}
+	sess_open(srv, fd, peer, addr);
 	return 0;
 }
 
@@ -707,17 +863,35 @@ static int srv_listen(struct smtp_srv *srv, const char *addr, uint16_t port)
 		return -EADDRINUSE;
 	}
 	listen(srv->lfd.fd, 128);	/* a deeper backlog than osmo_sock's */
+	accept_guard_init(&srv->guard, &srv->lfd, DSMTP, "SMTP", srv->refusal);
 	if (getsockname(srv->lfd.fd, (struct sockaddr *)&ss, &len) == 0)
 		srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 							   : ((struct sockaddr_in *)&ss)->sin_port);
 	return 0;
 }
 
+static unsigned ms_or(unsigned seconds, unsigned def_ms)
+{
+	return seconds ? seconds * 1000 : def_ms;
+}
+
+/* The time limits of cfg (seconds; 0: the RFC 5321 default for a
+ * timeout, no cap for the session time and the data rate). */
+static struct smtp_timeouts timeouts_of(const struct smtp_cfg *cfg)
+{
+	return (struct smtp_timeouts){
+		.cmd_ms = ms_or(cfg->timeout_cmd, SMTP_TIMEOUT_CMD_MS),
+		.data_ms = ms_or(cfg->timeout_data, SMTP_TIMEOUT_DATA_MS),
+		.final_ms = ms_or(cfg->timeout_final, SMTP_TIMEOUT_FINAL_MS),
+		.session_ms = cfg->max_session_time * 1000,
+		.rate_window_ms = ms_or(cfg->min_data_window, SMTP_RATE_WINDOW_MS),
+		.min_rate = cfg->min_data_rate,
+	};
+}
+
 int smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops, void *data,
 		  struct rate_ctr_group *ctrs, struct smtp_srv **out)
 {
-	static const struct smtp_timeouts def = { SMTP_TIMEOUT_CMD_MS, SMTP_TIMEOUT_DATA_MS,
-						  SMTP_TIMEOUT_FINAL_MS };
 	struct smtp_srv *srv;
 	int rc;
 
@@ -740,10 +914,20 @@ int smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *
 	srv->domain = talloc_strdup(srv, cfg->domain);
 	srv->max_size = cfg->max_size;
 	srv->max_sessions = cfg->max_sessions;
-	srv->to = def;
+	srv->max_per_ip = cfg->max_sessions_per_ip;
+	srv->max_cmds = cfg->max_commands;
+	srv->require_tls = cfg->require_tls;
+	srv->to = timeouts_of(cfg);
 	srv->lfd.fd = -1;
 	INIT_LLIST_HEAD(&srv->sessions);
-	rc = srv->domain ? 0 : -ENOMEM;
+	smtp_peers_init(&srv->peers);
+	srv->refusal = talloc_asprintf(srv, "421 4.3.2 %s Out of resources, try later\r\n",
+				       cfg->domain);
+	rc = srv->domain && srv->refusal ? 0 : -ENOMEM;
+	if (!rc && cfg->require_tls && !(cfg->tls_cert && cfg->tls_key)) {
+		LOGP(DSMTP, LOGL_ERROR, "smtp-require-tls needs smtp-tls certificate and key\n");
+		rc = -EINVAL;
+	}
 	if (!rc && cfg->tls_cert && cfg->tls_key) {
 		srv->ssl_ctx = tls_ctx_new(cfg->tls_cert, cfg->tls_key);
 		rc = srv->ssl_ctx ? 0 : -EINVAL;
@@ -758,7 +942,7 @@ int smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *
 		return rc;
 	}
 	LOGP(DSMTP, LOGL_NOTICE, "SMTP on %s port %u for %s%s\n", cfg->addr, srv->port,
-	     srv->domain, srv->ssl_ctx ? ", STARTTLS offered" : "");
+	     srv->domain, srv->require_tls ? ", STARTTLS required" : srv->ssl_ctx ? ", STARTTLS offered" : "");
 	*out = srv;
 	return 0;
 }
@@ -786,6 +970,7 @@ void smtp_srv_close(struct smtp_srv *s)
 		return;
 	llist_for_each_entry_safe(sess, tmp, &s->sessions, list)
 		sess_close(sess, "service closing");
+	accept_guard_stop(&s->guard);
 	if (s->lfd.fd >= 0) {
 		osmo_fd_unregister(&s->lfd);
 		close(s->lfd.fd);

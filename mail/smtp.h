@@ -6,10 +6,15 @@
  * non-blocking sockets, PIPELINING (commands in order, replies sent in one
  * write per batch), the DATA body through dotstuff.c, BDAT chunks read
  * exactly (RFC 3030), STARTTLS with OpenSSL (RFC 3207; TLS 1.2 at least;
- * what was pipelined after STARTTLS is dropped), limits (line 1000 octets:
- * 500; message over smtp-max-size: 552 with the rest read and dropped;
- * smtp-max-sessions: 421; 10 bad commands: 421) and idle timeouts
- * (RFC 5321 §4.5.3.2).
+ * what was pipelined after STARTTLS is dropped; with smtp-require-tls,
+ * 530 before it), limits (line 1000 octets: 500; message over
+ * smtp-max-size: 552 with the rest read and dropped; smtp-max-sessions:
+ * 421 4.3.2; smtp-max-sessions-per-ip: 421 4.7.0; 10 bad commands: 421;
+ * smtp-max-commands: 421 4.7.0) and time limits: idle timeouts (RFC 5321
+ * §4.5.3.2) that only a whole command line, or DATA/BDAT octets, set
+ * again — not any byte —, the session's whole life (smtp-max-session-time),
+ * and a least data rate during DATA/BDAT (smtp-min-data-rate), each 421
+ * 4.4.2.  Running out of descriptors pauses accepting (accept_guard.h).
  *
  * A complete mail goes to ops->deliver(); the session then reads nothing
  * more (back-pressure) until the gateway answers with smtp_deliver_done().
@@ -20,6 +25,8 @@
  */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* The "mail" node of the configuration (doc/config.md). */
 struct smtp_cfg {
@@ -31,12 +38,16 @@ struct smtp_cfg {
 	char *tls_cert;
 	char *tls_key;
 	unsigned max_sessions;
+	unsigned max_sessions_per_ip;	/* 0: no cap (smtp_peer.h) */
+	unsigned max_commands;	/* command lines per session; 0: no cap */
+	bool require_tls;	/* 530 before STARTTLS; needs tls_cert */
 	unsigned timeout_cmd;	/* s, waiting for a command (RFC 5321 §4.5.3.2.7) */
 	unsigned timeout_data;	/* s, between blocks of DATA (§4.5.3.2.5) */
 	unsigned timeout_final;	/* s, after the final dot (§4.5.3.2.6) */
+	unsigned max_session_time;	/* s, a session's whole life; 0: no cap */
+	uint32_t min_data_rate;	/* octets/s during DATA and BDAT; 0: no check */
+	unsigned min_data_window;	/* s, the rate is checked over each such window */
 };
-#include <stddef.h>
-#include <stdint.h>
 
 struct rate_ctr_group;
 
@@ -56,16 +67,30 @@ struct smtp_ops {
 			unsigned n_rcpts, const uint8_t *msg, size_t len, struct smtp_deliver *d);
 };
 
-/* RFC 5321 §4.5.3.2: how long a session may stay silent. */
+/*
+ * RFC 5321 §4.5.3.2: how long a session may stay silent; and how long it
+ * may last, and how slowly it may send its data.  A command timeout is set
+ * again by each whole command line only, a data timeout by DATA/BDAT
+ * octets; min_rate octets/s must come in each rate window of the data
+ * (from the DATA or first BDAT on, until the mail ends).
+ */
 struct smtp_timeouts {
 	unsigned cmd_ms;	/* waiting for a command (§4.5.3.2.7: 5 min) */
 	unsigned data_ms;	/* between blocks of DATA / BDAT (§4.5.3.2.5: 3 min) */
 	unsigned final_ms;	/* after the final dot, for the gateway's answer
 				 * (§4.5.3.2.6: the client waits 10 min) */
+	unsigned session_ms;	/* the whole session; 0: no cap */
+	unsigned rate_window_ms;	/* the data rate's window; 0: no check */
+	uint32_t min_rate;	/* octets/s over each window */
 };
 #define SMTP_TIMEOUT_CMD_MS	(5 * 60 * 1000)
 #define SMTP_TIMEOUT_DATA_MS	(3 * 60 * 1000)
 #define SMTP_TIMEOUT_FINAL_MS	(10 * 60 * 1000)
+#define SMTP_SESSION_MS		(10 * 60 * 1000)
+#define SMTP_RATE_WINDOW_MS	(30 * 1000)
+#define SMTP_MIN_RATE		1024
+#define SMTP_MAX_COMMANDS	1000
+#define SMTP_MAX_PER_IP		10
 
 /*
  * Listen on cfg->addr:port (port 0: any free port, see
@@ -74,14 +99,17 @@ struct smtp_timeouts {
  * the counter group of counters.h (smtp:sessions, smtp:messages,
  * smtp:rejected) or NULL.  Allocated under ctx; the answers still owed
  * (struct smtp_deliver) too, so that they outlive the service.
+ * The time limits are cfg's (seconds; smtp_srv_set_timeouts() may change
+ * them after).
  * Returns 0 and *out, or a negative errno after logging why on DSMTP:
- * -EINVAL (no smtp-listen, no domain, bad certificate or key),
- * -EADDRINUSE (cannot listen), -ENOMEM.
+ * -EINVAL (no smtp-listen, no domain, bad certificate or key, require_tls
+ * without a certificate), -EADDRINUSE (cannot listen), -ENOMEM.
  */
 int smtp_srv_open(void *ctx, const struct smtp_cfg *cfg, const struct smtp_ops *ops, void *data,
 		  struct rate_ctr_group *ctrs, struct smtp_srv **out);
 
-/* Replace the timeouts (for tests); applies from each session's next wait. */
+/* Replace the time limits (for tests, in ms); applies from each session's
+ * next wait (session_ms: to sessions opened after). */
 void smtp_srv_set_timeouts(struct smtp_srv *s, const struct smtp_timeouts *t);
 
 /* The local port the service listens on. */

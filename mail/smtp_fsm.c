@@ -285,6 +285,18 @@ static const struct fsm_cell fsm_table[SMTP_ST_COUNT][SMTP_V_COUNT] = {
 };
 #undef ALWAYS
 
+/* RFC 3207 §4: under a policy that needs TLS, "the server SHOULD reply to
+ * every command other than NOOP, EHLO, STARTTLS, or QUIT with 530".  BDAT
+ * is left to the table: before TLS it is always out of sequence (no MAIL
+ * was taken), and the table knows to read and drop its chunk. */
+static bool tls_needed(const struct smtp_fsm *f, enum smtp_verb v)
+{
+	if (!f->cfg.require_tls || f->tls)
+		return false;
+	return v != SMTP_V_NOOP && v != SMTP_V_EHLO && v != SMTP_V_STARTTLS && v != SMTP_V_QUIT &&
+	       v != SMTP_V_BDAT;
+}
+
 static bool is_bad(int code)
 {
 	return code == 500 || code == 501 || code == 502 || code == 503 || code == 555;
@@ -331,6 +343,10 @@ enum smtp_act smtp_fsm_line(struct smtp_fsm *f, const uint8_t *line, size_t len,
 	if (rc == -E2BIG || rc == -ENOENT) {
 		parse_error(rc, r);
 		return count_bad(f, SMTP_ACT_NONE, r);
+	}
+	if (tls_needed(f, c.verb)) {
+		reply(r, 530, "5.7.0", "Must issue a STARTTLS command first");
+		return SMTP_ACT_NONE;
 	}
 	cell = &fsm_table[f->st][c.verb];
 	if (!cell->h) {
@@ -419,8 +435,14 @@ void smtp_fsm_tls_done(struct smtp_fsm *f)
 
 enum smtp_act smtp_fsm_timeout(struct smtp_fsm *f, struct smtp_reply *r)
 {
+	return smtp_fsm_cut(f, "4.4.2", "Timeout", r);
+}
+
+enum smtp_act smtp_fsm_cut(struct smtp_fsm *f, const char *enhanced, const char *text,
+			   struct smtp_reply *r)
+{
 	rclear(r);
-	reply(r, 421, "4.4.2", "%s Timeout, closing", f->cfg.domain);
+	reply(r, 421, enhanced, "%s %s, closing", f->cfg.domain, text);
 	f->st = SMTP_ST_CLOSED;
 	return SMTP_ACT_CLOSE;
 }

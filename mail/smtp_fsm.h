@@ -55,6 +55,7 @@ struct smtp_fsm_cfg {
 	const char *domain;	/* smtp-domain: greeting, and the only RCPT domain */
 	uint64_t max_size;	/* smtp-max-size */
 	bool tls;		/* STARTTLS is offered */
+	bool require_tls;	/* smtp-require-tls: 530 before STARTTLS (RFC 3207 §4) */
 };
 
 struct smtp_fsm {
@@ -90,7 +91,9 @@ void smtp_fsm_greeting(const struct smtp_fsm *f, struct smtp_reply *r);
  * passed cut at SMTP_LINE_MAX octets: it gets 500 5.5.6).  Writes the
  * reply to r (empty for SMTP_ACT_CHUNK: it comes after the chunk).  A bad
  * command (500, 501, 502, 503, 555) counts; the SMTP_MAX_BAD-th gets
- * 421 and SMTP_ACT_CLOSE instead.
+ * 421 and SMTP_ACT_CLOSE instead.  With cfg.require_tls and no TLS yet,
+ * every command but EHLO, STARTTLS, NOOP and QUIT gets 530 5.7.0 (RFC
+ * 3207 §4; BDAT is refused as out of sequence, its chunk read and dropped).
  */
 enum smtp_act smtp_fsm_line(struct smtp_fsm *f, const uint8_t *line, size_t len,
 			    struct smtp_reply *r);
@@ -116,5 +119,10 @@ void smtp_fsm_tls_done(struct smtp_fsm *f);
 
 /* A timeout (RFC 5321 §4.5.3.2.7): 421 4.4.2 and SMTP_ACT_CLOSE. */
 enum smtp_act smtp_fsm_timeout(struct smtp_fsm *f, struct smtp_reply *r);
+
+/* The service ends the session for a limit of its own (RFC 5321 §3.8):
+ * "421 <enhanced> <domain> <text>, closing" and SMTP_ACT_CLOSE. */
+enum smtp_act smtp_fsm_cut(struct smtp_fsm *f, const char *enhanced, const char *text,
+			   struct smtp_reply *r);
 
 const char *smtp_state_name(enum smtp_state st);

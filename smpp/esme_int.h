@@ -23,6 +23,19 @@
 #define LOGES(es, lvl, fmt, args...) \
 	LOGPFSML((es)->fi, lvl, fmt, ##args)
 
+/*
+ * LOGES for a line the SMSC can cause at will (a bad PDU, a receipt):
+ * at most one a second of its kind rl, the next one saying how many were
+ * held back (gateway/lib/log_ratelimit.h).  fmt has no trailing newline.
+ */
+#define LOGES_RL(es, rl, lvl, fmt, args...) \
+	do { \
+		unsigned long _rl_held; \
+		if (log_check_level((es)->fi->fsm->log_subsys, lvl) && \
+		    log_ratelimit_pass(rl, &_rl_held)) \
+			LOGES(es, lvl, fmt "%s\n", ##args, log_ratelimit_held_str(_rl_held)); \
+	} while (0)
+
 /* Queued output past which we stop reading (the peer does not read). */
 #define ESME_TXQ_MAX		(256 * 1024)
 /* PDUs handled per readable event, so one busy peer cannot starve the loop. */
@@ -130,6 +143,22 @@ struct esme {
 	bool ever_bound;
 	uint64_t rx_pdus, tx_pdus;
 	char remote[64];
+	/*
+	 * The lines the SMSC can cause at will, one kind each, kept across
+	 * reconnects (a new connection gets no fresh budget): a hostile SMSC
+	 * costs a line a second per kind, not one per PDU; the counters
+	 * count every PDU.
+	 */
+	struct {
+		struct log_ratelimit bad_pdu;	/* the codec refused it */
+		struct log_ratelimit bad_msg;	/* deliver_sm/data_sm refused */
+		struct log_ratelimit not_served;	/* an SMSC-bound request */
+		struct log_ratelimit unexpected;	/* a response to nothing asked */
+		struct log_ratelimit nack_rx;	/* generic_nack received */
+		struct log_ratelimit ignored;	/* alert_notification, outbind */
+		struct log_ratelimit receipt;	/* delivery receipts */
+		struct log_ratelimit ack_late;	/* the gateway took too long */
+	} rl;
 
 	void (*done)(void *);
 	void *done_data;

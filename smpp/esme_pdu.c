@@ -49,10 +49,11 @@ static void ack_answer(struct esme_ack *a, uint32_t status)
 static void ack_timer_cb(void *data)
 {
 	struct esme_ack *a = data;
+	struct esme *es = a->conn->es;
 
-	LOGES(a->conn->es, LOGL_NOTICE, "%s seq %u not taken within %u ms: answering %s\n",
-	      smpp_command_name(a->resp_id & ~0x80000000u), a->seq, ESME_ACK_DEADLINE_MS,
-	      smpp_status_name(ESME_RX_T_APPN));
+	LOGES_RL(es, &es->rl.ack_late, LOGL_NOTICE, "%s seq %u not taken within %u ms: answering %s",
+		 smpp_command_name(a->resp_id & ~0x80000000u), a->seq, ESME_ACK_DEADLINE_MS,
+		 smpp_status_name(ESME_RX_T_APPN));
 	ack_answer(a, ESME_RX_T_APPN);
 }
 
@@ -186,14 +187,15 @@ static int h_message(struct esme_conn *c, const struct smpp_pdu *p)
 	 */
 	if (p->esm_class & 0x3c) {
 		esme_ctr_inc(es, TXGW_CTR_SMPP_RECEIPTS);
-		LOGES(es, LOGL_INFO, "receipt (esm_class 0x%02x) seq %u ignored\n", p->esm_class, seq);
+		LOGES_RL(es, &es->rl.receipt, LOGL_INFO, "receipt (esm_class 0x%02x) seq %u ignored",
+			 p->esm_class, seq);
 		esme_conn_send_resp(c, resp, seq, ESME_ROK);
 		return 0;
 	}
 	st = message_fill(es, p, &in);
 	if (st != ESME_ROK) {
-		LOGES(es, LOGL_NOTICE, "bad %s seq %u: %s\n", smpp_command_name(p->command_id),
-		      seq, smpp_status_name(st));
+		LOGES_RL(es, &es->rl.bad_msg, LOGL_NOTICE, "bad %s seq %u: %s",
+			 smpp_command_name(p->command_id), seq, smpp_status_name(st));
 		esme_conn_send_error(c, p->command_id, seq, st);
 		return 0;
 	}
@@ -219,8 +221,8 @@ static int h_bind_resp(struct esme_conn *c, const struct smpp_pdu *p)
 	struct esme *es = c->es;
 
 	if (!esme_conn_req_take(c, p)) {
-		LOGES(es, LOGL_NOTICE, "unexpected %s seq %u ignored\n",
-		      smpp_command_name(p->command_id), p->sequence_number);
+		LOGES_RL(es, &es->rl.unexpected, LOGL_NOTICE, "unexpected %s seq %u ignored",
+			 smpp_command_name(p->command_id), p->sequence_number);
 		return 0;
 	}
 	if (p->command_status != ESME_ROK)
@@ -242,8 +244,8 @@ static int h_enquire_link(struct esme_conn *c, const struct smpp_pdu *p)
 static int h_resp(struct esme_conn *c, const struct smpp_pdu *p)
 {
 	if (!esme_conn_req_take(c, p))
-		LOGES(c->es, LOGL_NOTICE, "unexpected %s seq %u ignored\n",
-		      smpp_command_name(p->command_id), p->sequence_number);
+		LOGES_RL(c->es, &c->es->rl.unexpected, LOGL_NOTICE, "unexpected %s seq %u ignored",
+			 smpp_command_name(p->command_id), p->sequence_number);
 	return 0;
 }
 
@@ -268,8 +270,8 @@ static int h_generic_nack(struct esme_conn *c, const struct smpp_pdu *p)
 	struct esme *es = c->es;
 	bool ours = esme_conn_req_take(c, p);
 
-	LOGES(es, LOGL_NOTICE, "generic_nack seq %u: %s\n", p->sequence_number,
-	      smpp_status_name(p->command_status) ? : "?");
+	LOGES_RL(es, &es->rl.nack_rx, LOGL_NOTICE, "generic_nack seq %u: %s", p->sequence_number,
+		 smpp_status_name(p->command_status) ? : "?");
 	if (ours && es->fi->state == ESME_ST_BINDING)
 		return esme_conn_fail(c, ESME_EV_BIND_FAIL, "bind answered with generic_nack %s",
 				      smpp_status_name(p->command_status) ? : "?");
@@ -281,7 +283,7 @@ static int h_generic_nack(struct esme_conn *c, const struct smpp_pdu *p)
 /* alert_notification (§4.12), outbind (§4.1.7): nothing to do once connected. */
 static int h_ignore(struct esme_conn *c, const struct smpp_pdu *p)
 {
-	LOGES(c->es, LOGL_INFO, "%s ignored\n", smpp_command_name(p->command_id));
+	LOGES_RL(c->es, &c->es->rl.ignored, LOGL_INFO, "%s ignored", smpp_command_name(p->command_id));
 	return 0;
 }
 
@@ -330,9 +332,9 @@ static int conn_bad_pdu(struct esme_conn *c, const struct smpp_pdu *p, uint32_t 
 	struct esme *es = c->es;
 	const char *name = smpp_command_name(p->command_id);
 
-	LOGES(es, LOGL_NOTICE, "bad PDU %s (0x%08x) seq %u, %u octets: %s (%s)\n",
-	      name ? : "?", p->command_id, p->sequence_number, p->command_length,
-	      smpp_status_name(st) ? : "?", smpp_status_desc(st) ? : "?");
+	LOGES_RL(es, &es->rl.bad_pdu, LOGL_NOTICE, "bad PDU %s (0x%08x) seq %u, %u octets: %s (%s)",
+		 name ? : "?", p->command_id, p->sequence_number, p->command_length,
+		 smpp_status_name(st) ? : "?", smpp_status_desc(st) ? : "?");
 	if (p->command_id == SMPP_GENERIC_NACK)
 		return 0;
 	esme_conn_send_error(c, p->command_id, p->sequence_number, st);
@@ -363,19 +365,20 @@ static int conn_pdu(struct esme_conn *c)
 		if (h->states & S(es->fi->state))
 			return h->fn(c, p);
 		if (is_response(p->command_id)) {
-			LOGES(es, LOGL_NOTICE, "%s while %s ignored\n",
-			      smpp_command_name(p->command_id), osmo_fsm_inst_state_name(es->fi));
+			LOGES_RL(es, &es->rl.unexpected, LOGL_NOTICE, "%s while %s ignored",
+				 smpp_command_name(p->command_id), osmo_fsm_inst_state_name(es->fi));
 			return 0;
 		}
 		esme_conn_send_error(c, p->command_id, p->sequence_number, ESME_RINVBNDSTS);
 		return 0;
 	}
 	if (is_response(p->command_id)) {
-		LOGES(es, LOGL_NOTICE, "unexpected %s ignored\n", smpp_command_name(p->command_id));
+		LOGES_RL(es, &es->rl.unexpected, LOGL_NOTICE, "unexpected %s ignored",
+			 smpp_command_name(p->command_id));
 		return 0;
 	}
-	LOGES(es, LOGL_NOTICE, "%s seq %u not served by an ESME\n",
-	      smpp_command_name(p->command_id), p->sequence_number);
+	LOGES_RL(es, &es->rl.not_served, LOGL_NOTICE, "%s seq %u not served by an ESME",
+		 smpp_command_name(p->command_id), p->sequence_number);
 	esme_conn_send_resp(c, SMPP_GENERIC_NACK, p->sequence_number, ESME_RINVCMDID);
 	esme_ctr_inc(es, TXGW_CTR_SMPP_GENERIC_NACK_TX);
 	return 0;

@@ -9,12 +9,27 @@
 #      the mail simulator is built;
 #   4. a summary: sent, acknowledged, records, alerts and rejects by kind,
 #      whether the subscriber got exactly what the simulator sent; then
-#      `show stats` from the stats socket.
-# Everything runs in a temporary directory on 127.0.0.1 ports.
+#      `show stats` from the stats socket;
+#   5. alongside an Osmocom network: a private core (osmo-stp, osmo-hlr,
+#      osmo-msc), a txgw of its own bound to osmo-msc's SMSC as the esme
+#      osmo-msc, five handsets (txgw-handset-sim) uploading through the
+#      core to it; the same summary, then `show binds`.  A SKIP line
+#      without the Osmocom packages.
+# Everything runs in a temporary directory on 127.0.0.1 ports (the core on
+# an address of its own in 127.0.0.0/8).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 . tests/integration/lib.sh
+. tests/osmocom/lib.sh
+
+# at exit, whatever happened: part 5's core (its daemons stopped by their
+# PIDs), then every process started here, and the work directory
+demo_cleanup() {
+	[ ! -f "$DEMO_WORK/osmo/core/core.env" ] || "$CORE" stop "$DEMO_WORK/osmo/core" >/dev/null 2>&1 || true
+	WORK=$DEMO_WORK
+	it_cleanup
+}
 
 COUNT=${TXGW_DEMO_UPLOADS:-1500}
 RATE=${TXGW_DEMO_RATE:-300}
@@ -24,6 +39,8 @@ echo "== 1. the test vectors (tests/vectors/) through txgw-tpdu and txgw-frame"
 echo
 
 it_setup
+DEMO_WORK=$WORK
+trap demo_cleanup EXIT
 echo "== 2. SMS: txgw-smsc-sim -> txgw -> bus -> txgw-sub   (work dir $WORK)"
 mkdir -p "$WORK/keys" "$WORK/mailkeys"
 # the handsets that will mail have keys of their own (a simulator run that
@@ -93,3 +110,84 @@ for k in sorted(s):
     if s[k]:
         print("  %-28s %d" % (k, s[k]))'
 stop_txgw
+
+# ---- 5. alongside an Osmocom network ----
+
+# the handsets' progress line, once a second, until they are done (60 s)
+osmo_progress() {
+	local i line
+	for ((i = 0; i < 60; i++)); do
+		kill -0 "$HSIM_PID" 2>/dev/null || break
+		line=$(grep -a '^t=' "$WORK/hsim.log" | tail -1 | sed 's/ rate .*//' || true)
+		printf '\r  %s | bus: %s messages   ' "${line:-registering}" "$(wc -l < "$WORK/sub.jsonl")"
+		sleep 1
+	done
+	echo
+	kill -0 "$HSIM_PID" 2>/dev/null && kill -TERM "$HSIM_PID"
+	HSIM_RC=0
+	wait "$HSIM_PID" || HSIM_RC=$?
+	[ "$HSIM_RC" = 0 ] || echo "  (txgw-handset-sim exit $HSIM_RC: not every upload acknowledged)"
+}
+
+demo_osmocom() {
+	local why last rc=0
+	echo
+	echo "== 5. Osmocom: txgw-handset-sim -> osmo-stp -> osmo-msc -> txgw -> bus -> txgw-sub"
+	why=$(osmo_missing)
+	[ -n "$why" ] || [ -x "$HSIM" ] ||
+		why="contrib/sim/txgw-handset-sim is not built (configure found no libosmo-sigtran)"
+	if [ -n "$why" ]; then
+		echo "  SKIP: $why"
+		return 0
+	fi
+	WORK=$DEMO_WORK/osmo
+	mkdir -p "$WORK"
+	new_ports
+	core_start > "$WORK/core.out" ||
+		{ grep -v '^FAIL' "$WORK/core.out" || true; osmo_fail "the Osmocom core did not start (see $WORK/core)"; }
+	sed 's/^core.sh: /  /' "$WORK/core.out"
+	fleet_prepare --devices 5 --alg mix --records-per-upload 3 --seed 2026
+	fleet_provision --devices 5 --seed 2026 | sed 's/^core.sh: /  osmo-hlr: /'
+	txgw_up
+	echo "  txgw bound to osmo-msc's SMSC at $CORE_IP:$SMPP_PORT (esme osmo-msc, data-coding-1 gsm7)"
+	"$TOP/contrib/txgw-sub" --pub "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
+		--json --timeout 90 > "$WORK/sub.jsonl" 2> "$WORK/sub.err" &
+	SUB_PID=$!; PIDS+=("$SUB_PID")
+	# 5 handsets, 8 uploads each, 8 a second: a few seconds to watch
+	LD_PRELOAD=$SCTP_PRELOAD "$HSIM" --stp-ip "$CORE_IP" --stp-port "$M3UA_PORT" "${LOAD[@]}" \
+		--seed 2026 --per-handset 8 --rate 8 --form mix --concat-ref mix --records-per-upload 3 \
+		--anomaly replay:0.05 --anomaly bad_signature:0.05 --anomaly text:0.05 \
+		--summary "$WORK/sim.json" --drain 20 2> "$WORK/hsim.log" &
+	HSIM_PID=$!; PIDS+=("$HSIM_PID")
+	osmo_progress
+
+	last=$(journal_seq)
+	"$TOP/contrib/txgw-sub" --pub "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
+		--json --from 1 --until-seq "$last" --timeout 30 > "$WORK/bus.jsonl" 2>/dev/null
+	kill -INT "$SUB_PID" 2>/dev/null || true
+	wait "$SUB_PID" 2>/dev/null || true
+	/usr/bin/python3 tests/demo_summary.py --handsets "$WORK/sim.json" "$WORK/bus.jsonl" \
+		"$WORK/sub.jsonl" || rc=1
+	if /usr/bin/python3 tests/integration/sim_compare.py --summary "$WORK/sim.json" \
+		--bus "$WORK/bus.jsonl" --all-acked > "$WORK/compare.txt" 2>&1; then
+		echo "  exact comparison of the bus with the handsets' summary: identical"
+	else
+		echo "  exact comparison of the bus with the handsets' summary: DIFFERENT"
+		sed 's/^/    /' "$WORK/compare.txt" | head -20
+		rc=1
+	fi
+	echo
+	echo "== show binds (stats socket $WORK/stats.sock)"
+	stats "show binds" | /usr/bin/python3 -c '
+import json, sys
+for b in json.load(sys.stdin):
+    print("  esme %s: %s to %s since %s, %d PDUs in, %d out"
+          % (b["name"], b["state"], b["remote"], b["since"], b["rx_pdus"], b["tx_pdus"]))'
+	stop_txgw || rc=1
+	"$CORE" stop "$WORK/core"
+	echo "  stopped by PID: txgw $TXGW_PID; osmo-msc, osmo-hlr, osmo-stp (tests/osmocom/core.sh stop)"
+	WORK=$DEMO_WORK
+	return $rc
+}
+
+demo_osmocom

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""demo_summary.py SIM.json BUS.jsonl LIVE.jsonl [MAIL.json]
+"""demo_summary.py [--handsets] SIM.json BUS.jsonl LIVE.jsonl [MAIL.json]
 
 The demo's closing summary: what the SMSC simulator sent and saw
 acknowledged, what the bus holds (read back from seq 1), by topic and
 kind, and whether the subscriber that followed live got exactly the bus.
+--handsets: SIM.json is txgw-handset-sim's (the same summary, written by
+handsets that saw their RP-ACK through osmo-msc).
 Exit 1 when the bus lacks a record the simulator saw acknowledged.
 """
 import collections
@@ -19,15 +21,20 @@ def load_jsonl(path):
 
 
 def main():
-    sim = json.load(open(sys.argv[1]))
-    bus = load_jsonl(sys.argv[2])
-    live = load_jsonl(sys.argv[3])
-    mail = json.load(open(sys.argv[4])) if len(sys.argv) > 4 and os.path.exists(sys.argv[4]) else None
+    args = sys.argv[1:]
+    handsets = args[:1] == ["--handsets"]
+    args = args[1:] if handsets else args
+    sim = json.load(open(args[0]))
+    bus = load_jsonl(args[1])
+    live = load_jsonl(args[2])
+    mail = json.load(open(args[3])) if len(args) > 3 and os.path.exists(args[3]) else None
+    who, acker = ("handsets", "to the handsets (RP-ACK)") if handsets else ("simulator", "to the SMSC")
 
     t = sim["totals"]
-    print("  simulator: %d uploads in %d SMS, %d acknowledged, %d unacknowledged, %d failed"
-          % (t["uploads"], t["sms"], t["acked"], t["unacked"], t["failed"]))
-    print("  simulator expects: %d records, %d alerts, %d rejects" % (t["records"], t["alerts"], t["rejects"]))
+    print("  %s: %d uploads in %d SMS, %d acknowledged, %d unacknowledged, %d failed"
+          % (who, t["uploads"], t["sms"], t["acked"], t["unacked"], t["failed"]))
+    print("  %s expect%s: %d records, %d alerts, %d rejects"
+          % (who, "" if handsets else "s", t["records"], t["alerts"], t["rejects"]))
     if mail:
         mt = mail.get("totals", {})
         print("  mail simulator: %s uploads, %s accepted with 250; expects %s records"
@@ -51,8 +58,8 @@ def main():
               if m["topic"] == "txlog.record" and m["payload"]["bearer"] == "sms"}
     want = {(d, r["counter"]) for d, dev in sim["devices"].items() for r in dev.get("records", [])}
     missing = want - on_bus
-    print("  seq gap-free: %s; records acknowledged to the SMSC and on the bus: %d of %d"
-          % ("yes" if gapfree else "NO", len(want) - len(missing), len(want)))
+    print("  seq gap-free: %s; records acknowledged %s and on the bus: %d of %d"
+          % ("yes" if gapfree else "NO", acker, len(want) - len(missing), len(want)))
     if mail:
         mwant = {(d, r["counter"]) for d, dev in mail["devices"].items() for r in dev.get("records", [])}
         mgot = {(m["payload"]["device"], m["payload"]["counter"]) for m in bus

@@ -103,8 +103,9 @@ int main(int argc, char **argv)
 	osmo_init_logging2(ctx, &txgw_log_info);
 	f.rec[0] = (struct txl_record){ .counter = 1001, .type = TXL_T_PURCHASE, .time = 1795643998,
 					.currency = 901, .amount = 12500, .balance = 87500, .peer = 0xabcdef };
+	struct bus_cfg bc = { .publish = "tcp://127.0.0.1:*" };
 	struct bus *b = NULL;
-	if (bus_open(ctx, "tcp://127.0.0.1:*", NULL, &no_ops, NULL, &b) < 0 ||
+	if (bus_open(ctx, &bc, &no_ops, NULL, &b) < 0 ||
 	    bus_endpoint(b, 0, ep, sizeof(ep)))
 		return 1;
 	s.ep = ep;

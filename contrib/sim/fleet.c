@@ -281,6 +281,37 @@ static unsigned take_devices(struct fleet *fl, const struct reg_entry *v, size_t
 	return k - fl->n_active - fl->n_revoked;
 }
 
+/* Whether a device before d has its id or MSISDN. */
+static bool listed(const struct fleet *fl, const struct fleet_dev *d)
+{
+	for (const struct fleet_dev *o = fl->dev; o < d; o++)
+		if (o->id == d->id || !strcmp(o->msisdn, d->msisdn))
+			return true;
+	return false;
+}
+
+/*
+ * A device the registry does not list.  Its id and MSISDN come from the
+ * fleet's random stream, which a registry made with the same seed drew
+ * its own from: one it lists is drawn again, or the "unknown" device
+ * would be a registered one (and its frames bad_signature).
+ */
+static int phantom_new(struct fleet *fl, struct fleet_dev *d)
+{
+	int rc;
+
+	for (unsigned tries = 0; tries < 100; tries++) {
+		rc = dev_new(fl, d, TXL_ALG_ED25519, (uint32_t)fleet_next64(&fl->rng));
+		if (rc < 0 || !listed(fl, d))
+			break;
+		txl_signer_free(d->signer);
+		d->signer = NULL;
+		rc = -EEXIST;
+	}
+	d->phantom = true;
+	return rc;
+}
+
 int fleet_load(void *ctx, const char *registry, const char *keys_dir, unsigned n_phantom,
 	       uint64_t seed, struct fleet **out, char *err, size_t errcap)
 {
@@ -317,8 +348,7 @@ int fleet_load(void *ctx, const char *registry, const char *keys_dir, unsigned n
 		rc = load_key(fl, &fl->dev[i], reg, keys_dir, err, errcap);
 	for (unsigned i = 0; rc == 0 && i < n_phantom; i++) {
 		struct fleet_dev *d = &fl->dev[fl->n_active + fl->n_revoked + i];
-		rc = dev_new(fl, d, TXL_ALG_ED25519, (uint32_t)fleet_next64(&fl->rng));
-		d->phantom = true;
+		rc = phantom_new(fl, d);
 		fl->n_phantom++;
 	}
 	talloc_free(v);

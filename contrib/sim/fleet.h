@@ -147,7 +147,8 @@ int fleet_write_registry(const struct fleet *fl, const char *path, const char *k
  * Load devices from a registry file with their private keys from
  * keys_dir/<device_id>-<key_id>.key (tests/vectors/devices.txt and
  * keys/ work).  Each device uses its highest key_id; a device whose key is
- * revoked is a revoked one.  n_phantom unregistered devices are added.
+ * revoked is a revoked one.  n_phantom unregistered devices are added,
+ * with ids and MSISDNs the registry does not list.
  * The registry must load cleanly (registry_load()) and every private key
  * match its public key.  Returns 0, or -ENOENT / -EINVAL / -ENOMEM with
  * a message in err[errcap].

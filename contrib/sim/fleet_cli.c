@@ -95,6 +95,15 @@ int fleet_cli_option(struct fleet_cli *c, const char *prog, int opt, const char 
 	}
 }
 
+void fleet_cli_end(const struct fleet_cli *c, const char *prog, int argc, char **argv)
+{
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument %s\n", prog, argv[optind]);
+		exit(2);
+	}
+	fleet_cli_check(c, prog);
+}
+
 void fleet_cli_check(const struct fleet_cli *c, const char *prog)
 {
 	if (c->load_registry && !c->keys_dir) {

@@ -61,6 +61,10 @@ int fleet_cli_option(struct fleet_cli *c, const char *prog, int opt, const char 
 /* After the options: --load-registry needs --keys-dir (else exit 2). */
 void fleet_cli_check(const struct fleet_cli *c, const char *prog);
 
+/* After getopt_long(): no argument may be left (else exit 2), then
+ * fleet_cli_check(). */
+void fleet_cli_end(const struct fleet_cli *c, const char *prog, int argc, char **argv);
+
 /*
  * Load the registry, or generate the devices (plus revoked ones when the
  * revoked anomaly is asked for) and write the registry and keys when

@@ -12,7 +12,6 @@
 #include <talloc.h>
 
 #include "contrib/sim/sim_summary.h"
-#include "contrib/sim/smsc.h"
 #include "gateway/lib/json.h"
 #include "gateway/txlog/outcome.h"
 #include "smpp/smpp_pdu.h"
@@ -171,8 +170,16 @@ static void write_devices(struct jw *w, const struct sim_summary_info *info, con
 	jw_obj_close(w);
 }
 
+static const char *status_name(const struct sim_summary_info *info, uint32_t status)
+{
+	const char *n = info->status_name ? info->status_name(status) : smpp_status_name(status);
+
+	return n ? n : "?";
+}
+
 /* Uploads in a state: unacked (pending) or failed, each with its events. */
-static void write_leftovers(struct jw *w, const char *name, const struct sim_book *b, bool failed)
+static void write_leftovers(struct jw *w, const char *name, const struct sim_book *b, bool failed,
+			    const struct sim_summary_info *info)
 {
 	jw_key(w, name);
 	jw_arr_open(w);
@@ -183,7 +190,7 @@ static void write_leftovers(struct jw *w, const char *name, const struct sim_boo
 		jw_obj_open(w);
 		fleet_booked_head(w, &u->k);
 		if (failed)
-			jw_kstr(w, "status", smpp_status_name(u->fail_status) ? smpp_status_name(u->fail_status) : "?");
+			jw_kstr(w, "status", status_name(info, u->fail_status));
 		write_events(w, b, &i, 1);
 		jw_obj_close(w);
 	}
@@ -200,50 +207,10 @@ static void count(const struct sim_book *b, struct fleet_tally *t)
 			fleet_tally_add(t, &b->up[i].k);
 }
 
-/* The SMSC's counters in the summary, by name (smsc.h). */
-static const struct {
-	const char *name;
-	size_t off;
-} smsc_fields[] = {
-#define F(x) { #x, offsetof(struct smsc_stats, x) }
-	F(queued), F(sent), F(acked), F(failed), F(retries), F(timeouts), F(temp_errors),
-	F(requeued), F(late_resps), F(generic_nacks), F(dup_sent), F(corrupt_sent), F(drops),
-	F(throttled), F(binds), F(bind_refused), F(unbinds), F(enquire_rx), F(enquire_tx),
-	F(submits),
-#undef F
-};
-
-static void write_stats(struct jw *w, const struct smsc_stats *st)
-{
-	jw_key(w, "smsc");
-	jw_obj_open(w);
-	for (size_t i = 0; i < sizeof(smsc_fields) / sizeof(smsc_fields[0]); i++) {
-		uint64_t v;
-		memcpy(&v, (const char *)st + smsc_fields[i].off, sizeof(v));
-		jw_kuint(w, smsc_fields[i].name, v);
-	}
-	jw_obj_close(w);
-	/* deliver_sm -> deliver_sm_resp, as the SMSC measured it */
-	jw_key(w, "latency_ms");
-	jw_obj_open(w);
-	jw_kuint(w, "n", st->lat_n);
-	char num[32];
-	snprintf(num, sizeof(num), "%.3f", (double)smsc_latency_us(st, 50) / 1000);
-	jw_key(w, "p50");
-	jw_raw(w, num, strlen(num));
-	snprintf(num, sizeof(num), "%.3f", (double)smsc_latency_us(st, 99) / 1000);
-	jw_key(w, "p99");
-	jw_raw(w, num, strlen(num));
-	snprintf(num, sizeof(num), "%.3f", (double)st->lat_max_us / 1000);
-	jw_key(w, "max");
-	jw_raw(w, num, strlen(num));
-	jw_obj_close(w);
-}
-
 static void write_head(struct jw *w, const struct sim_book *b, const struct sim_summary_info *info,
 		       const struct fleet_tally *t)
 {
-	jw_kstr(w, "generator", "txgw-smsc-sim");
+	jw_kstr(w, "generator", info->generator);
 	jw_kuint(w, "seed", info->seed);
 	jw_kint(w, "ms", (int64_t)(info->seconds * 1000));
 	jw_kint(w, "busy_ms", (int64_t)(info->busy_seconds * 1000));
@@ -259,7 +226,8 @@ static void write_head(struct jw *w, const struct sim_book *b, const struct sim_
 	jw_kuint(w, "rejects", t->rejects);
 	jw_kuint(w, "anomalies_skipped", info->anomaly_skipped);
 	jw_obj_close(w);
-	write_stats(w, info->st);
+	if (info->write_extra)
+		info->write_extra(w, info->extra);
 	jw_key(w, "anomalies");
 	jw_obj_open(w);
 	for (unsigned a = FA_NONE + 1; a < FA_COUNT; a++)
@@ -285,8 +253,8 @@ int sim_summary_write(const char *path, const struct sim_book *b, const struct s
 		if (b->up[i].k.text && up_acked(&b->up[i]))
 			fleet_booked_events(&w, &b->up[i].k, TXL_EV_REJECT, b->up[i].src, NULL);
 	jw_arr_close(&w);
-	write_leftovers(&w, "unacked", b, false);
-	write_leftovers(&w, "failed", b, true);
+	write_leftovers(&w, "unacked", b, false, info);
+	write_leftovers(&w, "failed", b, true, info);
 	if (info->more)
 		info->more(info->more_arg, &w);
 	jw_obj_close(&w);
@@ -304,22 +272,14 @@ int sim_summary_write(const char *path, const struct sim_book *b, const struct s
 
 void sim_summary_print(FILE *out, const struct sim_book *b, const struct sim_summary_info *info)
 {
-	const struct smsc_stats *st = info->st;
 	struct fleet_tally t;
 
 	count(b, &t);
-	fprintf(out, "txgw-smsc-sim: %.1f s, uploads %zu: acked %zu, unacked %zu, failed %zu; sms %" PRIu64 "\n",
-		info->seconds, b->n, b->n_acked, b->n - b->n_acked - b->n_failed, b->n_failed, info->sms_parts);
-	fprintf(out, "txgw-smsc-sim: deliver_sm sent %" PRIu64 ", acked %" PRIu64 ", failed %" PRIu64
-		", retries %" PRIu64 " (timeouts %" PRIu64 ", temporary errors %" PRIu64 ", rebinds %" PRIu64
-		")\n", st->sent, st->acked, st->failed, st->retries, st->timeouts, st->temp_errors, st->requeued);
-	fprintf(out, "txgw-smsc-sim: faults: drops %" PRIu64 ", duplicates %" PRIu64 ", corrupt %" PRIu64
-		", throttled %" PRIu64 "; generic_nack %" PRIu64 "; binds %" PRIu64 " (refused %" PRIu64 ")\n",
-		st->drops, st->dup_sent, st->corrupt_sent, st->throttled, st->generic_nacks, st->binds,
-		st->bind_refused);
-	fprintf(out, "txgw-smsc-sim: deliver_sm -> resp: p50 %.2f ms, p99 %.2f ms, max %.2f ms over %" PRIu64
-		"\n", (double)smsc_latency_us(st, 50) / 1000, (double)smsc_latency_us(st, 99) / 1000,
-		(double)st->lat_max_us / 1000, st->lat_n);
-	fprintf(out, "txgw-smsc-sim: expected on the bus: %" PRIu64 " records, %" PRIu64 " alerts, %" PRIu64
-		" rejects\n", t.records, t.alerts, t.rejects);
+	fprintf(out, "%s: %.1f s, uploads %zu: acked %zu, unacked %zu, failed %zu; sms %" PRIu64 "\n",
+		info->generator, info->seconds, b->n, b->n_acked, b->n - b->n_acked - b->n_failed,
+		b->n_failed, info->sms_parts);
+	if (info->print_extra)
+		info->print_extra(out, info->extra);
+	fprintf(out, "%s: expected on the bus: %" PRIu64 " records, %" PRIu64 " alerts, %" PRIu64
+		" rejects\n", info->generator, t.records, t.alerts, t.rejects);
 }

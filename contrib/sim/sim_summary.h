@@ -1,12 +1,15 @@
 /*
- * sim_summary.h — txgw-smsc-sim's book of uploads and the summary it
- * writes at the end: what the gateway must have published (bus.md).
+ * sim_summary.h — the SMS simulators' book of uploads and the summary
+ * they write at the end: what the gateway must have published (bus.md).
+ * txgw-smsc-sim books deliver_sm, txgw-handset-sim the SMS its handsets
+ * send through a real MSC; the summary is the same.
  *
  * Every upload the simulator makes is booked with the events it must
- * produce (fleet.h) and the number of deliver_sm it took.  Each deliver_sm
- * ends acknowledged (ESME_ROK) or failed (a permanent error); an upload is
- * "acked" when all of its deliver_sm were, "failed" when all ended and one
- * failed, and "unacked" while any is still unanswered.
+ * produce (fleet.h) and the number of parts it took (deliver_sm; SMS).
+ * Each part ends acknowledged (ESME_ROK; RP-ACK) or failed (a permanent
+ * error; no RP-ACK after the last try); an upload is "acked" when all of
+ * its parts were, "failed" when all ended and one failed, and "unacked"
+ * while any is still unanswered.
  *
  * The JSON summary (one object):
  *
@@ -15,7 +18,9 @@
  *   totals   {uploads, acked, unacked, failed, sms, records, alerts,
  *             rejects, anomalies_skipped}: records/alerts/rejects count
  *             the expected bus messages of acked uploads
- *   smsc     the SMSC's counters (smsc.h struct smsc_stats)
+ *   ...      the simulator's own members (sim_summary_info.write_extra):
+ *            smsc, latency_ms (txgw-smsc-sim: smsc.h struct smsc_stats),
+ *            handsets, bsc, mt (txgw-handset-sim)
  *   anomalies {kind: acked uploads made with it}
  *   devices  {"<device_id>": {msisdn, uncertain?, records: [...],
  *             alerts: [...], rejects: [...]}}: acked uploads only, in
@@ -76,9 +81,18 @@ int sim_book_add(struct sim_book *b, const struct fleet_upload *u, unsigned part
  */
 int sim_book_part_done(struct sim_book *b, size_t idx, uint32_t status);
 
+struct jw;
+
 struct sim_summary_info {
+	const char *generator;		/* the simulator's name */
+	/* The bearer's own members after "totals" (the SMSC's counters, the
+	 * handsets'), and its lines of the human summary; may be NULL. */
+	void (*write_extra)(struct jw *w, void *extra);
+	void (*print_extra)(FILE *out, void *extra);
+	void *extra;
+	/* A failed upload's "status": NULL for SMPP's command_status names */
+	const char *(*status_name)(uint32_t status);
 	const struct fleet *fl;
-	const struct smsc_stats *st;
 	uint64_t seed, made, sms_parts, anomaly_skipped;
 	double seconds;
 	double busy_seconds;		/* first bind to the last answer, or 0 */

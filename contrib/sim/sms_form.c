@@ -9,6 +9,7 @@
 
 #include "contrib/sim/sms_form.h"
 #include "gateway/sms/charset.h"
+#include "gateway/txlog/armour.h"
 #include "smpp/smpp_pdu.h"
 
 /* The user data of a whole message, in units the TPDU counts (septets or
@@ -321,4 +322,31 @@ void sf_deliver_free(struct sf_deliver *d)
 	for (unsigned i = 0; i < d->n; i++)
 		talloc_free(d->pdu[i]);
 	memset(d, 0, sizeof(*d));
+}
+
+int sf_upload(struct sf_sms *out, struct fleet_dev *dev, const struct fleet_upload *u,
+	      enum sf_coding coding, unsigned ref_bits, const char *da)
+{
+	char arm[4 * TXL_MAX_LEN];
+	struct sf_opts so = { .coding = coding, .ref_bits = ref_bits, .ref = dev->ref, .mr = dev->mr,
+			      .port = true, .dst_port = SF_TXLOG_PORT, .da = da };
+	const uint8_t *data = u->data;
+	size_t len = u->len;
+	int rc;
+
+	if (u->text && so.coding == SF_BINARY)
+		so.coding = SF_GSM7;	/* a person types text */
+	if (!u->text && so.coding != SF_BINARY) {
+		rc = armour_encode(arm, sizeof(arm), u->data, u->len);
+		if (rc < 0)
+			return rc;
+		data = (const uint8_t *)arm;
+		len = (size_t)rc;
+	}
+	rc = sf_tpdus(out, &so, data, len);
+	if (rc < 0)
+		return rc;
+	dev->ref++;
+	dev->mr = (uint8_t)(dev->mr + out->n);
+	return rc;
 }

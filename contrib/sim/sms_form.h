@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contrib/sim/fleet.h"
 #include "gateway/sms/tpdu.h"
 
 /* Parts of one message at most: the largest frame (2004 bytes) armoured
@@ -83,6 +84,17 @@ struct sf_sms {
  * encoder refuses), -ENOSPC (more than SF_MAX_PARTS parts).
  */
 int sf_tpdus(struct sf_sms *out, const struct sf_opts *o, const uint8_t *data, size_t len);
+
+/*
+ * An upload of the fleet (fleet.h) as handset dev sends it: a frame as
+ * binary data with the txlog port (SF_BINARY) or armoured (txlog-v1.md
+ * "Armour") as text (SF_GSM7, SF_UCS2); a person's text as GSM 7-bit
+ * unless UCS-2 is asked for.  The concatenation reference and TP-MR are
+ * the handset's own counters, and move on.  TP-DA is da.  Returns
+ * sf_tpdus()'s, or armour_encode()'s error.
+ */
+int sf_upload(struct sf_sms *out, struct fleet_dev *dev, const struct fleet_upload *u,
+	      enum sf_coding coding, unsigned ref_bits, const char *da);
 
 /* How the SMSC hands the message over. */
 struct sf_smpp_opts {

@@ -289,11 +289,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	opts_default(o);
 	while ((c = getopt_long(argc, argv, "qvh", long_opts, NULL)) != -1)
 		parse_opt(o, c, optarg);
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument %s\n", argv[optind]);
-		exit(2);
-	}
-	fleet_cli_check(&o->fleet, PROG);
+	fleet_cli_end(&o->fleet, PROG, argc, argv);
 	if (o->fleet.anomaly[FA_MSISDN] > 0) {
 		fprintf(stderr, PROG ": --anomaly msisdn ignored: mail has no MSISDN check\n");
 		o->fleet.anomaly[FA_MSISDN] = 0;

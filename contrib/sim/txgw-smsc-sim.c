@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,31 +481,18 @@ static void write_tpdus(struct sim *s, const struct sf_sms *sms)
 /* The upload in s->fu as TPDUs, then deliver_sm PDUs into d. */
 static int encode_upload(struct sim *s, struct fleet_dev *dev, struct sf_deliver *d)
 {
-	char arm[4 * TXL_MAX_LEN];
 	const struct fleet_upload *u = s->fu;
-	struct sf_opts so = { .ref_bits = pick(s, s->o.concat_ref, 2) ? 16 : 8, .ref = dev->ref++,
-			      .mr = dev->mr, .port = true, .dst_port = SF_TXLOG_PORT, .da = s->o.service };
+	unsigned ref_bits = pick(s, s->o.concat_ref, 2) ? 16 : 8;
 	struct sf_smpp_opts po = { .form = (enum sf_smpp_form)pick(s, s->o.smpp_form, 3),
 				   .dc1 = s->o.dc1, .src = u->src, .dst = s->o.service };
+	enum sf_coding coding;
 	struct sf_sms sms;
-	const uint8_t *data = u->data;
-	size_t len = u->len;
 	int rc;
 
-	so.coding = (enum sf_coding)pick(s, s->o.form, 3);
-	if (u->text && so.coding == SF_BINARY)
-		so.coding = SF_GSM7;	/* a person types text */
-	if (!u->text && so.coding != SF_BINARY) {
-		rc = armour_encode(arm, sizeof(arm), u->data, u->len);
-		if (rc < 0)
-			return rc;
-		data = (const uint8_t *)arm;
-		len = (size_t)rc;
-	}
-	rc = sf_tpdus(&sms, &so, data, len);
+	coding = (enum sf_coding)pick(s, s->o.form, 3);
+	rc = sf_upload(&sms, dev, u, coding, ref_bits, s->o.service);
 	if (rc < 0)
 		return rc;
-	dev->mr = (uint8_t)(dev->mr + sms.n);
 	write_tpdus(s, &sms);
 	s->sms_parts += sms.n;
 	return sf_deliver_sm(s->ctx, d, &po, &sms);
@@ -754,6 +742,68 @@ static int run(struct sim *s)
 	return rc;
 }
 
+/* ---- the summary ---- */
+
+/* The SMSC's counters in the summary, by name (smsc.h). */
+static const struct {
+	const char *name;
+	size_t off;
+} smsc_fields[] = {
+#define F(x) { #x, offsetof(struct smsc_stats, x) }
+	F(queued), F(sent), F(acked), F(failed), F(retries), F(timeouts), F(temp_errors),
+	F(requeued), F(late_resps), F(generic_nacks), F(dup_sent), F(corrupt_sent), F(drops),
+	F(throttled), F(binds), F(bind_refused), F(unbinds), F(enquire_rx), F(enquire_tx),
+	F(submits),
+#undef F
+};
+
+static void write_stats(struct jw *w, void *data)
+{
+	const struct smsc_stats *st = data;
+
+	jw_key(w, "smsc");
+	jw_obj_open(w);
+	for (size_t i = 0; i < sizeof(smsc_fields) / sizeof(smsc_fields[0]); i++) {
+		uint64_t v;
+		memcpy(&v, (const char *)st + smsc_fields[i].off, sizeof(v));
+		jw_kuint(w, smsc_fields[i].name, v);
+	}
+	jw_obj_close(w);
+	/* deliver_sm -> deliver_sm_resp, as the SMSC measured it */
+	jw_key(w, "latency_ms");
+	jw_obj_open(w);
+	jw_kuint(w, "n", st->lat_n);
+	char num[32];
+	snprintf(num, sizeof(num), "%.3f", (double)smsc_latency_us(st, 50) / 1000);
+	jw_key(w, "p50");
+	jw_raw(w, num, strlen(num));
+	snprintf(num, sizeof(num), "%.3f", (double)smsc_latency_us(st, 99) / 1000);
+	jw_key(w, "p99");
+	jw_raw(w, num, strlen(num));
+	snprintf(num, sizeof(num), "%.3f", (double)st->lat_max_us / 1000);
+	jw_key(w, "max");
+	jw_raw(w, num, strlen(num));
+	jw_obj_close(w);
+}
+
+
+/* The SMSC's lines of the human summary. */
+static void print_stats(FILE *out, void *data)
+{
+	const struct smsc_stats *st = data;
+
+	fprintf(out, "txgw-smsc-sim: deliver_sm sent %" PRIu64 ", acked %" PRIu64 ", failed %" PRIu64
+		", retries %" PRIu64 " (timeouts %" PRIu64 ", temporary errors %" PRIu64 ", rebinds %" PRIu64
+		")\n", st->sent, st->acked, st->failed, st->retries, st->timeouts, st->temp_errors, st->requeued);
+	fprintf(out, "txgw-smsc-sim: faults: drops %" PRIu64 ", duplicates %" PRIu64 ", corrupt %" PRIu64
+		", throttled %" PRIu64 "; generic_nack %" PRIu64 "; binds %" PRIu64 " (refused %" PRIu64 ")\n",
+		st->drops, st->dup_sent, st->corrupt_sent, st->throttled, st->generic_nacks, st->binds,
+		st->bind_refused);
+	fprintf(out, "txgw-smsc-sim: deliver_sm -> resp: p50 %.2f ms, p99 %.2f ms, max %.2f ms over %" PRIu64
+		"\n", (double)smsc_latency_us(st, 50) / 1000, (double)smsc_latency_us(st, 99) / 1000,
+		(double)st->lat_max_us / 1000, st->lat_n);
+}
+
 /* --presign: make every upload now, before anyone binds. */
 static int presign(struct sim *s)
 {
@@ -818,7 +868,8 @@ int main(int argc, char **argv)
 	if (s->tpdu_out)
 		fclose(s->tpdu_out);
 	struct sim_summary_info info = {
-		.fl = s->fl, .st = smsc_get_stats(s->smsc), .seed = s->o.seed, .made = s->made,
+		.generator = "txgw-smsc-sim", .write_extra = write_stats, .print_extra = print_stats,
+		.extra = (void *)smsc_get_stats(s->smsc), .fl = s->fl, .seed = s->o.seed, .made = s->made,
 		.sms_parts = s->sms_parts, .anomaly_skipped = s->fl->n_owed,
 		.seconds = (double)(mono_ms() - s->t0_ms) / 1000,
 		.busy_seconds = s->first_bind_ms && s->last_done_ms > s->first_bind_ms ?

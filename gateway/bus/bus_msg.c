@@ -159,7 +159,7 @@ static const char *const alert_kinds[] = {
 };
 static const char *const reject_reasons[] = {
 	"malformed", "unknown_device", "bad_signature", "revoked", "replay",
-	"not_txlog", NULL
+	"not_txlog", "incomplete", NULL
 };
 
 static bool in_list(const char *const *list, const char *s)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <osmocom/core/talloc.h>
 
@@ -163,15 +164,140 @@ void engine_emit_non_frame(struct group *g, const struct extract_item *it)
 	engine_ctr(g->e, TXGW_CTR_TXLOG_REJECTS, 1);
 }
 
-/* ---- life cycle ------------------------------------------------------------ */
+/* ---- incomplete concatenations ------------------------------------------- */
 
+/* "1-3,5" into out; "..." at the end when it does not fit. */
+static void fmt_seqs(char *out, size_t cap, const uint8_t *seqs, unsigned n)
+{
+	size_t off = 0;
+	unsigned i = 0;
+
+	out[0] = '\0';
+	while (i < n) {
+		unsigned j = i;
+		while (j + 1 < n && seqs[j + 1] == seqs[j] + 1)
+			j++;
+		int w = j > i ? snprintf(out + off, cap - off, "%s%u-%u", i ? "," : "", seqs[i], seqs[j]) :
+			snprintf(out + off, cap - off, "%s%u", i ? "," : "", seqs[i]);
+		if (w < 0 || (size_t)w >= cap - off) {
+			snprintf(out + (off < cap - 4 ? off : cap - 4), 4, "...");
+			return;
+		}
+		off += (size_t)w;
+		i = j + 1;
+	}
+}
+
+/*
+ * bus.md, txlog.reject "incomplete": the parts of a concatenated SMS that
+ * came (raw: their bytes joined in seq order, the first 512), which ones
+ * and why they were dropped (error), from the message's sender (src) as
+ * received with its first part (rx).
+ */
+void engine_emit_incomplete(struct group *g, const struct concat_key *k, int64_t rx_ms,
+			    unsigned n, const uint8_t *seqs, const uint8_t *const *data,
+			    const size_t *lens, const char *why)
+{
+	struct engine *e = g->e;
+	uint8_t raw[BUS_RAW_MAX];
+	char list[128], error[320];
+	size_t off = 0;
+	struct bus_common c = { .seq = group_next_seq(g), .gw = e->cfg.gw_name, .bearer = "sms",
+				.src = k->src, .rx_ms = rx_ms };
+
+	for (unsigned i = 0; i < n && off < sizeof(raw); i++) {
+		size_t take = lens[i] < sizeof(raw) - off ? lens[i] : sizeof(raw) - off;
+		if (take)
+			memcpy(raw + off, data[i], take);
+		off += take;
+	}
+	fmt_seqs(list, sizeof(list), seqs, n);
+	snprintf(error, sizeof(error), "part%s %s of %u received; %s", n == 1 ? "" : "s", list,
+		 k->total, why);
+	bus_msg_reject(&e->w, &c, "incomplete", false, 0, NULL, raw, off, error);
+	emit_json(g, BUS_TOPIC_REJECT);
+	engine_ctr(e, TXGW_CTR_TXLOG_REJECTS, 1);
+}
+
+/* Why a message was dropped, for the reject's error and the log. */
+static void drop_text(const struct engine *e, enum concat_drop_reason why, char *out, size_t cap)
+{
+	static const struct {
+		const char *head, *tail;
+	} text[] = {
+		[CONCAT_EXPIRED] = { "concat-timeout", "s passed" },
+		[CONCAT_EVICTED] = { "evicted: the gateway at its limit of", "open messages" },
+		[CONCAT_EVICTED_BYTES] = { "evicted: the gateway at its limit of", "bytes of open messages" },
+		[CONCAT_EVICTED_SENDER] = { "evicted: sender over its budget of", "open messages" },
+		[CONCAT_EVICTED_SENDER_BYTES] = { "evicted: sender over its budget of", "bytes of open messages" },
+	};
+	const struct engine_cfg *cfg = &e->cfg;
+	const size_t limit[] = {
+		[CONCAT_EXPIRED] = cfg->concat_timeout_s,
+		[CONCAT_EVICTED] = cfg->concat_max_partial,
+		[CONCAT_EVICTED_BYTES] = cfg->concat_max_bytes,
+		[CONCAT_EVICTED_SENDER] = cfg->concat_max_per_sender,
+		[CONCAT_EVICTED_SENDER_BYTES] = ENGINE_DEFAULT_MAX_BYTES_PER_SENDER,
+	};
+
+	snprintf(out, cap, "%s %zu %s", text[why].head, limit[why], text[why].tail);
+}
+
+/* A flood of drops is one line a second; the bus has every one. */
+static void log_drop(struct engine *e, const struct concat_partial *p, const char *text)
+{
+	LOGP_RL(&e->rl_drop, DSMS, LOGL_NOTICE,
+		"incomplete message from %s (ref %u, %u of %u parts) dropped: %s", p->key->src,
+		p->key->ref, p->n_parts, p->key->total, text);
+}
+
+/*
+ * Reassembly dropped a partial message whose parts were acknowledged: a
+ * DROP entry (so that a restart drops it too), then its incomplete reject,
+ * in the group of the input at the head (the part that caused it, or the
+ * timer's), so that both are durable before they are published.
+ */
 static void on_concat_drop(void *data, enum concat_drop_reason why, const struct concat_partial *p)
 {
 	struct engine *e = data;
-	LOGP(DSMS, LOGL_NOTICE, "incomplete message from %s (ref %u, %u of %u parts) %s\n", p->key->src,
-	     p->key->ref, p->n_parts, p->key->total,
-	     why == CONCAT_EXPIRED ? "expired" : "evicted to stay within memory limits");
+	struct group *g = e->drop_g;
+	struct jrec_drop jd = { .reason = (uint8_t)why, .key = *p->key };
+	char text[128];
+	int n;
+
+	drop_text(e, why, text, sizeof(text));
+	log_drop(e, p, text);
 	engine_ctr(e, why == CONCAT_EXPIRED ? TXGW_CTR_SMS_CONCAT_TIMEOUTS : TXGW_CTR_SMS_CONCAT_EVICTED, 1);
+	if (!g) {
+		LOGP(DSMS, LOGL_ERROR, "incomplete message from %s dropped outside an input\n", p->key->src);
+		return;
+	}
+	n = jrec_drop_encode(e->buf, JOURNAL_MAX_PAYLOAD, &jd);
+	if (n < 0) {
+		g->p->err = g->p->err ? g->p->err : n;
+		return;
+	}
+	group_append(g, JREC_DROP, e->buf, (size_t)n, NULL);
+	engine_emit_incomplete(g, p->key, p->first_rx_ms, p->n_parts, p->seqs, p->data, p->lens, text);
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+static int64_t clock_ms(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t engine_wall_ms(const struct engine *e)
+{
+	return e->cfg.clock_ms(CLOCK_REALTIME);
+}
+
+uint64_t engine_mono_ms(const struct engine *e)
+{
+	return (uint64_t)e->cfg.clock_ms(CLOCK_MONOTONIC) + ENGINE_MONO_BASE_MS;
 }
 
 int engine_settle(struct engine *e)
@@ -188,12 +314,6 @@ int engine_settle(struct engine *e)
 	return engine_flush_wait(e);
 }
 
-void engine_tick(struct engine *e, int64_t now_ms)
-{
-	concat_expire(e->cc, (uint64_t)now_ms);
-	outbox_tick(e->ob);
-}
-
 static void flush_cb(void *data)
 {
 	engine_flush(data);
@@ -204,24 +324,40 @@ static void on_task_done(void *data, struct vtask *t)
 	engine_task_done(data, t);
 }
 
-static int engine_alloc_parts(struct engine *e)
+int engine_alloc_state(struct engine *e, struct ledger **l, struct concat **cc)
 {
-	struct concat_cfg cc = {
+	struct concat_cfg ccfg = {
 		.timeout_s = e->cfg.concat_timeout_s,
 		.max_partial = e->cfg.concat_max_partial,
 		.max_bytes = e->cfg.concat_max_bytes,
+		.max_per_sender = e->cfg.concat_max_per_sender,
+		.max_bytes_per_sender = ENGINE_DEFAULT_MAX_BYTES_PER_SENDER,
 		.hash_seed = (uint64_t)(uintptr_t)e ^ 0x9e3779b97f4a7c15ULL,
 	};
-	e->v = verifier_alloc(e, VERIFIER_DEFAULT_SLOTS);
-	e->l = ledger_alloc(e);
-	e->cc = concat_new(e, &cc, on_concat_drop, e);
-	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
-	e->scratch = talloc_zero(e, struct extract_result);
-	e->ob = outbox_new(e);
-	if (!e->v || !e->l || !e->cc || !e->buf || !e->scratch || !e->ob) {
+	*l = ledger_alloc(e);
+	*cc = concat_new(e, &ccfg, on_concat_drop, e);
+	if (!*l || !*cc) {
+		ledger_free(*l);
+		concat_free(*cc);
 		LOGP(DJOURNAL, LOGL_ERROR, "engine: out of memory\n");
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+static int engine_alloc_parts(struct engine *e)
+{
+	e->v = verifier_alloc(e, VERIFIER_DEFAULT_SLOTS);
+	e->buf = talloc_size(e, JOURNAL_MAX_PAYLOAD);
+	e->scratch = talloc_zero(e, struct extract_result);
+	e->ob = outbox_new(e);
+	if (!e->v || !e->buf || !e->scratch || !e->ob) {
+		LOGP(DJOURNAL, LOGL_ERROR, "engine: out of memory\n");
+		return -ENOMEM;
+	}
+	int rc = engine_alloc_state(e, &e->l, &e->cc);
+	if (rc < 0)
+		return rc;
 	/* vpool_start() logs why it failed */
 	return vpool_start(e, e->cfg.threads, on_task_done, e, &e->pool);
 }
@@ -235,6 +371,12 @@ static void copy_cfg(struct engine *e, const struct engine_cfg *cfg)
 		e->cfg.concat_max_partial = ENGINE_DEFAULT_MAX_PARTIAL;
 	if (!e->cfg.concat_max_bytes)
 		e->cfg.concat_max_bytes = ENGINE_DEFAULT_MAX_BYTES;
+	if (!e->cfg.concat_max_per_sender)
+		e->cfg.concat_max_per_sender = ENGINE_DEFAULT_MAX_PER_SENDER;
+	if (e->cfg.concat_max_per_sender > e->cfg.concat_max_partial)
+		e->cfg.concat_max_per_sender = e->cfg.concat_max_partial;
+	if (!e->cfg.clock_ms)
+		e->cfg.clock_ms = clock_ms;
 	if (!e->cfg.checkpoint_every)
 		e->cfg.checkpoint_every = ENGINE_DEFAULT_CKPT_EVERY;
 	if (!e->cfg.concat_timeout_s)
@@ -259,11 +401,21 @@ int engine_open(void *ctx, const struct engine_cfg *cfg, const struct registry *
 	e->sync_ofd.fd = -1;
 	INIT_LLIST_HEAD(&e->inputs);
 	osmo_timer_setup(&e->flush_timer, flush_cb, e);
+	engine_down_init(e);
 	copy_cfg(e, cfg);
 	jw_init(&e->w, 0);
 	rc = engine_alloc_parts(e);
 	if (rc == 0)
 		rc = engine_recover(e);
+	if (rc == -ENOSPC || rc == -EDQUOT) {
+		/* no room for even a new segment: start down, and open the
+		 * journal (rebuilding from it) once there is room */
+		if (e->j)
+			journal_close(e->j);
+		e->j = NULL;
+		engine_down(e, rc, true);
+		rc = 0;
+	}
 	if (rc < 0) {
 		vpool_stop(e->pool);
 		jw_free(&e->w);
@@ -283,21 +435,29 @@ void engine_set_bus(struct engine *e, struct bus *bus)
 
 void engine_set_registry(struct engine *e, const struct registry *reg)
 {
-	/* tasks in flight read the old one: let them finish before the
-	 * caller frees it (a reload is rare; this takes milliseconds) */
-	vpool_drain(e->pool);
+	/* Tasks in flight read the old one: let them finish before the
+	 * caller frees it (a reload is rare; this takes milliseconds).  The
+	 * new one goes in first: vpool_drain() delivers what finished, and
+	 * those callbacks pump the engine, which submits the next inputs'
+	 * tasks with e->reg; set after the drain, that was the old registry,
+	 * read by a worker after the caller had freed it. */
 	e->reg = reg;
+	vpool_drain(e->pool);
 }
 
 void engine_get_info(const struct engine *e, struct engine_info *info)
 {
-	info->last_seq = journal_last_seq(e->j);
-	info->synced_seq = journal_synced_seq(e->j);
-	info->oldest_seq = journal_oldest_seq(e->j);
+	memset(info, 0, sizeof(*info));
+	info->oldest_seq = 1;
+	if (e->j) {
+		info->last_seq = journal_last_seq(e->j);
+		info->synced_seq = journal_synced_seq(e->j);
+		info->oldest_seq = journal_oldest_seq(e->j);
+	}
 	info->devices = ledger_count(e->l);
 	info->partial = concat_get_stats(e->cc)->partial_now;
 	info->pending = e->n_pending + e->n_inputs;
-	info->failed = journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	engine_get_down(e, info);
 }
 
 void engine_close(struct engine *e)
@@ -309,13 +469,17 @@ void engine_close(struct engine *e)
 	engine_pump(e);
 	engine_flush_wait(e);
 	engine_sync_stop(e);
-	if (!journal_failed(e->j) && !e->broken)
+	engine_down_stop(e);
+	if (!e->down)
 		engine_checkpoint(e);
+	else if (e->j)
+		journal_discard_unsynced(e->j);	/* the next start opens what is durable */
 	outbox_free(e->ob);
 	e->ob = NULL;
 	if (e->rit)
 		journal_iter_free(e->rit);
-	journal_close(e->j);
+	if (e->j)
+		journal_close(e->j);
 	jw_free(&e->w);
 	verifier_free(e->v);
 	talloc_free(e);

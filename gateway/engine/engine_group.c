@@ -26,6 +26,7 @@ int group_begin(struct group *g, struct engine *e, const char *bearer, const cha
 	g->bearer = bearer;
 	g->src = src;
 	g->rx_ms = rx_ms;
+	g->n = 0;
 	g->p = talloc_zero(e, struct pending);
 	if (!g->p)
 		return -ENOMEM;
@@ -36,22 +37,27 @@ int group_begin(struct group *g, struct engine *e, const char *bearer, const cha
 
 void group_append(struct group *g, uint8_t type, const void *buf, size_t len, uint64_t *entry)
 {
+	struct engine *e = g->e;
 	uint64_t ent = 0, seq = 0;
 	int rc;
 
 	if (g->p->err)
 		return;
-	if (g->e->broken) {
-		g->p->err = g->e->broken;
+	if (e->down) {
+		g->p->err = e->down;
 		return;
 	}
-	rc = journal_append(g->e->j, type, type == JREC_MSG, buf, len, &ent, &seq);
+	rc = journal_append(e->j, type, type == JREC_MSG, buf, len, &ent, &seq);
 	if (rc < 0) {
-		LOGP(DJOURNAL, LOGL_ERROR, "journal append failed: %s\n", strerror(-rc));
 		g->p->err = rc;
+		/* a failed write fails the journal; an entry refused whole
+		 * (-ERANGE) does not, and group_commit() takes it from there */
+		if (journal_failed(e->j))
+			engine_down(e, journal_failed(e->j), true);
 		return;
 	}
-	engine_ctr(g->e, TXGW_CTR_JOURNAL_ENTRIES, 1);
+	engine_ctr(e, TXGW_CTR_JOURNAL_ENTRIES, 1);
+	g->n++;
 	if (entry)
 		*entry = ent;
 }
@@ -90,14 +96,18 @@ void group_msg(struct group *g, const char *topic, const char *json, size_t len)
 void group_commit(struct group *g)
 {
 	struct engine *e = g->e;
+	uint64_t ent = 0;
 
-	group_append(g, JREC_COMMIT, NULL, 0, NULL);
-	if (g->p->err && !e->broken) {
-		/* the group stays without its COMMIT: nothing more may be
-		 * appended after it, or a restart could not cut it off */
-		e->broken = g->p->err;
-		LOGP(DJOURNAL, LOGL_ERROR, "an input could not be journaled whole (%s); refusing "
-		     "further input until a restart\n", strerror(-g->p->err));
+	group_append(g, JREC_COMMIT, NULL, 0, &ent);
+	if (g->p->err) {
+		/* the group stays without its COMMIT, and the ledger may hold
+		 * what its frames did: nothing more may be appended after it
+		 * (a rebuild could not cut it off), and memory is no longer
+		 * what the journal holds.  Down, until rebuilt from it. */
+		engine_down(e, g->p->err, false);
+	} else {
+		e->last_commit = ent;
+		e->commit_seq = journal_last_seq(e->j);
 	}
 	llist_add_tail(&g->p->list, &e->pending);
 	e->n_pending++;
@@ -133,14 +143,16 @@ static void answer(struct engine *e, struct llist_head *list, int rc)
 
 static void sync_done(struct engine *e, struct llist_head *list, int rc)
 {
-	if (rc < 0)
-		LOGP(DJOURNAL, LOGL_ERROR, "journal sync failed: %s; inputs get a temporary error\n",
-		     strerror(-rc));
-	else
+	if (rc < 0) {
+		/* logged once, by engine_down(); the inputs get a temporary error */
+		engine_ckpt_drop(e);
+		engine_down(e, e->j && journal_failed(e->j) ? journal_failed(e->j) : rc, true);
+	} else {
 		engine_ctr(e, TXGW_CTR_JOURNAL_SYNCS, 1);
+	}
 	answer(e, list, rc);
-	if (rc == 0 && journal_last_entry(e->j) - e->ckpt_entry >= e->cfg.checkpoint_every)
-		engine_retain(e);
+	if (rc == 0)
+		engine_ckpt_synced(e);
 }
 
 /*
@@ -157,9 +169,10 @@ int engine_flush(struct engine *e)
 	osmo_timer_del(&e->flush_timer);
 	if (llist_empty(&e->pending) || !llist_empty(&e->syncing))
 		return 0;
-	if (e->sync_ofd.fd < 0)
+	if (e->sync_ofd.fd < 0 || !e->j)
 		return engine_flush_wait(e);
 	llist_splice_init(&e->pending, &e->syncing);
+	engine_ckpt_take(e);
 	rc = journal_sync_async(e->j);
 	if (rc == 0)
 		return 0;
@@ -179,7 +192,12 @@ int engine_flush_wait(struct engine *e)
 	osmo_timer_del(&e->flush_timer);
 	if (llist_empty(&e->pending) && llist_empty(&e->syncing))
 		return 0;
-	rc = journal_sync(e->j);	/* waits for a background one in flight */
+	if (e->j) {
+		engine_ckpt_take(e);
+		rc = journal_sync(e->j);	/* waits for a background one in flight */
+	} else {
+		rc = e->down ? e->down : -EIO;	/* no journal: nothing was appended */
+	}
 	/* each splice goes to the front: syncing first, then pending */
 	llist_splice_init(&e->pending, &all);
 	llist_splice_init(&e->syncing, &all);
@@ -204,6 +222,8 @@ static int sync_fd_cb(struct osmo_fd *ofd, unsigned int what)
 
 int engine_sync_start(struct engine *e)
 {
+	if (!e->j)
+		return 0;	/* opened down: started when it resumes */
 	int fd = journal_sync_fd(e->j);
 	if (fd < 0)
 		return fd;
@@ -220,5 +240,6 @@ void engine_sync_stop(struct engine *e)
 
 int engine_async_sync(struct engine *e)
 {
+	e->want_async = true;
 	return e->sync_ofd.fd >= 0 ? 0 : engine_sync_start(e);
 }

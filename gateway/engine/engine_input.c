@@ -8,7 +8,12 @@
  * A part of a concatenated SMS waits for its turn at the head before it
  * is journaled and given to reassembly, so that the SEGMENT entry and the
  * reassembly state change happen together, in order; when it completes a
- * message, that message's frames are verified then (the head waits).
+ * message, that message's frames are verified then (the head waits).  What
+ * reassembly drops at that point (expired or evicted messages) is
+ * journaled in the same group, before the SEGMENT; the timer's drops on a
+ * quiet link come as an input of their own (engine_tick()), so every
+ * change of the reassembly state is in the journal in the order it
+ * happened, and a restart rebuilds exactly what was held.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 
 #include "gateway/engine/engine_int.h"
 #include "gateway/engine/jrec.h"
+#include "gateway/engine/outbox.h"
 #include "gateway/engine/sms_frames.h"
 #include "gateway/engine/vpool.h"
 #include "gateway/journal/journal.h"
@@ -41,6 +47,8 @@ struct input {
 	char *src;
 	bool src_is_msisdn;		/* SMS: check 6 applies */
 	int64_t rx_ms;
+	uint64_t mono_ms;		/* arrival on the engine's monotonic clock */
+	bool tick;			/* not a carrier's input: the timer's drops */
 	/* a part of a concatenated SMS, before its turn */
 	bool concat_pending;
 	struct sms_seg seg;		/* seg.payload points into seg_data */
@@ -109,34 +117,66 @@ void engine_task_done(struct engine *e, struct vtask *t)
 	engine_pump(e);
 }
 
-/* The head's turn for a concatenated part: journal it, reassemble.
- * Returns 1 when the input is ready to finish, 0 when it now waits for
- * the frames of the message it completed. */
-static int concat_turn(struct input *in)
+/* Journal the part reassembly will keep, then keep it. */
+static int keep_segment(struct input *in, struct concat_part *part, struct concat_msg **m)
 {
 	struct engine *e = in->e;
 	struct sms_seg *seg = &in->seg;
 	struct jrec_segment js = { .rx_ms = in->rx_ms, .coding = seg->coding, .has_port = seg->has_port,
 				   .port = seg->port, .key = seg->key, .seq = seg->seq,
 				   .data = seg->payload, .len = seg->len };
-	struct concat_msg *m = NULL;
-	uint64_t entry = 0;
 	int n = jrec_segment_encode(e->buf, JOURNAL_MAX_PAYLOAD, &js);
 
-	in->concat_pending = false;
-	if (n < 0) {
-		in->g.p->err = n;
-		return 1;
-	}
-	group_append(&in->g, JREC_SEGMENT, e->buf, (size_t)n, &entry);
+	if (n < 0)
+		return n;
+	group_append(&in->g, JREC_SEGMENT, e->buf, (size_t)n, &part->cookie);
 	if (in->g.p->err)
-		return 1;
+		return in->g.p->err;
+	return concat_add(e->cc, &seg->key, part, in->mono_ms, in, m);
+}
+
+/* A part that reassembly does not keep and that is no repeat: a reject. */
+static void part_refused(struct input *in, const struct concat_part *part, int rc)
+{
+	char why[128];
+
+	if (rc == CONCAT_CONFLICT)
+		snprintf(why, sizeof(why), "came again with other bytes while its message was open: "
+			 "the first copy kept");
+	else
+		snprintf(why, sizeof(why), "refused by reassembly: %s", rc == -ENOSPC ?
+			 "larger than what one sender may hold" : strerror(-rc));
+	LOGP_RL(&in->e->rl_part_refused, DSMS, LOGL_NOTICE, "segment %u/%u from %s: %s", part->seq,
+		in->seg.key.total, in->src, why);
+	engine_emit_incomplete(&in->g, &in->seg.key, in->rx_ms, 1, &part->seq, &part->data,
+			       &part->len, why);
+}
+
+/* The head's turn for a concatenated part: drops it causes, journal it,
+ * reassemble.  Returns 1 when the input is ready to finish, 0 when it now
+ * waits for the frames of the message it completed. */
+static int concat_turn(struct input *in)
+{
+	struct engine *e = in->e;
+	struct sms_seg *seg = &in->seg;
 	struct concat_part part = { .seq = seg->seq, .coding = seg->coding, .data = seg->payload,
-				    .len = seg->len, .cookie = entry };
-	int rc = concat_add(e->cc, &seg->key, &part, (uint64_t)in->rx_ms, in, &m);
-	if (rc < 0)
-		LOGP(DSMS, LOGL_NOTICE, "segment from %s refused by reassembly: %s\n", in->src,
-		     strerror(-rc));
+				    .len = seg->len, .rx_ms = in->rx_ms };
+	struct concat_msg *m = NULL;
+	int rc;
+
+	in->concat_pending = false;
+	e->drop_g = &in->g;
+	rc = concat_prepare(e->cc, &seg->key, &part, in->mono_ms);
+	if (rc == CONCAT_DUPLICATE) {
+		engine_ctr(e, TXGW_CTR_SMS_DUPLICATE_PARTS, 1);	/* the SMSC sent it again */
+	} else if (rc) {
+		part_refused(in, &part, rc);	/* a conflict, -EINVAL or -ENOSPC */
+	} else {
+		rc = keep_segment(in, &part, &m);
+		if (rc < 0 && !in->g.p->err)
+			in->g.p->err = rc;
+	}
+	e->drop_g = NULL;
 	if (rc != CONCAT_COMPLETE || !m)
 		return 1;
 	engine_ctr(e, TXGW_CTR_SMS_MESSAGES, 1);
@@ -152,6 +192,18 @@ static int concat_turn(struct input *in)
 	return in->n_todo == 0;
 }
 
+/* The timer's turn: drop what expired (or, after a restart, what is over
+ * a limit), each drop journaled with its reject. */
+static int tick_turn(struct input *in)
+{
+	struct engine *e = in->e;
+
+	e->drop_g = &in->g;
+	concat_trim(e->cc, in->mono_ms);
+	e->drop_g = NULL;
+	return 1;
+}
+
 /* Every result is back: the input's entries, then COMMIT. */
 static void finish(struct input *in)
 {
@@ -159,6 +211,14 @@ static void finish(struct input *in)
 
 	if (in->write)
 		in->write(&in->g, in->write_arg);
+	if (in->tick) {
+		in->e->tick_queued = false;
+		if (!in->g.n && !in->g.p->err) {
+			/* nothing was due after all: no empty group */
+			talloc_free(in->g.p);
+			return;
+		}
+	}
 	for (unsigned i = 0; in->r && i < in->r->n; i++) {
 		struct extract_item *it = &in->r->item[i];
 		struct frame_task *ft = in->tasks ? in->tasks[i] : NULL;
@@ -180,6 +240,8 @@ static bool head_ready(struct input *in)
 		return false;	/* -ENOMEM: try again on the next wake-up */
 	if (in->concat_pending)
 		return concat_turn(in);
+	if (in->tick)
+		return tick_turn(in);
 	return true;
 }
 
@@ -229,12 +291,15 @@ int engine_sms(struct engine *e, const struct sms_in *sms, int64_t rx_ms, engine
 	struct input *in;
 	int rc;
 
-	if (journal_failed(e->j) || e->broken)
-		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	if (e->down) {
+		e->refused++;
+		return e->down;
+	}
 	in = input_new(e, "sms", sms->src, rx_ms, cb, cb_data);
 	if (!in)
 		return -ENOMEM;
 	in->src_is_msisdn = true;
+	in->mono_ms = engine_mono_ms(e);
 	engine_ctr(e, TXGW_CTR_SMS_SEGMENTS, 1);
 	rc = sms_in_parse(sms, &in->seg);
 	if (rc == 0 && in->seg.concat) {
@@ -263,13 +328,34 @@ int engine_sms(struct engine *e, const struct sms_in *sms, int64_t rx_ms, engine
 	return 0;
 }
 
+void engine_tick(struct engine *e)
+{
+	uint64_t now = engine_mono_ms(e);
+	struct input *in;
+
+	if (!e->down)
+		outbox_tick(e->ob);
+
+	if (e->tick_queued || e->down || journal_failed(e->j) || !concat_due(e->cc, now))
+		return;
+	in = input_new(e, "sms", "", engine_wall_ms(e), NULL, NULL);
+	if (!in)
+		return;		/* -ENOMEM: the next tick tries again */
+	in->tick = true;
+	in->mono_ms = now;
+	e->tick_queued = true;
+	enqueue(e, in);
+}
+
 int engine_mail(struct engine *e, const char *mail_from, const struct extract_result *r,
 		const uint8_t *raw, size_t raw_len, int64_t rx_ms, engine_ack_cb cb, void *cb_data)
 {
 	struct input *in;
 
-	if (journal_failed(e->j) || e->broken)
-		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	if (e->down) {
+		e->refused++;
+		return e->down;
+	}
 	in = input_new(e, "smtp", mail_from, rx_ms, cb, cb_data);
 	if (!in)
 		return -ENOMEM;
@@ -288,8 +374,8 @@ int engine_write_group(struct engine *e, const char *bearer, engine_group_writer
 {
 	struct input *in;
 
-	if (journal_failed(e->j) || e->broken)
-		return journal_failed(e->j) ? journal_failed(e->j) : e->broken;
+	if (e->down)
+		return e->down;		/* a write error, or full: engine_down.c */
 	in = input_new(e, bearer, NULL, 0, cb, cb_data);
 	if (!in)
 		return -ENOMEM;

@@ -14,6 +14,7 @@
 
 #include "gateway/engine/engine.h"
 #include "gateway/lib/json.h"
+#include "gateway/lib/log_ratelimit.h"
 
 struct journal;
 struct journal_iter;
@@ -21,12 +22,24 @@ struct verifier;
 struct ledger;
 struct concat;
 struct outbox;
+struct concat_key;
 
 #define ENGINE_CKPT_NAME	"ledger.ckpt"
 #define ENGINE_CKPT_MAGIC	"TXGWCKPT"
 #define ENGINE_DEFAULT_CKPT_EVERY	100000
 #define ENGINE_DEFAULT_MAX_PARTIAL	100000
 #define ENGINE_DEFAULT_MAX_BYTES	(64u << 20)
+#define ENGINE_DEFAULT_MAX_PER_SENDER	16
+/* 16 messages of 255 parts of 254 bytes: 1 MiB covers any honest sender */
+#define ENGINE_DEFAULT_MAX_BYTES_PER_SENDER	(1u << 20)
+/* CLOCK_MONOTONIC counts from boot: 2^32 ms (50 days, more than the
+ * largest concat-timeout) added keeps "now minus the age of a message
+ * rebuilt at start-up" positive on a machine that just booted. */
+#define ENGINE_MONO_BASE_MS	(1ull << 32)
+/* A message rebuilt at start-up that had expired by the wall clock keeps
+ * this long (or concat-timeout if shorter): the SMSC may have held its
+ * other parts while the gateway was down. */
+#define ENGINE_CONCAT_MIN_LEFT_MS	60000
 
 /* A bus message waiting for the sync before it is published. */
 struct pmsg {
@@ -62,16 +75,36 @@ struct engine {
 	struct llist_head inputs;	/* inputs arrived, not yet journaled, in order */
 	unsigned n_inputs;
 	bool pumping;
-	int broken;			/* a group failed half-way: refuse input until restart */
+	/* down (engine_down.c): why input is refused (negative errno), 0 when up */
+	int down;
+	bool down_for_good;		/* not resumed in-process (an I/O error) */
+	int64_t down_since_ms, reminded_ms;	/* CLOCK_MONOTONIC */
+	uint64_t refused;		/* inputs refused at once since */
+	int probe_rc;			/* the last probe's result, logged when it changes */
+	struct osmo_timer_list probe_timer;
+	bool want_async;		/* engine_async_sync() was asked for */
 	struct vpool *pool;
 	struct extract_result *scratch;	/* frames of the message being looked at */
 	struct osmo_timer_list flush_timer;
 	uint64_t ckpt_entry;		/* last entry the ledger checkpoint covers */
+	uint64_t last_commit;		/* entry number of the last COMMIT appended */
+	uint64_t commit_seq;		/* last message seq of a group with its COMMIT */
+	struct {			/* a checkpoint waiting for the sync it is of */
+		uint8_t *buf;
+		size_t len;
+		uint64_t entry;
+	} snap;
 	struct journal_iter *rit;	/* replay: the iterator kept between fetches */
 	uint64_t rit_next;		/* the seq it reads next */
 	struct jw w;			/* JSON scratch */
 	uint8_t *buf;			/* entry scratch, JOURNAL_MAX_PAYLOAD */
 	struct outbox *ob;		/* the downlink (outbox.h) */
+	struct group *drop_g;		/* where reassembly's drops go: the head's group */
+	bool tick_queued;		/* a drop of expired messages waits in inputs */
+	/* lines a sender can cause at will, a line a second each (the bus
+	 * has every one as a txlog.reject incomplete) */
+	struct log_ratelimit rl_drop;		/* incomplete message dropped */
+	struct log_ratelimit rl_part_refused;	/* segment refused by reassembly */
 };
 
 /* One input's group of journal entries being written. */
@@ -81,6 +114,7 @@ struct group {
 	const char *bearer;		/* "sms" | "smtp" */
 	const char *src;
 	int64_t rx_ms;
+	unsigned n;			/* entries appended */
 };
 
 static inline void engine_ctr(struct engine *e, unsigned idx, uint64_t n)
@@ -94,6 +128,11 @@ struct judge_result;
 struct extract_item;
 
 /* engine.c */
+int64_t engine_wall_ms(const struct engine *e);
+uint64_t engine_mono_ms(const struct engine *e);
+void engine_emit_incomplete(struct group *g, const struct concat_key *k, int64_t rx_ms,
+			    unsigned n, const uint8_t *seqs, const uint8_t *const *data,
+			    const size_t *lens, const char *why);
 void engine_emit_frame(struct group *g, struct judge_result *r, int rc, const uint8_t *buf,
 		       size_t len, const char *src_msisdn);
 void engine_emit_non_frame(struct group *g, const struct extract_item *it);
@@ -124,8 +163,29 @@ int engine_flush_wait(struct engine *e);
 int engine_sync_start(struct engine *e);
 void engine_sync_stop(struct engine *e);
 
+/* engine.c: a fresh ledger and reassembly into *l and *cc; 0 or -ENOMEM */
+int engine_alloc_state(struct engine *e, struct ledger **l, struct concat **cc);
+
+/* engine_down.c: take the engine down with err (negative errno; journal:
+ * the journal failed with it, else an input could not be journaled
+ * whole).  The first cause is kept.  Logged once; the probe timer starts. */
+void engine_down(struct engine *e, int err, bool journal);
+void engine_down_init(struct engine *e);
+void engine_down_stop(struct engine *e);
+void engine_get_down(const struct engine *e, struct engine_info *info);
+
 /* engine_recover.c: open the journal, load the checkpoint, rebuild the
  * state.  0, or a negative errno after logging why. */
 int engine_recover(struct engine *e);
+/* Cut what the journal holds beyond its last good sync, then open it again
+ * and rebuild the ledger and reassembly from it; on failure the engine is
+ * as it was.  0 or a negative errno, logged. */
+int engine_reload(struct engine *e);
+/* Checkpoints: a snapshot of the ledger as of the last entry appended, taken
+ * when a sync starts (if one is due and no group is open); written once
+ * that sync succeeded (engine_ckpt_synced), dropped if it failed. */
+void engine_ckpt_take(struct engine *e);
+void engine_ckpt_synced(struct engine *e);
+void engine_ckpt_drop(struct engine *e);
+/* At a clean close: snapshot and write now. */
 int engine_checkpoint(struct engine *e);
-void engine_retain(struct engine *e);

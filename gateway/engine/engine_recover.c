@@ -43,30 +43,61 @@ static int grow_write(void *arg, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int engine_checkpoint(struct engine *e)
+/*
+ * A checkpoint must hold the ledger exactly as the journal up to its entry
+ * leaves it.  The ledger in memory runs ahead of what is synced (groups
+ * appended while a sync runs), so it is snapshot when a sync starts, as of
+ * the last entry appended, and only when that entry ends a group; it is
+ * written once that sync succeeded.  Taken any later, it could hold what a
+ * crash or a failed sync then loses, and a rebuild would take an upload
+ * the sender retries for a duplicate: its records would never be published.
+ */
+static void ckpt_snap(struct engine *e)
 {
 	struct growbuf g = { 0 };
+	uint64_t last = journal_last_entry(e->j);
 	uint8_t hdr[16];
 	struct wr w;
-	uint64_t entry = journal_synced_entry(e->j);
-	int rc;
 
+	if (e->snap.buf || e->down || last != e->last_commit)
+		return;		/* one waits already, or a group is open */
 	wr_init(&w, hdr, sizeof(hdr));
 	wr_bytes(&w, ENGINE_CKPT_MAGIC, 8);
-	wr_u64(&w, entry);
-	rc = grow_write(&g, hdr, sizeof(hdr));
-	if (rc == 0)
-		rc = ledger_snapshot(e->l, grow_write, &g);
-	if (rc == 0)
-		rc = journal_write_file_atomic(e->cfg.state_dir, ENGINE_CKPT_NAME, g.buf, g.len);
+	wr_u64(&w, last);
+	if (grow_write(&g, hdr, sizeof(hdr)) < 0 || ledger_snapshot(e->l, grow_write, &g) < 0) {
+		LOGP(DJOURNAL, LOGL_ERROR, "ledger checkpoint: %s\n", strerror(ENOMEM));
+		talloc_free(g.buf);
+		return;
+	}
+	e->snap.buf = talloc_steal(e, g.buf);
+	e->snap.len = g.len;
+	e->snap.entry = last;
+}
+
+void engine_ckpt_take(struct engine *e)
+{
+	if (journal_last_entry(e->j) - e->ckpt_entry >= e->cfg.checkpoint_every)
+		ckpt_snap(e);
+}
+
+void engine_ckpt_drop(struct engine *e)
+{
+	TALLOC_FREE(e->snap.buf);
+}
+
+/* Write the snapshot taken; 0 or a negative errno, logged. */
+static int ckpt_write(struct engine *e)
+{
+	int rc = journal_write_file_atomic(e->cfg.state_dir, ENGINE_CKPT_NAME, e->snap.buf, e->snap.len);
+
 	if (rc == 0) {
-		e->ckpt_entry = entry;
+		e->ckpt_entry = e->snap.entry;
 		LOGP(DJOURNAL, LOGL_INFO, "ledger checkpoint: %zu devices up to entry %llu (%zu bytes)\n",
-		     ledger_count(e->l), (unsigned long long)entry, g.len);
+		     ledger_count(e->l), (unsigned long long)e->snap.entry, e->snap.len);
 	} else {
 		LOGP(DJOURNAL, LOGL_ERROR, "ledger checkpoint failed: %s\n", strerror(-rc));
 	}
-	talloc_free(g.buf);
+	engine_ckpt_drop(e);
 	return rc;
 }
 
@@ -78,14 +109,16 @@ static void min_cookie(void *data, const struct concat_partial *p)
 			*min = p->cookies[i];
 }
 
-/* Checkpoint, then let the journal drop what neither replay (journal-keep
- * messages) nor a rebuild (entries after the checkpoint, segments of
- * incomplete messages) needs. */
-void engine_retain(struct engine *e)
+/* A sync ended well: write the checkpoint it covers, then let the journal
+ * drop what neither replay (journal-keep messages) nor a rebuild (entries
+ * after the checkpoint, segments of incomplete messages) needs. */
+void engine_ckpt_synced(struct engine *e)
 {
-	uint64_t needed = JOURNAL_NEED_NONE;
+	uint64_t needed;
 
-	if (engine_checkpoint(e) < 0)
+	if (!e->snap.buf || e->snap.entry > journal_synced_entry(e->j))
+		return;
+	if (ckpt_write(e) < 0)
 		return;
 	needed = e->ckpt_entry + 1;
 	concat_walk(e->cc, min_cookie, &needed);
@@ -98,6 +131,14 @@ void engine_retain(struct engine *e)
 		LOGP(DJOURNAL, LOGL_INFO, "retention: %d old journal segments deleted\n", n);
 		outbox_forget_before(e->ob, journal_oldest_entry(e->j));
 	}
+}
+
+int engine_checkpoint(struct engine *e)
+{
+	ckpt_snap(e);
+	if (!e->snap.buf)
+		return -EAGAIN;
+	return ckpt_write(e);
 }
 
 static int read_file(void *ctx, const char *path, uint8_t **out, size_t *len)
@@ -152,7 +193,7 @@ static int load_checkpoint(struct engine *e)
 struct rebuild {
 	struct engine *e;
 	uint64_t last_commit;		/* entry number of the last COMMIT seen */
-	uint64_t groups, segments, ledgers;
+	uint64_t groups, segments, ledgers, drops;
 	void *grp;			/* talloc context of the open group's copies */
 	struct llist_head items;	/* entries of the open group */
 };
@@ -175,38 +216,70 @@ static void apply_ledger(struct rebuild *rb, const struct jrec_ledger *lr)
 	rb->ledgers++;
 }
 
+/* A part kept when it arrived is kept again; nothing is dropped here but
+ * what a DROP entry says (apply_drop), so the state is the one the
+ * journal's inputs left. */
 static void apply_segment(struct rebuild *rb, const struct jrec_segment *s, uint64_t entry)
 {
-	struct concat_msg *m = NULL;
 	struct concat_part part = { .seq = s->seq, .coding = s->coding, .data = s->data,
-				    .len = s->len, .cookie = entry };
-	concat_expire(rb->e->cc, (uint64_t)s->rx_ms);
-	/* a message completed here was processed when it arrived: its
-	 * results are in the journal already */
-	if (concat_add(rb->e->cc, &s->key, &part, (uint64_t)s->rx_ms, rb->grp, &m) == CONCAT_COMPLETE)
-		talloc_free(m);
+				    .len = s->len, .cookie = entry, .rx_ms = s->rx_ms };
+	int rc = concat_restore(rb->e->cc, &s->key, &part);
+
+	if (rc < 0)
+		LOGP(DJOURNAL, LOGL_NOTICE, "journal entry %llu: segment not rebuilt: %s\n",
+		     (unsigned long long)entry, strerror(-rc));
 	rb->segments++;
+}
+
+static void apply_drop(struct rebuild *rb, const struct jrec_drop *d)
+{
+	if (concat_remove(rb->e->cc, &d->key) < 0)
+		LOGP(DJOURNAL, LOGL_INFO, "journal: a dropped message from %s was not held\n", d->key.src);
+	rb->drops++;
+}
+
+static int apply_item(struct rebuild *rb, const struct rb_item *it)
+{
+	struct jrec_ledger lr;
+	struct jrec_segment s;
+	struct jrec_drop d;
+
+	switch (it->type) {
+	case JREC_LEDGER:
+		if (it->entry <= rb->e->ckpt_entry)
+			return 0;
+		if (jrec_ledger_decode(&lr, it->data, it->len) < 0)
+			return -EBADMSG;
+		apply_ledger(rb, &lr);
+		return 0;
+	case JREC_SEGMENT:
+		if (jrec_segment_decode(&s, it->data, it->len) < 0)
+			return -EBADMSG;
+		apply_segment(rb, &s, it->entry);
+		return 0;
+	case JREC_DROP:
+		if (jrec_drop_decode(&d, it->data, it->len) < 0)
+			return -EBADMSG;
+		apply_drop(rb, &d);
+		return 0;
+	case JREC_DL_QUEUED:
+	case JREC_DL_ATTEMPT:
+	case JREC_DL_STATE:
+	case JREC_DL_RECEIPT:
+		return outbox_apply(rb->e->ob, it->type, it->data, it->len, it->entry);
+	}
+	return 0;
 }
 
 static int apply_group(struct rebuild *rb)
 {
 	struct rb_item *it;
+	int rc;
+
 	llist_for_each_entry(it, &rb->items, list) {
-		if (it->type == JREC_LEDGER && it->entry > rb->e->ckpt_entry) {
-			struct jrec_ledger lr;
-			if (jrec_ledger_decode(&lr, it->data, it->len) < 0)
-				return -EBADMSG;
-			apply_ledger(rb, &lr);
-		} else if (it->type == JREC_SEGMENT) {
-			struct jrec_segment s;
-			if (jrec_segment_decode(&s, it->data, it->len) < 0)
-				return -EBADMSG;
-			apply_segment(rb, &s, it->entry);
-		} else if (it->type >= JREC_DL_QUEUED && it->type <= JREC_DL_RECEIPT) {
-			int rc = outbox_apply(rb->e->ob, it->type, it->data, it->len, it->entry);
-			if (rc < 0)
-				return rc;
-		}
+		rc = apply_item(rb, it);
+		if (rc < 0)
+			return rc;
 	}
 	talloc_free(rb->grp);
 	rb->grp = talloc_named_const(rb->e, 0, "rebuild group");
@@ -221,7 +294,7 @@ static int rebuild_entry(struct rebuild *rb, const struct journal_entry *je)
 		rb->last_commit = je->entry;
 		return apply_group(rb);
 	}
-	if (je->type != JREC_LEDGER && je->type != JREC_SEGMENT &&
+	if (je->type != JREC_LEDGER && je->type != JREC_SEGMENT && je->type != JREC_DROP &&
 	    !(je->type >= JREC_DL_QUEUED && je->type <= JREC_DL_RECEIPT))
 		return 0;
 	struct rb_item *it = talloc_size(rb->grp, sizeof(*it) + je->len);
@@ -258,6 +331,20 @@ static int rebuild(struct engine *e, struct rebuild *rb)
 	return 0;
 }
 
+/*
+ * The rebuilt messages' time left, from the wall clock: the journal has
+ * when their first parts came (rx_ms); see concat_rebase() for the bounds.
+ * The first tick then drops what is over a limit or expired.
+ */
+static void rebase_partials(struct engine *e)
+{
+	uint64_t min_left = (uint64_t)e->cfg.concat_timeout_s * 1000;
+
+	if (min_left > ENGINE_CONCAT_MIN_LEFT_MS)
+		min_left = ENGINE_CONCAT_MIN_LEFT_MS;
+	concat_rebase(e->cc, engine_mono_ms(e), engine_wall_ms(e), min_left);
+}
+
 int engine_recover(struct engine *e)
 {
 	char dir[4096];
@@ -265,6 +352,11 @@ int engine_recover(struct engine *e)
 	struct journal_opts opts = { .segment_size = e->cfg.segment_size };
 	struct rebuild rb = { .e = e };
 	int rc;
+
+	if (e->cfg.journal_hooks) {
+		opts.writev_fn = e->cfg.journal_hooks->writev_fn;
+		opts.fdatasync_fn = e->cfg.journal_hooks->fdatasync_fn;
+	}
 
 	if (mkdir(e->cfg.state_dir, 0750) < 0 && errno != EEXIST) {
 		rc = -errno;
@@ -297,22 +389,119 @@ int engine_recover(struct engine *e)
 	}
 	if (rc < 0)
 		return rc;
+	/* what followed the last COMMIT was cut */
+	e->last_commit = journal_last_entry(e->j);
+	e->commit_seq = journal_last_seq(e->j);
+	rebase_partials(e);
 	outbox_rebuilt(e->ob);
 	LOGP(DJOURNAL, LOGL_NOTICE, "journal %s: %llu entries, seq %llu..%llu; rebuilt %llu groups, "
-	     "%llu ledger entries, %llu segments; %zu devices\n", dir,
-	     (unsigned long long)rec.entries, (unsigned long long)journal_oldest_seq(e->j),
+	     "%llu ledger entries, %llu segments, %llu drops; %zu devices, %zu incomplete messages\n",
+	     dir, (unsigned long long)rec.entries, (unsigned long long)journal_oldest_seq(e->j),
 	     (unsigned long long)journal_last_seq(e->j), (unsigned long long)rb.groups,
-	     (unsigned long long)rb.ledgers, (unsigned long long)rb.segments, ledger_count(e->l));
+	     (unsigned long long)rb.ledgers, (unsigned long long)rb.segments,
+	     (unsigned long long)rb.drops, ledger_count(e->l), concat_get_stats(e->cc)->partial_now);
+	return 0;
+}
+
+/* ---- rebuilding in-process, after the engine was down ---------------------- */
+
+struct state {
+	struct journal *j;
+	struct ledger *l;
+	struct concat *cc;
+	uint64_t ckpt_entry;
+};
+
+static void state_swap(struct engine *e, struct state *s)
+{
+	struct state cur = { e->j, e->l, e->cc, e->ckpt_entry };
+
+	e->j = s->j;
+	e->l = s->l;
+	e->cc = s->cc;
+	e->ckpt_entry = s->ckpt_entry;
+	*s = cur;
+}
+
+static void state_free(struct state *s)
+{
+	if (s->j)
+		journal_close(s->j);
+	ledger_free(s->l);
+	concat_free(s->cc);
+}
+
+/*
+ * The same recovery as at start-up, on a fresh ledger and reassembly: the
+ * old journal is cut back to its last good sync first (what it held beyond
+ * was never acknowledged, and after a failed sync may be in the page cache
+ * only), so the rebuild sees only what is durable.  The old state stays
+ * until the new one is whole, so that a failure leaves the engine as it was.
+ */
+int engine_reload(struct engine *e)
+{
+	struct state s = { 0 };
+	int rc;
+
+	if (e->rit) {
+		journal_iter_free(e->rit);
+		e->rit = NULL;
+	}
+	if (e->j) {
+		rc = journal_discard_unsynced(e->j);
+		if (rc < 0) {
+			LOGP(DJOURNAL, LOGL_ERROR, "%s/journal: cannot cut what was not synced: %s\n",
+			     e->cfg.state_dir, strerror(-rc));
+			return rc;
+		}
+	}
+	/* the outbox is refilled by the same replay (its messages under way
+	 * have their state in the journal up to the last good sync) */
+	rc = outbox_reset(e->ob);
+	if (rc < 0) {
+		LOGP(DJOURNAL, LOGL_NOTICE, "downlink outbox: a journal write is still under way; "
+		     "resuming later\n");
+		return rc;
+	}
+	rc = engine_alloc_state(e, &s.l, &s.cc);
+	if (rc < 0)
+		return rc;
+	state_swap(e, &s);
+	/* engine_recover() logs why it failed */
+	rc = engine_recover(e);
+	if (rc < 0) {
+		state_swap(e, &s);
+		state_free(&s);
+		return rc;
+	}
+	engine_sync_stop(e);		/* the old journal's sync thread */
+	state_free(&s);
+	if (e->want_async && engine_sync_start(e) < 0)
+		LOGP(DJOURNAL, LOGL_NOTICE, "no background sync thread: syncs block the loop\n");
 	return 0;
 }
 
 /* ---- bus replay --------------------------------------------------------------- */
 
+/* The last seq replay may serve: synced, and of a group with its COMMIT.  A
+ * group an error left without it (the engine is then down) may be synced,
+ * but is cut when the state is rebuilt and its seqs used again. */
+static uint64_t replay_end(const struct engine *e)
+{
+	uint64_t synced = journal_synced_seq(e->j);
+	return synced < e->commit_seq ? synced : e->commit_seq;
+}
+
 static void replay_range(void *data, uint64_t *oldest, uint64_t *next)
 {
 	struct engine *e = data;
+
+	if (!e->j) {		/* opened down: the journal could not even be made */
+		*oldest = *next = 1;
+		return;
+	}
 	*oldest = journal_oldest_seq(e->j);
-	*next = journal_synced_seq(e->j) + 1;
+	*next = replay_end(e) + 1;
 }
 
 /*
@@ -338,7 +527,7 @@ static int replay_fetch(void *data, uint64_t from, unsigned max,
 			void *arg)
 {
 	struct engine *e = data;
-	uint64_t synced = journal_synced_seq(e->j);
+	uint64_t synced = e->j ? replay_end(e) : 0;
 	struct journal_entry je;
 	unsigned n = 0;
 	int rc;

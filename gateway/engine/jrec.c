@@ -7,6 +7,8 @@
  *   LEDGER:  u64 device, u32 upload_seq, 32 digest, u8 upload_accepted,
  *            u8 n, n x (u32 counter, u32 balance)
  *   MSG:     u8 len + topic, the JSON payload to the end
+ *   DROP:    u8 reason, u32 bind, u8 ref_kind, u16 ref, u8 total,
+ *            u8 len + src, u8 len + dst
  *   DL_QUEUED:  u64 seq, i64 queued_ms, i64 expires_ms, u8 bearer, u8 flags
  *               (1 receipt, 2 has_device), u64 device, u8 len + id,
  *               u8 len + to, u32 len + payload
@@ -44,6 +46,34 @@ static int rd_str8(struct rd *r, char *out, size_t cap)
 	return 0;
 }
 
+/* The key's numbers (bind, ref_kind, ref, total): SEGMENT and DROP. */
+static void wr_key_numbers(struct wr *w, const struct concat_key *k)
+{
+	wr_u32(w, k->bearer);
+	wr_u8(w, k->ref_kind);
+	wr_u16(w, k->ref);
+	wr_u8(w, k->total);
+}
+
+static void rd_key_numbers(struct rd *r, struct concat_key *k)
+{
+	rd_u32(r, &k->bearer);
+	rd_u8(r, &k->ref_kind);
+	rd_u16(r, &k->ref);
+	rd_u8(r, &k->total);
+}
+
+static void rd_key_addrs(struct rd *r, struct concat_key *k)
+{
+	rd_str8(r, k->src, sizeof(k->src));
+	rd_str8(r, k->dst, sizeof(k->dst));
+}
+
+static bool key_ok(const struct concat_key *k)
+{
+	return k->ref_kind >= CONCAT_REF8 && k->ref_kind <= CONCAT_REF_SAR && k->total >= 2;
+}
+
 int jrec_segment_encode(uint8_t *out, size_t cap, const struct jrec_segment *s)
 {
 	struct wr w;
@@ -54,10 +84,7 @@ int jrec_segment_encode(uint8_t *out, size_t cap, const struct jrec_segment *s)
 	wr_u8(&w, s->coding);
 	wr_u8(&w, s->has_port);
 	wr_u16(&w, s->port);
-	wr_u32(&w, s->key.bearer);
-	wr_u8(&w, s->key.ref_kind);
-	wr_u16(&w, s->key.ref);
-	wr_u8(&w, s->key.total);
+	wr_key_numbers(&w, &s->key);
 	wr_u8(&w, s->seq);
 	wr_str8(&w, s->key.src);
 	wr_str8(&w, s->key.dst);
@@ -79,13 +106,9 @@ int jrec_segment_decode(struct jrec_segment *s, const uint8_t *buf, size_t len)
 	rd_u8(&r, &s->coding);
 	rd_u8(&r, &has_port);
 	rd_u16(&r, &s->port);
-	rd_u32(&r, &s->key.bearer);
-	rd_u8(&r, &s->key.ref_kind);
-	rd_u16(&r, &s->key.ref);
-	rd_u8(&r, &s->key.total);
+	rd_key_numbers(&r, &s->key);
 	rd_u8(&r, &s->seq);
-	rd_str8(&r, s->key.src, sizeof(s->key.src));
-	rd_str8(&r, s->key.dst, sizeof(s->key.dst));
+	rd_key_addrs(&r, &s->key);
 	rd_u16(&r, &n);
 	rd_bytes(&r, n, &s->data);
 	if (rd_end(&r) < 0)
@@ -93,10 +116,35 @@ int jrec_segment_decode(struct jrec_segment *s, const uint8_t *buf, size_t len)
 	s->rx_ms = (int64_t)rx;
 	s->has_port = has_port;
 	s->len = n;
-	if (has_port > 1 || s->coding > CHARSET_ASCII || s->key.ref_kind < CONCAT_REF8 ||
-	    s->key.ref_kind > CONCAT_REF_SAR || s->key.total < 2 || !s->seq || s->seq > s->key.total)
+	if (has_port > 1 || s->coding > CHARSET_ASCII || !key_ok(&s->key) || !s->seq ||
+	    s->seq > s->key.total)
 		return -EINVAL;
 	return 0;
+}
+
+int jrec_drop_encode(uint8_t *out, size_t cap, const struct jrec_drop *d)
+{
+	struct wr w;
+	wr_init(&w, out, cap);
+	wr_u8(&w, d->reason);
+	wr_key_numbers(&w, &d->key);
+	wr_str8(&w, d->key.src);
+	wr_str8(&w, d->key.dst);
+	return w.err ? w.err : (int)w.off;
+}
+
+int jrec_drop_decode(struct jrec_drop *d, const uint8_t *buf, size_t len)
+{
+	struct rd r;
+
+	memset(d, 0, sizeof(*d));
+	rd_init(&r, buf, len);
+	rd_u8(&r, &d->reason);
+	rd_key_numbers(&r, &d->key);
+	rd_key_addrs(&r, &d->key);
+	if (rd_end(&r) < 0)
+		return r.err;
+	return key_ok(&d->key) && d->reason <= CONCAT_EVICTED_SENDER_BYTES ? 0 : -EINVAL;
 }
 
 int jrec_ledger_encode(uint8_t *out, size_t cap, const struct jrec_ledger *l)

@@ -12,6 +12,10 @@
  *            again, in order, with their arrival times
  *   LEDGER   the state change one frame made to its device's ledger
  *            (upload accepted, records published): replayed on restart
+ *   DROP     reassembly dropped an incomplete message (concat-timeout, or a
+ *            limit): on restart the message is dropped again, so that it
+ *            is neither resurrected nor published twice (its reject is
+ *            the MSG after it)
  *   MSG      a bus message: topic and JSON payload, with its seq
  *   COMMIT   the group is whole.  Entries after the last COMMIT were never
  *            acknowledged and are cut at start-up, so a group is all or
@@ -32,11 +36,12 @@ enum jrec_type {
 	JREC_LEDGER = 2,
 	JREC_MSG = 3,
 	JREC_COMMIT = 4,
+	JREC_DROP = 5,
 	/* the downlink outbox (doc/downlink.md), at the end of this file */
-	JREC_DL_QUEUED = 5,
-	JREC_DL_ATTEMPT = 6,
-	JREC_DL_STATE = 7,
-	JREC_DL_RECEIPT = 8,
+	JREC_DL_QUEUED = 6,
+	JREC_DL_ATTEMPT = 7,
+	JREC_DL_STATE = 8,
+	JREC_DL_RECEIPT = 9,
 };
 
 #define JREC_TOPIC_MAX	32
@@ -50,6 +55,11 @@ struct jrec_segment {
 	uint8_t seq;
 	const uint8_t *data;		/* decode: points into the buffer */
 	size_t len;
+};
+
+struct jrec_drop {
+	uint8_t reason;			/* enum concat_drop_reason */
+	struct concat_key key;
 };
 
 struct jrec_ledger {
@@ -75,11 +85,13 @@ struct jrec_msg {
 int jrec_segment_encode(uint8_t *out, size_t cap, const struct jrec_segment *s);
 int jrec_ledger_encode(uint8_t *out, size_t cap, const struct jrec_ledger *l);
 int jrec_msg_encode(uint8_t *out, size_t cap, const struct jrec_msg *m);
+int jrec_drop_encode(uint8_t *out, size_t cap, const struct jrec_drop *d);
 
 /* Decoders: 0, -EIO (short), -EINVAL (bad value or bytes left over). */
 int jrec_segment_decode(struct jrec_segment *s, const uint8_t *buf, size_t len);
 int jrec_ledger_decode(struct jrec_ledger *l, const uint8_t *buf, size_t len);
 int jrec_msg_decode(struct jrec_msg *m, const uint8_t *buf, size_t len);
+int jrec_drop_decode(struct jrec_drop *d, const uint8_t *buf, size_t len);
 
 /* ---- the downlink outbox (gateway/engine/outbox.h) -------------------------
  *

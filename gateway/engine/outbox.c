@@ -578,7 +578,7 @@ void outbox_request(struct outbox *ob, const char *json, size_t len, outbox_answ
 		answer(data, "QUEUED", q->id, seq);
 		return;
 	}
-	if (journal_failed(ob->e->j) || ob->e->broken)
+	if (ob->e->down)	/* engine_down.c */
 		return refuse(ob, answer, data, q->id, "unavailable");
 	if ((why = admit(ob, q, &bearer)))
 		return refuse(ob, answer, data, q->id, why);
@@ -687,6 +687,37 @@ struct outbox *outbox_new(struct engine *e)
 		return NULL;
 	}
 	return ob;
+}
+
+/* Before the engine rebuilds its state from the journal in-process
+ * (engine_reload()): the journal is cut back to its last good sync, so the
+ * outbox is refilled by the same replay as at start-up (outbox_apply(),
+ * outbox_rebuilt()).  Submissions under way are cancelled (their messages
+ * come back queued, counted as maybe sent, if their DL_ATTEMPT is durable).
+ * -EBUSY while a group under way points at a message: the engine stays
+ * down and its next probe tries again. */
+int outbox_reset(struct outbox *ob)
+{
+	struct ob_msg *m, *tmp;
+	struct ob_key *k;
+	struct hlist_node *n;
+	unsigned b;
+
+	llist_for_each_entry(m, &ob->msgs, list)
+		if (m->ops || !llist_empty(&m->waiters))
+			return -EBUSY;
+	llist_for_each_entry_safe(m, tmp, &ob->msgs, list) {
+		struct ob_bearer_slot *s = &ob->bearer[m->bearer];
+		if (m->st == OB_ST_FLIGHT && s->ops && s->ops->cancel)
+			s->ops->cancel(s->data, m);
+		ob_msg_over(ob, m);
+		ob_msg_release(ob, m);
+	}
+	hash_for_each_safe(ob->by_id, b, n, k, node)
+		ob_key_del(ob, k);
+	ob->rb_resubmit = 0;
+	osmo_timer_del(&ob->timer);
+	return 0;
 }
 
 void outbox_free(struct outbox *ob)

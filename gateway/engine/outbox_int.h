@@ -122,6 +122,7 @@ static inline void ob_ctr(struct outbox *ob, unsigned idx, uint64_t n)
 }
 
 /* outbox.c */
+int outbox_reset(struct outbox *ob);
 struct ob_key *ob_key_find(struct outbox *ob, const char *id);
 struct ob_key *ob_key_add(struct outbox *ob, const char *id);
 void ob_key_set_seq(struct outbox *ob, struct ob_key *k, uint64_t seq);

@@ -21,7 +21,10 @@
  * After a failed write or fdatasync the journal refuses every further
  * append and sync with -EIO until it is closed and reopened (a failed fsync
  * cannot be retried safely on Linux); the caller answers the carrier with a
- * temporary error meanwhile.
+ * temporary error meanwhile.  Before reopening, journal_discard_unsynced()
+ * cuts what was appended after the last good sync (never acknowledged, and
+ * after a failed fsync possibly in the page cache only), and
+ * journal_probe() tells whether the file system has room again.
  *
  * Not thread-safe: one journal object is used from one thread (the
  * background sync thread below is internal).  The on-disk
@@ -201,3 +204,22 @@ int journal_cut_after(struct journal *j, uint64_t entry);
 
 int journal_write_file_atomic(const char *dir, const char *name,
 			      const void *buf, size_t len);
+
+/*
+ * After a failure (or to drop a half-written group): cut the last segment
+ * back to its size at the last successful sync, and fsync it, so that the
+ * files hold exactly what was made durable (journal_synced_entry()).  A
+ * background sync in flight is waited for first.  The journal is failed
+ * afterwards (its tables describe what was cut): close it and open it
+ * again.  Returns 0, -EBADMSG when the file is shorter than what was
+ * synced (logged), or the negative errno of the file system.
+ */
+int journal_discard_unsynced(struct journal *j);
+
+/*
+ * Whether the file system holding directory dir has room for `bytes`
+ * more: a file dir/.space-probe is written with them through opts' hooks
+ * (NULL: the real calls), fdatasync'd and removed.  Returns 0, or the
+ * negative errno of the write or sync (-ENOSPC, -EDQUOT, -EIO, ...).
+ */
+int journal_probe(const char *dir, const struct journal_opts *opts, size_t bytes);

@@ -30,6 +30,7 @@ struct async {
 	bool stop;
 	int fd;			/* request: the fd to sync */
 	uint64_t entry, seq;	/* request: what the sync covers */
+	uint64_t off;		/* request: the last segment's size then */
 	int rc;			/* result */
 };
 
@@ -116,6 +117,7 @@ static int async_collect(struct journal *j)
 	j->syncs++;
 	j->synced_entry = as->entry;
 	j->synced_seq = as->seq;
+	j->synced_off = as->off;
 	return 1;
 }
 
@@ -165,6 +167,8 @@ int journal_sync_async(struct journal *j)
 	j->as->fd = j->fd;
 	j->as->entry = j->next_entry - 1;
 	j->as->seq = j->last_seq;
+	/* no rotation while it is in flight: rotate() waits for it first */
+	j->as->off = j->segs[j->nsegs - 1].size;
 	j->as->busy = true;
 	j->dirty = false;
 	pthread_cond_broadcast(&j->as->cv);

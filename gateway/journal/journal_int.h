@@ -21,6 +21,7 @@
 /* Reads are done through a window of this size (larger for big entries). */
 #define RD_WINDOW	(256u << 10)
 #define SEG_NAME_LEN	20	/* 16 hex digits + ".jnl" */
+#define PROBE_NAME	".space-probe"	/* journal_probe()'s file */
 
 struct seg {
 	uint64_t first;		/* first entry number */
@@ -50,6 +51,7 @@ struct journal {
 	uint64_t last_seq;
 	uint64_t synced_entry;
 	uint64_t synced_seq;
+	uint64_t synced_off;	/* the last segment's size as of the last good sync */
 	uint64_t syncs;
 	bool dirty;		/* appended since the last sync */
 	int failed;		/* negative errno once a write or sync failed */
@@ -97,8 +99,10 @@ int jnl_async_wait(struct journal *j);
 /* Decode an entry header (not its CRC, which covers the payload too):
  * 0, or -EBADMSG with *why. */
 int jnl_ent_hdr_decode(const uint8_t *b, struct ent_hdr *h, const char **why);
-/* Write name in dirfd atomically and durably (a .tmp, then rename). */
-int jnl_write_file_at(int dirfd, const char *name, const void *buf, size_t len);
+/* Write name in dirfd atomically and durably (a .tmp, then rename), through
+ * o's writev and fdatasync (NULL: the real ones). */
+int jnl_write_file_at(int dirfd, const char *name, const void *buf, size_t len,
+		      const struct journal_opts *o);
 /* How many intact entries (magic, header, CRC) lie in b[1..len), the bytes
  * after a bad entry at b[0]. */
 unsigned jnl_intact_entries(const uint8_t *b, size_t len);

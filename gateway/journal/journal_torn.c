@@ -87,7 +87,7 @@ int jnl_keep_tail(struct journal *j, int fd, const char *seg, uint64_t off, uint
 	if ((size_t)snprintf(kept, cap, "%s.torn-%" PRIu64, seg, off) >= cap)
 		rc = -ENAMETOOLONG;
 	else
-		rc = jnl_write_file_at(j->dirfd, kept, b, (size_t)(size - off));
+		rc = jnl_write_file_at(j->dirfd, kept, b, (size_t)(size - off), &j->o);
 	talloc_free(b);
 	if (rc)
 		kept[0] = 0;

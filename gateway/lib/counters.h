@@ -24,10 +24,12 @@
 	X(SMS_SEGMENTS,		"sms:segments",		"SMS segments received") \
 	X(SMS_MESSAGES,		"sms:messages",		"whole SMS after reassembly") \
 	X(SMS_CONCAT_TIMEOUTS,	"sms:concat_timeouts",	"incomplete concatenations dropped") \
-	X(SMS_CONCAT_EVICTED,	"sms:concat_evicted",	"incomplete concatenations evicted for memory") \
+	X(SMS_CONCAT_EVICTED,	"sms:concat_evicted",	"incomplete concatenations evicted by a limit") \
+	X(SMS_DUPLICATE_PARTS,	"sms:duplicate_parts",	"SMS parts delivered again, dropped by reassembly") \
 	X(SMTP_SESSIONS,	"smtp:sessions",	"SMTP connections") \
 	X(SMTP_MESSAGES,	"smtp:messages",	"messages accepted with 250") \
 	X(SMTP_REJECTED,	"smtp:rejected",	"messages refused") \
+	X(SMTP_TEMP_ERRORS,	"smtp:temp_errors",	"messages answered 451 (journal unavailable, stopping)") \
 	X(TXLOG_FRAMES,		"txlog:frames",		"frames found") \
 	X(TXLOG_RECORDS,	"txlog:records",	"records published") \
 	X(TXLOG_DUPLICATES,	"txlog:duplicates",	"duplicate frames dropped") \
@@ -38,8 +40,11 @@
 	X(TXLOG_ALERTS,		"txlog:alerts",		"alerts published") \
 	X(BUS_PUBLISHED,	"bus:published",	"messages published") \
 	X(BUS_REPLAY_REQUESTS,	"bus:replay_requests",	"replay requests served") \
+	X(BUS_REFUSED,		"bus:refused",		"bus connections and requests refused (CURVE, busy)") \
 	X(JOURNAL_SYNCS,	"journal:syncs",	"journal syncs to disk") \
 	X(JOURNAL_ENTRIES,	"journal:entries",	"journal entries written") \
+	X(JOURNAL_FAILURES,	"journal:failures",	"times the journal stopped taking input") \
+	X(JOURNAL_RESUMES,	"journal:resumes",	"times it took input again, without a restart") \
 	X(REGISTRY_RELOADS,	"registry:reloads",	"registry reloads that took effect") \
 	X(REGISTRY_RELOAD_ERRORS, "registry:reload_errors", "registry reloads refused") \
 	X(SMPP_SUBMIT_SM,	"smpp:submit_sm",	"submit_sm sent") \

@@ -13,16 +13,27 @@
  * across two segments (a UCS-2 surrogate pair, a GSM escape) joins up.
  *
  * There is no clock inside: every call that can expire state takes the
- * current time in milliseconds.  Re-adding the same parts with the same
- * times, in the same order, rebuilds the same state (a restart replays its
- * journal this way): expiry is applied at the start of every concat_add(),
- * so the state never depends on when a caller's timer ran concat_expire().
+ * current time in milliseconds, from a clock that does not jump (the
+ * engine's is CLOCK_MONOTONIC); the wall-clock reception time of each part
+ * is only carried along (concat_part.rx_ms) and reported back.
  *
- * Memory is bounded by a number of partial messages and of payload bytes;
- * when a new part would pass either limit the oldest partial messages (by
- * first arrival) are evicted first.  Expired and evicted messages are
- * reported through a callback with their key and the cookies of the parts
- * they held, so a caller can account for its stored inputs.
+ * Memory is bounded per sender (source address) and in all: a sender holds
+ * at most max_per_sender partial messages and max_bytes_per_sender payload
+ * bytes, and when a new part would pass one of its own limits, that
+ * sender's oldest partial messages are evicted; when it would pass the
+ * global limits (max_partial, max_bytes), the oldest partial message of
+ * the sender holding the most is evicted.  So one sender opening message
+ * after message evicts only its own.  Expired and evicted messages are
+ * reported through a callback with their key and their parts (seq, cookie,
+ * bytes), so a caller can account for what it acknowledged.
+ *
+ * Durable callers (the engine journals every kept part and every drop)
+ * split concat_add() in two: concat_prepare() does the expiry and eviction
+ * a part causes and says whether it will be kept, the caller journals it,
+ * then concat_add() keeps it.  At start-up the journal is replayed with
+ * concat_restore() (keep, never drop) and concat_remove() (a journaled
+ * drop), then concat_rebase() puts the rebuilt messages on the current
+ * clock; concat_trim() later drops what is over the limits or too old.
  */
 #pragma once
 #include <stdbool.h>
@@ -69,6 +80,8 @@ struct concat_part {
 	const uint8_t *data;		/* payload (copied when stored) */
 	size_t len;			/* 0..CONCAT_PART_MAX */
 	uint64_t cookie;		/* opaque to concat, e.g. a journal sequence number */
+	int64_t rx_ms;			/* wall-clock reception time: reported back, and what
+					 * concat_rebase() ages restored messages by */
 };
 
 /*
@@ -91,16 +104,22 @@ struct concat_msg {
 /* A partial message as reported on expiry/eviction or by concat_walk(). */
 struct concat_partial {
 	const struct concat_key *key;
-	uint64_t first_ms;		/* arrival time of its first part */
+	uint64_t first_ms;		/* arrival time of its first part (expiry clock) */
+	int64_t first_rx_ms;		/* the rx_ms of the part that opened it */
 	size_t bytes;			/* payload bytes held */
 	unsigned n_parts;		/* parts held */
 	const uint8_t *seqs;		/* their seq numbers, ascending */
 	const uint64_t *cookies;	/* their cookies, in the same order */
+	const uint8_t *const *data;	/* their payloads, in the same order */
+	const size_t *lens;		/* ... and lengths */
 };
 
 enum concat_drop_reason {
 	CONCAT_EXPIRED,			/* older than the timeout */
-	CONCAT_EVICTED,			/* pushed out by the count or byte limit */
+	CONCAT_EVICTED,			/* the global count limit, max_partial */
+	CONCAT_EVICTED_BYTES,		/* the global byte limit, max_bytes */
+	CONCAT_EVICTED_SENDER,		/* its sender's count limit, max_per_sender */
+	CONCAT_EVICTED_SENDER_BYTES,	/* its sender's byte limit, max_bytes_per_sender */
 };
 
 /*
@@ -114,6 +133,8 @@ struct concat_cfg {
 	uint32_t timeout_s;		/* concat-timeout: >= 1 second */
 	size_t max_partial;		/* partial messages kept at most, >= 1 */
 	size_t max_bytes;		/* payload bytes kept at most, >= 1 */
+	size_t max_per_sender;		/* partial messages of one source address; 0: max_partial */
+	size_t max_bytes_per_sender;	/* payload bytes of one source address; 0: max_bytes */
 	uint64_t hash_seed;		/* seed for the lookup hash (e.g. random) */
 };
 
@@ -126,6 +147,7 @@ struct concat_stats {
 	uint64_t evicted;		/* partial messages dropped by the limits */
 	size_t partial_now;		/* partial messages held */
 	size_t bytes_now;		/* payload bytes held */
+	size_t senders_now;		/* source addresses holding them */
 };
 
 struct concat;
@@ -149,24 +171,71 @@ enum concat_add_result {
 };
 
 /*
- * Add part p of the message key, arriving at now_ms.  First drops every
- * partial message whose first part arrived timeout_s or more before now_ms
- * (reported as CONCAT_EXPIRED).  Then, if storing p would pass a limit,
- * evicts the oldest partial messages (possibly p's own) until it fits.
- *
- * Returns an enum concat_add_result; on CONCAT_COMPLETE *done is set to a
- * new struct concat_msg allocated under msg_ctx (under c if NULL) and the
- * partial state is freed; otherwise *done is NULL.  Errors, with nothing
- * changed but expiry:
- *   -EINVAL  total < 2, seq 0 or above total, len above CONCAT_PART_MAX,
- *            an invalid key (see concat_key_set()), data NULL with len > 0;
- *   -ENOSPC  the part is to be stored (it does not complete its message)
- *            and alone is larger than max_bytes;
- *   -ENOMEM  allocation failed.
- * now_ms should not go backwards; if it does, expiry just happens later.
+ * Add part p of the message key, arriving at now_ms: concat_prepare(), then
+ * the part is kept.  Returns an enum concat_add_result; on CONCAT_COMPLETE
+ * *done is set to a new struct concat_msg allocated under msg_ctx (under c
+ * if NULL) and the partial state is freed; otherwise *done is NULL.
+ * Errors, with nothing changed but what concat_prepare() dropped: those of
+ * concat_prepare(), and -ENOMEM.
  */
 int concat_add(struct concat *c, const struct concat_key *key, const struct concat_part *p,
 	       uint64_t now_ms, void *msg_ctx, struct concat_msg **done);
+
+/*
+ * What concat_add() does before it keeps a part: drops every partial
+ * message whose first part arrived timeout_s or more before now_ms
+ * (CONCAT_EXPIRED), then, when p is neither a repeat nor the part that
+ * completes its message, evicts as the limits say (see the top of this
+ * file; possibly p's own message, which p then opens afresh).  Returns 0
+ * when concat_add() with the same arguments will keep p and drop nothing,
+ * CONCAT_DUPLICATE or CONCAT_CONFLICT when p is a repeat (counted; it is
+ * not kept), or, with nothing dropped but by expiry:
+ *   -EINVAL  total < 2, seq 0 or above total, len above CONCAT_PART_MAX,
+ *            an invalid key (see concat_key_set()), data NULL with len > 0;
+ *   -ENOSPC  p would be stored (it does not complete its message) and is
+ *            alone larger than max_bytes or max_bytes_per_sender.
+ * now_ms should not go backwards; if it does, expiry just happens later.
+ */
+int concat_prepare(struct concat *c, const struct concat_key *key, const struct concat_part *p,
+		   uint64_t now_ms);
+
+/*
+ * Rebuilding from a journal: keep p as it was kept when it arrived,
+ * expiring and evicting nothing (the journal says what was dropped, see
+ * concat_remove()), and without looking for repeats of completed messages.
+ * A part that completes its message frees it (it was processed when it
+ * arrived) and is remembered as recent, as concat_add() does.  Returns
+ * CONCAT_STORED, CONCAT_COMPLETE, CONCAT_DUPLICATE (its seq is held
+ * already), -EINVAL as concat_prepare(), or -ENOMEM.  Call concat_rebase()
+ * after the last one.
+ */
+int concat_restore(struct concat *c, const struct concat_key *key, const struct concat_part *p);
+
+/* Rebuilding: drop the partial message key without reporting it (the
+ * journal holds its drop).  Returns 0, or -ENOENT when none is held. */
+int concat_remove(struct concat *c, const struct concat_key *key);
+
+/*
+ * After concat_restore(): put the rebuilt messages on the expiry clock,
+ * now_ms being its current time and wall_ms the wall clock's.  A message
+ * is as old as wall_ms minus the rx_ms of its first part says, but at
+ * least 0 (a first part from the future: the wall clock was set back) and
+ * at most timeout_s less min_left_ms (it had expired by the wall clock:
+ * it keeps min_left_ms for the parts a sender could not deliver while the
+ * caller was down); never older than a message rebuilt before it.
+ * Recently completed messages are aged the same way, without min_left_ms.
+ */
+void concat_rebase(struct concat *c, uint64_t now_ms, int64_t wall_ms, uint64_t min_left_ms);
+
+/*
+ * Expire as concat_expire(), then evict until every limit holds (after
+ * concat_restore(), or smaller limits than when the journal was written).
+ * Returns how many were dropped.
+ */
+unsigned concat_trim(struct concat *c, uint64_t now_ms);
+
+/* Whether concat_trim(now_ms) would drop something (a timer's question). */
+bool concat_due(const struct concat *c, uint64_t now_ms);
 
 /*
  * Drop every partial message whose first part arrived timeout_s or more

@@ -79,7 +79,7 @@ int sms_in_parse(const struct sms_in *in, struct sms_seg *seg)
 		rc = take_udh(in, seg, &h);
 		if (rc < 0)
 			return rc;
-		if (udh_ports(&h, &dport, &sport) == 0) {
+		if (udh_ports(&h, &dport, &sport) > 0) {	/* the port width, or -ENOENT */
 			seg->has_port = true;
 			seg->port = dport;
 		}

@@ -8,7 +8,6 @@
  * million lines.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
@@ -25,11 +25,13 @@
 #include <osmocom/core/utils.h>
 #include <talloc.h>
 
+#include "gateway/lib/regfile.h"
 #include "gateway/txlog/frame.h"
 #include "gateway/txlog/registry.h"
 
 #define READ_BLOCK	(1u << 20)
 #define PEM_MAX		(64u << 10)	/* a key or certificate file, generously */
+#define CA_MAX		(4u << 20)	/* a CA file: a system bundle is ~200 KiB */
 
 struct registry {
 	struct reg_entry *e;	/* n entries, talloc array of cap */
@@ -277,6 +279,17 @@ size_t registry_count(const struct registry *r)
 	return r ? r->n : 0;
 }
 
+size_t registry_missing(const struct registry *old, const struct registry *r)
+{
+	size_t i, n = 0;
+
+	if (!old || !r)
+		return old ? old->n : 0;
+	for (i = 0; i < old->n; i++)
+		n += !registry_lookup(r, old->e[i].device_id, old->e[i].key_id);
+	return n;
+}
+
 void registry_free(struct registry *r)
 {
 	talloc_free(r);
@@ -385,27 +398,41 @@ static int key_from_pkey(struct loader *ld, EVP_PKEY *pk, struct reg_entry *e, c
 	return 0;
 }
 
-/* Read a whole (small) file into a NUL-terminated talloc buffer. */
-static char *slurp(void *ctx, const char *path, size_t *len, const char **why)
+/* Read a whole (small) regular file into a NUL-terminated talloc buffer
+ * of at most max bytes; NULL and *why when it cannot. */
+static char *slurp(void *ctx, const char *path, size_t max, size_t *len, char *why, size_t cap)
 {
-	FILE *fp = fopen(path, "rb");
+	int fd = regfile_open(path, why, cap);
 	char *buf;
+	ssize_t got = 0;
 
-	*why = "cannot open";
-	if (!fp)
+	if (fd < 0)
 		return NULL;
-	buf = talloc_size(ctx, PEM_MAX + 1);
-	*len = buf ? fread(buf, 1, PEM_MAX + 1, fp) : 0;
-	*why = ferror(fp) ? "cannot read" : "larger than 64 KiB";
-	fclose(fp);
-	if (!buf || *len == 0 || *len > PEM_MAX) {
-		if (buf && *len == 0)
-			*why = "empty file";
-		talloc_free(buf);
-		return NULL;
+	buf = talloc_size(ctx, max + 1);
+	*len = 0;
+	while (buf && *len <= max) {
+		got = read(fd, buf + *len, max + 1 - *len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		*len += (size_t)got;
 	}
-	buf[*len] = '\0';
-	return buf;
+	close(fd);
+	if (buf && got >= 0 && *len > 0 && *len <= max) {
+		buf[*len] = '\0';
+		return buf;
+	}
+	if (!buf)
+		snprintf(why, cap, "out of memory");
+	else if (got < 0)
+		snprintf(why, cap, "cannot read");
+	else if (*len)
+		snprintf(why, cap, "larger than %zu KiB", max >> 10);
+	else
+		snprintf(why, cap, "empty file");
+	talloc_free(buf);
+	return NULL;
 }
 
 static int check_chain(struct loader *ld, X509 *x, const char *path)
@@ -466,7 +493,7 @@ out_reported:
 static int load_pem(struct loader *ld, const struct reg_line *l, struct reg_entry *e)
 {
 	char path[PATH_MAX];
-	const char *why;
+	char why[64];
 	char *text;
 	size_t len;
 	int n, rc;
@@ -479,7 +506,7 @@ static int load_pem(struct loader *ld, const struct reg_line *l, struct reg_entr
 		report(ld, ld->file, ld->line, "key path too long");
 		return -ENAMETOOLONG;
 	}
-	text = slurp(ld->tmp, path, &len, &why);
+	text = slurp(ld->tmp, path, PEM_MAX, &len, why, sizeof(why));
 	if (!text) {
 		report(ld, ld->file, ld->line, "%s: %s", path, why);
 		return -EINVAL;
@@ -603,6 +630,37 @@ static int read_lines(struct loader *ld, int fd)
 	return 0;
 }
 
+/* The certificates (and CRLs) of the PEM file ca_file into ld->store, as
+ * X509_STORE_load_file() does, but read as a regular file like the
+ * registry (X509_STORE_load_file() would wait on a FIFO for ever). */
+static int load_ca(struct loader *ld, const char *ca_file)
+{
+	STACK_OF(X509_INFO) *infos = NULL;
+	char why[64] = "no certificate in it";
+	size_t len = 0, n = 0;
+	char *text = slurp(ld->tmp, ca_file, CA_MAX, &len, why, sizeof(why));
+	BIO *bio = text ? BIO_new_mem_buf(text, (int)len) : NULL;
+
+	if (bio)
+		infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *xi = sk_X509_INFO_value(infos, i);
+
+		if (xi->x509 && X509_STORE_add_cert(ld->store, xi->x509) == 1)
+			n++;
+		if (xi->crl)
+			X509_STORE_add_crl(ld->store, xi->crl);
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	talloc_free(text);
+	ERR_clear_error();
+	if (n)
+		return 0;
+	report(ld, ca_file, 0, "cannot load the CA certificates: %s", why);
+	return -EINVAL;
+}
+
 static int loader_init(struct loader *ld, const char *path, const char *ca_file)
 {
 	const char *slash = strrchr(path, '/');
@@ -632,11 +690,7 @@ static int loader_init(struct loader *ld, const char *path, const char *ca_file)
 	ld->sctx = X509_STORE_CTX_new();
 	if (!ld->store || !ld->sctx)
 		return -ENOMEM;
-	if (X509_STORE_load_file(ld->store, ca_file) != 1) {
-		report(ld, ca_file, 0, "cannot load the CA certificates");
-		return -EINVAL;
-	}
-	return 0;
+	return load_ca(ld, ca_file);
 }
 
 static void loader_fini(struct loader *ld)
@@ -659,14 +713,16 @@ int registry_load(void *ctx, const char *path, const char *ca_file, struct regis
 	*out = NULL;
 	ld.rep = rep ? rep : &local;
 	memset(ld.rep, 0, sizeof(*ld.rep));
-	ld.tmp = talloc_new(NULL);
+	ld.tmp = talloc_new(ctx);
 	ld.r = talloc_zero(ctx, struct registry);
 	rc = ld.tmp && ld.r ? loader_init(&ld, path, ca_file) : -ENOMEM;
 	if (rc == 0) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		char why[64];
+
+		fd = regfile_open(path, why, sizeof(why));
 		if (fd < 0) {
-			rc = -errno;
-			report(&ld, path, 0, "cannot open: %s", strerror(errno));
+			rc = fd;
+			report(&ld, path, 0, "%s", why);
 		}
 	}
 	if (rc == 0) {

@@ -67,12 +67,17 @@ struct registry;
  * type, a P-256 point off the curve, a duplicate (device_id, key_id), and
  * with ca_file (may be NULL) a certificate that does not chain to it or is
  * not valid now, or a bare key (PEM public key or hex:), which is refused.
+ * The registry, each PEM file and ca_file are read only when they are
+ * regular files (symlinks followed; regfile.h): a FIFO, a device or a
+ * directory is refused, "FILE: not a regular file (a FIFO)".
  *
  * Returns 0 (clean: *out set, no errors), -EINVAL (*out set and usable,
  * holding the good lines, but rep lists errors: a gateway at start-up
  * stops, a reload keeps the old registry), or a negative errno when the
  * file or ca_file cannot be read at all (*out NULL; rep says why).
- * Memory hangs under the talloc context ctx; rep may be NULL.
+ * Memory hangs under the talloc context ctx; rep may be NULL.  No global
+ * state and no logging: it may run on any thread, given a ctx that no
+ * other thread allocates under meanwhile (talloc is not thread-safe).
  */
 int registry_load(void *ctx, const char *path, const char *ca_file, struct registry **out,
 		  struct reg_report *rep);
@@ -81,6 +86,10 @@ int registry_load(void *ctx, const char *path, const char *ca_file, struct regis
 const struct reg_entry *registry_lookup(const struct registry *r, uint64_t dev, uint8_t key_id);
 
 size_t registry_count(const struct registry *r);
+
+/* How many (device_id, key_id) of old are not in r: what a reload from old
+ * to r would drop.  O(n) in old; only reads both (any thread). */
+size_t registry_missing(const struct registry *old, const struct registry *r);
 
 void registry_free(struct registry *r);
 

@@ -10,7 +10,8 @@
  *   length mod 17; then the payload bytes.
  *
  * Checked after every operation: partial_now and bytes_now never exceed
- * the limits and agree with a walk of the partial messages; walk order is
+ * the limits (global and per sender) and agree with a walk of the partial
+ * messages; walk order is
  * by first arrival; completed messages have total cookies and the bytes
  * the model says; every part added is accounted for exactly once, as
  * completed, dropped or still held (cookies are the op numbers).
@@ -29,6 +30,8 @@
 
 #define MAX_PARTIAL 4
 #define MAX_BYTES 48
+#define MAX_PER_SENDER 3
+#define MAX_BYTES_PER_SENDER 32
 #define MAX_OPS 512
 
 struct acct {
@@ -39,7 +42,10 @@ struct acct {
 	size_t bytes;
 	size_t held;
 	uint64_t last_first;
+	size_t s_n[4], s_bytes[4];	/* per sender, from the walk */
 };
+
+static const char *const who[4] = { "+1", "+2", "+886900000000", "" };
 
 static void settle(struct acct *a, const uint64_t *cookies, unsigned n)
 {
@@ -70,6 +76,12 @@ static void on_walk(void *data, const struct concat_partial *p)
 	a->n++;
 	a->bytes += p->bytes;
 	a->held += p->n_parts;
+	for (unsigned s = 0; s < 4; s++) {
+		if (strcmp(p->key->src, who[s]))
+			continue;
+		a->s_n[s]++;
+		a->s_bytes[s] += p->bytes;
+	}
 }
 
 static void check_state(const struct concat *c, struct acct *a)
@@ -80,8 +92,12 @@ static void check_state(const struct concat *c, struct acct *a)
 	CHECK(st->partial_now <= MAX_PARTIAL && st->bytes_now <= MAX_BYTES);
 	a->n = a->bytes = a->held = 0;
 	a->last_first = 0;
+	memset(a->s_n, 0, sizeof(a->s_n));
+	memset(a->s_bytes, 0, sizeof(a->s_bytes));
 	concat_walk(c, on_walk, a);
 	CHECK(a->n == st->partial_now && a->bytes == st->bytes_now);
+	for (unsigned s = 0; s < 4; s++)
+		CHECK(a->s_n[s] <= MAX_PER_SENDER && a->s_bytes[s] <= MAX_BYTES_PER_SENDER);
 	for (size_t i = 0; i < MAX_OPS; i++)
 		held += a->state[i] == 1;
 	CHECK(held == a->held);
@@ -90,7 +106,6 @@ static void check_state(const struct concat *c, struct acct *a)
 static void do_add(struct concat *c, struct acct *a, const uint8_t *h, const uint8_t *pl,
 		   size_t len, uint64_t now, unsigned op)
 {
-	static const char *const who[4] = { "+1", "+2", "+886900000000", "" };
 	struct concat_key k;
 	struct concat_part p = {
 		.seq = (uint8_t)((h[2] >> 4) % 7), .coding = (h[0] >> 4) & 3, .data = pl,
@@ -136,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct concat_cfg cfg = {
 		.timeout_s = 10, .max_partial = MAX_PARTIAL, .max_bytes = MAX_BYTES,
+		.max_per_sender = MAX_PER_SENDER, .max_bytes_per_sender = MAX_BYTES_PER_SENDER,
 		.hash_seed = 1,
 	};
 	struct acct *a = calloc(1, sizeof(*a));

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static char dir[PATH_MAX];
 
 static void clean_dir(void)
 {
@@ -44,6 +45,14 @@ static void clean_dir(void)
 		if (de->d_name[0] != '.')
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
+}
+
+/* At exit (libFuzzer's, after -max_total_time or -runs) the directory goes
+ * too; after a crash it stays, under run-one.sh's TMPDIR, which goes. */
+static void remove_dir(void)
+{
+	clean_dir();
+	rmdir(dir);
 }
 
 static uint64_t be64(const uint8_t *p)
@@ -128,9 +137,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Torn tails are logged; keep the fuzzer's output readable. */
 		osmo_init_logging2(NULL, &no_cats);
 		log_set_all_filter(osmo_stderr_target, 0);
-		strcpy(dir, "/tmp/fuzz_journal.XXXXXX");
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(dir, sizeof(dir), "%s/fuzz_journal.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 		if (!mkdtemp(dir))
 			abort();
+		atexit(remove_dir);
 	}
 	if (size < 1)
 		return 0;

@@ -1,6 +1,7 @@
 /*
  * fuzz_jrec.c — libFuzzer target for the gateway's journal entry payloads
- * (jrec.h): the first byte picks the entry type, the rest is its payload.
+ * (jrec.h): the first byte picks the entry type (mod 4: segment, ledger,
+ * msg, drop), the rest is its payload.
  * No crash, no read outside the input, and whatever decodes encodes back
  * to the same bytes.
  */
@@ -47,6 +48,16 @@ static void msg(const uint8_t *p, size_t n)
 		abort();
 }
 
+static void drop(const uint8_t *p, size_t n)
+{
+	static uint8_t out[1024];
+	struct jrec_drop d;
+	if (jrec_drop_decode(&d, p, n) < 0)
+		return;
+	int m = jrec_drop_encode(out, sizeof(out), &d);
+	if (m < 0 || (size_t)m != n || memcmp(out, p, n))
+		abort();
+}
 /* The downlink's records: decode, encode, the same bytes. */
 #define DL_ROUNDTRIP(name, type, cap) \
 static void name(const uint8_t *p, size_t n) \
@@ -68,17 +79,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!size || size > (1 << 16))
 		return 0;
-	switch (data[0] % 7) {
-	case 3:
+	switch (data[0] % 8) {
+	case 4:
 		jrec_dl_queued(data + 1, size - 1);
 		break;
-	case 4:
+	case 5:
 		jrec_dl_attempt(data + 1, size - 1);
 		break;
-	case 5:
+	case 6:
 		jrec_dl_state(data + 1, size - 1);
 		break;
-	case 6:
+	case 7:
 		jrec_dl_receipt(data + 1, size - 1);
 		break;
 	case 0:
@@ -86,6 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		ledger(data + 1, size - 1);
+		break;
+	case 3:
+		drop(data + 1, size - 1);
 		break;
 	default:
 		msg(data + 1, size - 1);

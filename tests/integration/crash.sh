@@ -15,14 +15,14 @@
 #     seen live beyond the journal's end;
 #   - the kills hit traffic in flight (deliver_sm requeued), and txgw
 #     still stops cleanly on SIGTERM at the end.
-# CRASH_SEED repeats a run's kill moments; CRASH_KILLS (default 22).
+# TXGW_TEST_SEED repeats a run's kill moments; CRASH_KILLS (default 22).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
-SEED=${CRASH_SEED:-$(($(date +%s) % 100000))}
+test_seed
 KILLS=${CRASH_KILLS:-22}
 RANDOM=$SEED
-echo "crash: seed $SEED, $KILLS kills"
+echo "crash: $KILLS kills"
 
 start_sim --seed "$SEED" --devices 8 --records-per-upload 6 --duration 28 --rate 200 \
 	--resp-timeout 1 --retry-ms 100 --wait-bind 30 --drain 40 --reorder \
@@ -63,5 +63,5 @@ $PY "$TOP/tests/integration/sim_compare.py" --summary "$WORK/sim.json" --bus "$W
 	--need 'smsc.requeued>=1' --need 'totals.acked>=100' || rc=1
 stop_txgw || rc=1
 if grep -E "runtime error|Sanitizer|assert" "$WORK/txgw.log"; then rc=1; fi
-[ $rc = 0 ] && echo "crash: ok (seed $SEED)" || echo "crash: FAIL (seed $SEED)"
+[ $rc = 0 ] && echo "crash: ok" || echo "crash: FAIL"
 exit $rc

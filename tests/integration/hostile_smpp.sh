@@ -10,12 +10,13 @@
 # deliver_sm carried the same frame: duplicates), the counters agree with
 # what the SMSC saw, txgw is alive and exits 0 on SIGTERM after unbinding.
 #
-# HOSTILE_SEED=N replays the random cases; HOSTILE_ONLY=case,case runs only
+# TXGW_TEST_SEED=N replays the random cases; HOSTILE_ONLY=case,case runs only
 # those (after one good deliver_sm; generic_nack_tx may then be 0);
 # KEEP_WORK=1 keeps the logs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
+test_seed
 FAILS=0
 
 check() {	# check NAME COMMAND...: PASS when the command succeeds
@@ -26,25 +27,13 @@ check() {	# check NAME COMMAND...: PASS when the command succeeds
 write_config "" "enquire-link-interval 2"
 $PY "$TOP/tests/integration/hostile_smsc.py" --port "$SMSC_PORT" \
 	--vectors "$TOP/tests/vectors/vectors.json" --results "$WORK/results" \
-	${HOSTILE_SEED:+--seed "$HOSTILE_SEED"} ${HOSTILE_ONLY:+--only "$HOSTILE_ONLY"} > "$WORK/smsc.log" 2>&1 &
+	--seed "$SEED" ${HOSTILE_ONLY:+--only "$HOSTILE_ONLY"} > "$WORK/smsc.log" 2>&1 &
 SMSC_PID=$!; PIDS+=("$SMSC_PID")
 for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && break; sleep 0.1; done
 start_txgw
 
 # The cases run while we wait (bounded: 50 s, the whole test under 60 s).
-for _ in $(seq 500); do
-	[ -e "$WORK/results" ] && break
-	kill -0 "$SMSC_PID" 2>/dev/null || break
-	kill -0 "$TXGW_PID" 2>/dev/null || break
-	sleep 0.1
-done
-cat "$WORK/smsc.log"
-if ! kill -0 "$TXGW_PID" 2>/dev/null; then
-	echo "FAIL txgw died"; tail -60 "$WORK/txgw.log"; exit 1
-fi
-if [ ! -e "$WORK/results" ]; then
-	echo "FAIL the hostile SMSC did not finish its cases"; tail -30 "$WORK/txgw.log"; exit 1
-fi
+wait_results 50 || exit 1
 read -r _ passed failed frames receipts binds nacks good _ < "$WORK/results"
 for v in passed failed frames receipts binds nacks good; do eval "$v=\${$v#*=}"; done
 

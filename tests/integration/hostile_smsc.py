@@ -23,7 +23,7 @@ and keeps serving the last bind (enquire_link) until txgw unbinds (SIGTERM
 of txgw), printing "UNBOUND by txgw".  The same line goes to --results.
 Exit status 0 only when every case passed and txgw unbound cleanly.
 
-The random cases are seeded: --seed, else $HOSTILE_SEED, else the time;
+The random cases are seeded: --seed, else $TXGW_TEST_SEED, else the time;
 the seed is printed so that a failure can be replayed.
 """
 import argparse
@@ -1010,6 +1010,16 @@ CASES = [("good_deliver_sm", lambda m: m.traffic())]
 CASES += [(n[2:], f) for n, f in list(globals().items()) if n.startswith("c_") and callable(f)]
 
 
+def write_results(path, done):
+    """Print the DONE line, and write it to path (if any) at once, whole:
+    the test waits for the file."""
+    print(done, flush=True)
+    if path:
+        with open(path + ".tmp", "w") as f:
+            f.write(done + "\n")
+        os.rename(path + ".tmp", path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, required=True)
@@ -1018,8 +1028,8 @@ def main():
     ap.add_argument("--results")
     ap.add_argument("--only", help="comma-separated case names (for debugging)")
     a = ap.parse_args()
-    seed = a.seed if a.seed is not None else int(os.environ.get("HOSTILE_SEED", time.time_ns() % 1000000))
-    print("seed %d (HOSTILE_SEED=%d replays it)" % (seed, seed), flush=True)
+    seed = a.seed if a.seed is not None else int(os.environ.get("TXGW_TEST_SEED", time.time_ns() % 1000000))
+    print("seed %d (TXGW_TEST_SEED=%d replays it)" % (seed, seed), flush=True)
     m = Smsc(a.port, a.vectors, seed)
     print("listening", flush=True)
     cases = CASES
@@ -1035,11 +1045,7 @@ def main():
     done = ("DONE passed=%d failed=%d frames=%d receipts=%d binds=%d nacks=%d good=%d "
             "seconds=%.1f" % (len(m.passed), len(m.failed), m.good + m.unacked, m.receipts,
                               m.binds, m.nacks, m.good, time.monotonic() - t0))
-    print(done, flush=True)
-    if a.results:
-        with open(a.results + ".tmp", "w") as f:
-            f.write(done + "\n")
-        os.rename(a.results + ".tmp", a.results)
+    write_results(a.results, done)
     unbound = m.serve_until_unbind(30)
     return 0 if unbound and not m.failed else 1
 

@@ -51,7 +51,7 @@ free_port() {
 
 # it_setup: WORK (temp dir), ports, and cleanup on exit.
 it_setup() {
-	WORK=$(mktemp -d /tmp/txgw-it-XXXXXX)
+	WORK=$(mktemp -d -t txgw-it-XXXXXX)	# under $TMPDIR, else /tmp
 	read -r SMSC_PORT PUB_PORT REPLAY_PORT VTY_PORT SMTP_PORT < <(free_ports 5)
 	PIDS=()
 	trap it_cleanup EXIT
@@ -69,15 +69,19 @@ ours() {
 }
 
 it_cleanup() {
-	local p
+	local rc=$? p
 	for p in $(ours "${PIDS[@]}"); do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
 	for p in $(ours "${PIDS[@]}"); do kill -9 "$p" 2>/dev/null || true; done
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+	seed_report "$rc"
 	return 0
 }
 
-# write_config [REGISTRY] [extra esme lines...]
+# write_config [REGISTRY] [extra esme lines...]: the esme ${ESME_NAME:-smsc}
+# binds to ${SMSC_IP:-127.0.0.1}:$SMSC_PORT with password ${SMSC_PASSWORD:-secret}
+# BUS_PUBLISH overrides the publish endpoint; BUS_EXTRA (lines, each
+# starting with a space) is added to the bus node.
 write_config() {
 	local reg=${1:-$TOP/tests/vectors/devices.txt}
 	shift || true
@@ -96,8 +100,9 @@ gateway
 devices
  registry $reg
 $(if [ -z "${NO_ESME:-}" ]; then
-	printf 'smpp\n esme smsc\n  remote-ip 127.0.0.1\n  remote-port %s\n' "$SMSC_PORT"
-	printf '  system-id txgw\n  password secret\n  reconnect-interval 1\n'
+	printf 'smpp\n esme %s\n  remote-ip %s\n  remote-port %s\n' "${ESME_NAME:-smsc}" \
+		"${SMSC_IP:-127.0.0.1}" "$SMSC_PORT"
+	printf '  system-id txgw\n  password %s\n  reconnect-interval 1\n' "${SMSC_PASSWORD:-secret}"
 	for l in "$@"; do echo "  $l"; done
 fi)
 $(if [ -n "${WITH_MAIL:-}" ]; then
@@ -105,8 +110,9 @@ $(if [ -n "${WITH_MAIL:-}" ]; then
 	[ -z "${SMTP_TLS_CERT:-}" ] || printf ' smtp-tls certificate %s key %s\n' "$SMTP_TLS_CERT" "$SMTP_TLS_KEY"
 fi)
 bus
- publish tcp://127.0.0.1:$PUB_PORT
+ publish ${BUS_PUBLISH:-tcp://127.0.0.1:$PUB_PORT}
  replay tcp://127.0.0.1:$REPLAY_PORT
+${BUS_EXTRA:-}
 stats
  socket $WORK/stats.sock
 password $VTY_PASSWORD
@@ -153,11 +159,12 @@ while True:
 sys.stdout.write(out.decode())' "$WORK/stats.sock" "$1"
 }
 
-# subscribe N: the bus from seq 1 to N into $WORK/bus.jsonl
+# subscribe N: the bus from seq 1 to N into $WORK/bus.jsonl; with CURVE
+# on the bus, BUS_CURVE holds bus-sub.py's key options.
 subscribe() {
 	$PY "$TOP/tests/tools/bus-sub.py" --pub "tcp://127.0.0.1:$PUB_PORT" \
 		--replay "tcp://127.0.0.1:$REPLAY_PORT" --from 1 --until-seq "$1" \
-		--timeout "${2:-20}" --out "$WORK/bus.jsonl"
+		--timeout "${2:-20}" --out "$WORK/bus.jsonl" ${BUS_CURVE:-}
 }
 
 # netsmpp_deliver FILE: the deliver_sm lines (netsmpp_smsc.pl's input) made
@@ -209,6 +216,25 @@ start_smsc() {
 	SMSC_PID=$!; PIDS+=("$SMSC_PID")
 	for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && return 0; sleep 0.1; done
 	echo "the SMSC did not start"; cat "$WORK/smsc.log"; return 1
+}
+
+# wait_results [SECONDS]: until the SMSC script writes $WORK/results (at
+# most SECONDS, 50), or it or txgw ends; then shows the SMSC's log.  Fails
+# (with the tail of txgw's log) when txgw died or there are no results.
+wait_results() {
+	local i
+	for ((i = 0; i < ${1:-50} * 10; i++)); do
+		[ -e "$WORK/results" ] && break
+		kill -0 "$SMSC_PID" 2>/dev/null || break
+		kill -0 "$TXGW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/smsc.log"
+	if ! kill -0 "$TXGW_PID" 2>/dev/null; then
+		echo "FAIL txgw died"; tail -60 "$WORK/txgw.log"; return 1
+	fi
+	[ -e "$WORK/results" ] && return 0
+	echo "FAIL the SMSC did not finish its cases"; tail -30 "$WORK/txgw.log"; return 1
 }
 
 # wait_smsc: the SMSC must end having had ESME_ROK for every deliver_sm.
@@ -357,4 +383,33 @@ sim_case() {
 sim_done() {
 	echo "$1: $((SIM_CASES - SIM_FAILS)) of $SIM_CASES cases passed"
 	[ "$SIM_FAILS" = 0 ] || { echo "$1: FAIL (work directory kept: $WORK)"; exit 1; }
+}
+
+# ---- helpers for the reassembly tests (tests/integration/concat_*.sh, sms_ports.sh) ----
+
+# start_concat_smsc CASES [concat_smsc.py options]: concat_smsc.py on
+# $SMSC_PORT sending CASES; its output in $WORK/smsc.log; SMSC_PID.
+start_concat_smsc() {
+	local cases=$1
+	shift
+	$PY "$TOP/tests/integration/concat_smsc.py" --port "$SMSC_PORT" --case "$cases" \
+		--key "$TOP/tests/vectors/keys/00112233aabbccdd-1.key" \
+		--vectors "$TOP/tests/vectors/vectors.json" --results "$WORK/results" "$@" \
+		> "$WORK/smsc.log" 2>&1 &
+	SMSC_PID=$!; PIDS+=("$SMSC_PID")
+	for _ in $(seq 50); do grep -q listening "$WORK/smsc.log" 2>/dev/null && return 0; sleep 0.1; done
+	echo "concat_smsc.py did not start"; cat "$WORK/smsc.log"; return 1
+}
+
+# concat_smsc_sent N [SECONDS]: until concat_smsc.py has sent its cases (at
+# most SECONDS, 40); all N deliver_sm must have been answered ESME_ROK.
+concat_smsc_sent() {
+	for _ in $(seq $((${2:-40} * 10))); do
+		[ -e "$WORK/results" ] || ! kill -0 "$SMSC_PID" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "^DONE sent=$1 ok=$1\$" "$WORK/results" 2>/dev/null && return 0
+	echo "FAIL: not all $1 deliver_sm answered ESME_ROK"
+	cat "$WORK/smsc.log"; tail -20 "$WORK/txgw.log"
+	return 1
 }

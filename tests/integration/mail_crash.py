@@ -21,7 +21,7 @@ bus is read back with bus-sub.py (replay) and must show:
   - no seq reused: what the live stream showed for a seq before a crash is
     what the replay shows for it after.
 The kill moments come from a seeded generator (the seed is printed;
-MAIL_CRASH_SEED or --seed sets it).
+TXGW_TEST_SEED or --seed sets it).
 """
 import argparse
 import json
@@ -246,10 +246,10 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--threads", type=int, default=4)
-    p.add_argument("--seed", type=int, default=int(os.environ.get("MAIL_CRASH_SEED", "0")) or None)
+    p.add_argument("--seed", type=int, default=int(os.environ.get("TXGW_TEST_SEED", "0")) or None)
     a = p.parse_args()
     seed = a.seed or random.SystemRandom().randrange(1, 2**31)
-    print("mail_crash: seed %d (MAIL_CRASH_SEED=%d to repeat the kill moments)" % (seed, seed))
+    print("mail_crash: seed %d (TXGW_TEST_SEED=%d to repeat the kill moments)" % (seed, seed))
     rng = random.Random(seed)
     d = Daemon(a)
     mails = Mails(a.key)

@@ -5,12 +5,12 @@
 # by sim_compare.py (every record once, every alert and reject, seq 1..N
 # gap-free, alerts right after their records).  Each case also shows its
 # fault did happen (the simulator's and the daemon's counters).
-# SIM_SEED overrides the seed of every case.
+# TXGW_TEST_SEED repeats a run (it is the seed of every case).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
-S=${SIM_SEED:-101}
-echo "sim_faults: seed $S"
+test_seed
+S=$SEED
 COMMON=(--devices 6 --records-per-upload 6 --seed "$S" --resp-timeout 2 --retry-ms 100)
 
 # the connection closed 0.1 s after every 25th PDU: unanswered deliver_sm

@@ -7,12 +7,12 @@
 # (--alg ecdsa|ed25519|mix).  Uploads of up to 10 records are long enough
 # to need several SMS; a few are a person's text.  The bus is compared
 # exactly with the simulator's summary (sim_compare.py).
-# SIM_SEED overrides every seed.
+# TXGW_TEST_SEED repeats a run: the cases' seeds are it, it + 1, ...
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup
-S=${SIM_SEED:-303}
-echo "sim_forms: seed $S"
+test_seed
+S=$SEED
 COMMON=(--devices 4 --records-per-upload 10 --count 24 --anomaly text:0.1)
 NEED=(--need 'totals.sms>totals.uploads' --need 'gw.sms.messages==totals.uploads'
 	--need 'gw.txlog.records==bus.records')

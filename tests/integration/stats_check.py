@@ -22,10 +22,10 @@ import sys
 import time
 
 COUNTERS = """smpp.pdus_rx smpp.deliver_sm smpp.generic_nack_tx smpp.reconnects
-sms.segments sms.messages sms.concat_timeouts smtp.sessions smtp.messages
+sms.segments sms.messages sms.concat_timeouts sms.duplicate_parts smtp.sessions smtp.messages
 smtp.rejected txlog.frames txlog.records txlog.duplicates
 txlog.repeated_records txlog.late_records txlog.stale_records txlog.rejects
-txlog.alerts bus.published journal.syncs""".split()
+txlog.alerts bus.published bus.refused journal.syncs""".split()
 GAUGES = {"downlink.pending"}   # stats.md: values that go up and down
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

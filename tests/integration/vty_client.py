@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""vty_client.py [--password PW] [--enable-password PW] PORT CMD...
--- a telnet client of txgw's VTY on 127.0.0.1.
+"""vty_client.py [--host A] [--password PW] [--enable-password PW] PORT CMD...
+-- a telnet client of txgw's VTY on 127.0.0.1 (or of any libosmovty VTY on
+A: the Osmocom daemons of tests/osmocom/core.sh).
 
 Reads the banner up to the first prompt, logs in with PW when the VTY asks
 for a password ("Password: ", libosmovty's login), then sends each CMD and
@@ -74,12 +75,13 @@ def until_prompt(s, deadline, password=None):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--password")
     ap.add_argument("--enable-password")
     ap.add_argument("port", type=int)
     ap.add_argument("cmds", nargs="*")
     a = ap.parse_args()
-    s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
+    s = socket.create_connection((a.host, a.port), timeout=5)
     try:
         banner = until_prompt(s, time.monotonic() + 5, a.password)
         outs = []

@@ -4,6 +4,7 @@ bus.md alone (not from the C code).
 
     bus-sub.py --pub EP --replay EP --from SEQ --until-seq N
                --timeout S --out FILE.jsonl
+               [--curve-server-key KEY|FILE --curve-key SECRET-FILE]
 
 Subscribes to the live stream (SUB) and keeps a DEALER on the replay
 socket.  Every message is [topic, payload]; payload is one JSON object whose
@@ -12,6 +13,11 @@ seen (a gap), and at start everything from --from on (we start late), is
 asked for with ["REPLAY", from, max]; the answer is the messages, then
 ["END", next_seq].  When nothing arrives for a while and seqs up to N are
 still missing (loss at the tail shows no gap), it asks again.
+
+With --curve-server-key (the gateway's public key, 40 characters of Z85 or
+a key file) and --curve-key (our secret key file) both sockets speak CURVE
+(bus.md "Who may connect"); a key file holds one 40-character Z85 key on a
+line of its own, lines starting with '#' are comments.
 
 Each seq from --from to --until-seq is written once, in seq order, as
 {"topic": ..., "payload": {...}}.  Exit 0 when all are there; 1 on timeout
@@ -29,8 +35,43 @@ REPLAY_MAX = 10000      # bus.md names no limit; ask in slices of this size
 IDLE_S = 0.3            # no news for this long: ask for what is missing
 
 
+Z85 = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#")
+
+
 class ProtocolError(Exception):
     pass
+
+
+def is_key(s):
+    return len(s) == 40 and set(s) <= Z85
+
+
+def read_key(path):
+    """The one key of a key file (bus.md)."""
+    keys = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue                # no Z85 key starts with '#'
+            if not is_key(line):
+                sys.exit("%s: not a key: %r" % (path, line))
+            keys.append(line)
+    if len(keys) != 1:
+        sys.exit("%s: %d keys, want 1" % (path, len(keys)))
+    return keys[0]
+
+
+def curve(sock, server_key, key_file):
+    """Make sock a CURVE client (before it connects); nothing without keys."""
+    if not server_key:
+        return sock
+    sk = server_key if is_key(server_key) else read_key(server_key)
+    sec = read_key(key_file).encode()
+    sock.curve_serverkey = sk.encode()
+    sock.curve_secretkey = sec
+    sock.curve_publickey = zmq.curve_public(sec)
+    return sock
 
 
 class Sub:
@@ -46,10 +87,10 @@ class Sub:
         self.sub = ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.SUBSCRIBE, b"")
         self.sub.setsockopt(zmq.LINGER, 0)
-        self.sub.connect(a.pub)
+        curve(self.sub, a.curve_server_key, a.curve_key).connect(a.pub)
         self.dealer = ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
-        self.dealer.connect(a.replay)
+        curve(self.dealer, a.curve_server_key, a.curve_key).connect(a.replay)
 
     def missing(self):
         for s in range(self.a.from_seq, self.a.until_seq + 1):
@@ -152,9 +193,13 @@ def main():
     p.add_argument("--until-seq", type=int, required=True)
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--out", required=True)
+    p.add_argument("--curve-server-key")
+    p.add_argument("--curve-key")
     a = p.parse_args()
     if a.from_seq < 1 or a.until_seq < a.from_seq:
         p.error("need 1 <= --from <= --until-seq")
+    if bool(a.curve_server_key) != bool(a.curve_key):
+        p.error("--curve-server-key and --curve-key go together")
     s = Sub(a)
     try:
         ok = s.run()

@@ -159,7 +159,8 @@ int main(int argc, char **argv)
 	for (unsigned s = 1; s <= p.n; s++)
 		if (make_msg(&p, ctx, s) || !p.payload[s - 1])
 			return 1;
-	if (bus_open(ctx, pub_ep, rep_ep, &st_ops, &p, &p.bus) < 0 || write_ready(&p, ready))
+	struct bus_cfg bc = { .publish = pub_ep, .replay = rep_ep };
+	if (bus_open(ctx, &bc, &st_ops, &p, &p.bus) < 0 || write_ready(&p, ready))
 		return 1;
 	osmo_timer_setup(&p.timer, tick, &p);
 	osmo_timer_schedule(&p.timer, 0, 1000);

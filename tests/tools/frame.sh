@@ -19,7 +19,9 @@ sed 's/^\(00112233aabbccdd.*\)active/\1revoked/' "$TOP/tests/vectors/devices.txt
 grep -v '^00112233aabbccdd' "$TOP/tests/vectors/devices.txt" >"$TMP/unknown.txt"
 printf 'nonsense\n' >"$TMP/bad.txt"
 
-exec /usr/bin/python3 - "$TOOL" "$TOP" "$TMP" <<'EOF'
+# not exec: the shell's EXIT trap must still remove $TMP; the script's
+# status is the checker's
+/usr/bin/python3 - "$TOOL" "$TOP" "$TMP" <<'EOF'
 import json, re, subprocess, sys
 
 tool, top, tmp = sys.argv[1:4]

@@ -12,26 +12,26 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 W=$TOP/tests/tools/journal_writer
 [ -x "$W" ] || { echo "build first: $W missing"; exit 1; }
+. "$TOP/tests/tools/lib.sh"
 ROUNDS=${TXGW_CRASH_ROUNDS:-25}
-SEED=${TXGW_TEST_SEED:-$(date +%s)}
-echo "journal-crash: seed $SEED (TXGW_TEST_SEED=$SEED to repeat), $ROUNDS rounds"
+tools_tmp
+test_seed
+echo "journal-crash: $ROUNDS rounds"
 RANDOM=$SEED
-TMP=$(mktemp -d /tmp/journal-crash.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-DIR=$TMP/journal
+DIR=$tmp/journal
 prev_last=0
 deadline=$((SECONDS + 40))
 
 for round in $(seq 1 "$ROUNDS"); do
-	out=$TMP/out.$round
-	"$W" write "$DIR" $((SEED + round)) >"$out" 2>"$TMP/err" &
-	pid=$!
+	out=$tmp/out.$round
+	"$W" write "$DIR" $((SEED + round)) >"$out" 2>"$tmp/err" &
+	wpid=$!	# not $pid, which tools_cleanup kills at exit: reaped each round
 	# Random moment: 20..300 ms after the start.
 	sleep "0.$(printf '%03d' $((20 + RANDOM % 280)))"
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	if [ -s "$TMP/err" ]; then
-		echo "round $round: writer failed: $(cat "$TMP/err")"
+	kill -9 "$wpid" 2>/dev/null || true
+	wait "$wpid" 2>/dev/null || true
+	if [ -s "$tmp/err" ]; then
+		echo "round $round: writer failed: $(cat "$tmp/err")"
 		exit 1
 	fi
 	# The last whole line is the last seq the writer saw synced.

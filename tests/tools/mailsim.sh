@@ -18,14 +18,15 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TXGW_BUILD:-$TOP}
 SIM="$BUILD/contrib/sim/txgw-mail-sim"
-. "$TOP/tests/tools/lib.sh"	# make_test_ca
-SEED=${TXGW_SEED:-$(date +%s)}
-echo "mailsim.sh: seed $SEED (set TXGW_SEED to repeat)"
+. "$TOP/tests/tools/lib.sh"	# make_test_ca, test_seed
+test_seed
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
+	local rc=$?
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	rm -rf "$tmp"
+	seed_report "$rc"
 }
 trap cleanup EXIT
 fails=0

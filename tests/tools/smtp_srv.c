@@ -165,7 +165,8 @@ int main(int argc, char **argv)
 		{ "cmd-timeout-ms", 1, NULL, 'C' }, { "data-timeout-ms", 1, NULL, 'D' },
 		{ "final-timeout-ms", 1, NULL, 'F' }, { "seconds", 1, NULL, 's' }, { 0 }
 	};
-	struct smtp_timeouts to = { SMTP_TIMEOUT_CMD_MS, SMTP_TIMEOUT_DATA_MS, SMTP_TIMEOUT_FINAL_MS };
+	struct smtp_timeouts to = { SMTP_TIMEOUT_CMD_MS, SMTP_TIMEOUT_DATA_MS, SMTP_TIMEOUT_FINAL_MS,
+				    SMTP_SESSION_MS, SMTP_RATE_WINDOW_MS, SMTP_MIN_RATE };
 	void *ctx = talloc_named_const(NULL, 0, "smtp_srv");
 	struct txgw_cfg *cfg = txgw_cfg_alloc(ctx);
 	struct fake_gw gw = { .ctx = ctx, .delay_ms = 20 };

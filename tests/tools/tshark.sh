@@ -6,7 +6,7 @@
 # `make`, as tests/check.sh does.
 #
 # Environment:
-#   TXGW_SEED          the generator's seed (default: random, printed)
+#   TXGW_TEST_SEED     the generator's seed (default: random, printed on failure)
 #   TXGW_TSHARK_COUNT  TPDUs per direction (default 1500, at least 1000)
 #   TXGW_BUILD_DIR     where the built programs are (default: the top dir)
 #   TXGW_REQUIRE_TSHARK=1  fail instead of skipping when tshark is missing
@@ -16,7 +16,7 @@ BUILD=${TXGW_BUILD_DIR:-$TOP}
 GEN=$BUILD/tests/tools/tpdu_gen
 TOOL=$BUILD/gateway/tools/txgw-tpdu
 COUNT=${TXGW_TSHARK_COUNT:-1500}
-SEED=${TXGW_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+. "$TOP/tests/tools/lib.sh"
 
 if ! command -v tshark >/dev/null; then
 	echo "tshark not found (apt install tshark)"
@@ -32,10 +32,10 @@ if [ "$COUNT" -lt 1000 ]; then
 	exit 2
 fi
 
-echo "seed $SEED (TXGW_SEED=$SEED reproduces this run), $COUNT MO + $COUNT MT TPDUs"
+tools_tmp
+test_seed
+echo "$COUNT MO + $COUNT MT TPDUs"
 echo "$(tshark --version 2>/dev/null | head -n 1)"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 "$GEN" --seed "$SEED" --count "$COUNT" >"$tmp/tpdus.txt"
 # Bounded: about 5 s for 3000 TPDUs; a hung tshark must not hang the suite.
 timeout 50 /usr/bin/python3 "$TOP/tests/tools/tshark_compare.py" --txgw "$TOOL" "$tmp/tpdus.txt"

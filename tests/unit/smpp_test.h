@@ -1,6 +1,6 @@
 /*
  * smpp_test.h — the seeded generator the SMPP codec tests share.
- * SMPP_TEST_SEED=<n> in the environment replays a run; the seed is printed.
+ * Seed it with test_seed() (cmocka_main.h): TXGW_TEST_SEED=<n> replays a run.
  */
 #pragma once
 #include <inttypes.h>
@@ -25,15 +25,6 @@ static inline uint32_t rnd(struct rng *g)
 static inline uint32_t rnd_below(struct rng *g, uint32_t n)
 {
 	return n ? rnd(g) % n : 0;
-}
-
-static inline uint64_t test_seed(const char *prog)
-{
-	const char *e = getenv("SMPP_TEST_SEED");
-	uint64_t seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL);
-
-	printf("%s: SMPP_TEST_SEED=%" PRIu64 "\n", prog, seed);
-	return seed;
 }
 
 struct smpp_pdu;

@@ -42,7 +42,7 @@ static inline int sms_from_tpdu(const char *hex, enum sms_form form, struct sms_
 		struct udh ports;
 		uint16_t dp, sp;
 		udh_init(&ports);
-		if (udh_ports(&t.ud.udh, &dp, &sp) == 0) {
+		if (udh_ports(&t.ud.udh, &dp, &sp) > 0) {	/* the width, or -ENOENT */
 			udh_add_ports(&ports, dp, sp, 16);
 			smlen = (size_t)udh_encode(sm, SMS_FROM_TPDU_BUF, &ports);
 			in->esm_class = 0x40;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/txlog/armour.h"
 #include "gateway/txlog/frame.h"
@@ -243,15 +244,13 @@ static void test_too_long(void **state)
  * text around, scan back to the same bytes. */
 static void test_random_roundtrip(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
+	unsigned seed = (unsigned)test_seed();
 	static const char ws[] = " \t\r\n";
 	uint8_t in[TXL_MAX_LEN], out[TXL_MAX_LEN];
 	char arm[2 * TXL_MAX_LEN], text[4 * TXL_MAX_LEN];
 	struct armour_hit hit;
 	int iter;
 
-	print_message("seed %u (set TXGW_TEST_SEED to repeat)\n", seed);
 	srand(seed);
 	for (iter = 0; iter < 3000; iter++) {
 		size_t len = (size_t)rand() % TXL_MAX_LEN, i, o = 0;
@@ -279,7 +278,7 @@ static void test_random_roundtrip(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_texts),
@@ -292,5 +291,6 @@ int main(void)
 		cmocka_unit_test(test_random_roundtrip),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

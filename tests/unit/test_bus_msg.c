@@ -2,8 +2,7 @@
  * test_bus_msg.c — the bus payloads (bus.md "Topics and payloads"): exact
  * JSON for every topic and alert kind, escaping, currencies, times.
  *
- * The random time test is seeded: it prints the seed, and TXGW_SEED
- * overrides it.
+ * The random time test is seeded (test_seed(): TXGW_TEST_SEED repeats it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/bus/bus_msg.h"
 
@@ -178,11 +178,9 @@ static void test_times(void **state)
 /* Our calendar against the C library's over random instants. */
 static void test_times_random(void **state)
 {
-	const char *env = getenv("TXGW_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
+	unsigned seed = (unsigned)test_seed();
 	char ours[BUS_TIME_S_LEN], libc[80];
 
-	printf("test_times_random: seed %u (TXGW_SEED overrides)\n", seed);
 	srandom(seed);
 	for (int i = 0; i < 200000; i++) {
 		/* years 0000..9999 */
@@ -342,7 +340,7 @@ static void test_common_extremes(void **state)
 	jw_free(&w);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_example),
@@ -356,5 +354,6 @@ int main(void)
 		cmocka_unit_test(test_src_escaping),
 		cmocka_unit_test(test_common_extremes),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -52,8 +52,9 @@ static const struct bus_send_ops ops = { .request = on_request };
 static int setup(void **state)
 {
 	struct fx *f = talloc_zero(NULL, struct fx);
+	const struct bus_cfg cfg = { .publish = "tcp://127.0.0.1:*" };
 
-	assert_int_equal(bus_open(f, "tcp://127.0.0.1:*", NULL, NULL, NULL, &f->bus), 0);
+	assert_int_equal(bus_open(f, &cfg, NULL, NULL, &f->bus), 0);
 	assert_int_equal(bus_send_open(f, f->bus, "tcp://127.0.0.1:*", &ops, f, &f->snd), 0);
 	assert_int_equal(bus_send_endpoint(f->snd, f->ep, sizeof(f->ep)), 0);
 	f->zctx = zmq_ctx_new();

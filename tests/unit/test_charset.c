@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/charset.h"
 #include "tests/unit/text_vec.h"
@@ -530,17 +531,12 @@ static void random_gsm7(unsigned rounds)
 
 static void test_random_round_trips(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-
-	printf("test_charset random: seed %llu (set TXGW_TEST_SEED to repeat)\n",
-	       (unsigned long long)seed);
-	rnd_state = seed | 1;
+	rnd_state = test_seed() | 1;
 	random_unicode(2000);
 	random_gsm7(2000);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gsm7_default_table),
@@ -560,5 +556,6 @@ int main(void)
 		cmocka_unit_test(test_vector_texts),
 		cmocka_unit_test(test_random_round_trips),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

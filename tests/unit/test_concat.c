@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "gateway/sms/charset.h"
@@ -624,17 +625,80 @@ struct model {
 	size_t bytes;
 	uint64_t completed, dropped, dup;
 	uint64_t drop_sum;		/* sum of the dropped cookies */
+	const struct rmsg *msgs;
+	/* senders "+0".."+6": when each last changed its number of partial
+	 * messages (the global eviction takes the first to hold the most) */
+	uint64_t stamp[8], clock;
 };
+
+/* The limits, with concat.h's defaults applied. */
+struct rlim {
+	size_t max_n, max_b, max_ps, max_bps;
+	uint64_t tmo;
+};
+
+static unsigned model_sender(const struct model *md, unsigned i)
+{
+	return (unsigned)atoi(md->msgs[md->p[i].msg].key.src + 1);
+}
+
+static void model_del(struct model *md, unsigned i)
+{
+	md->stamp[model_sender(md, i)] = ++md->clock;
+	md->bytes -= md->p[i].bytes;
+	memmove(&md->p[i], &md->p[i + 1], (md->n - i - 1) * sizeof(md->p[0]));
+	md->n--;
+}
 
 static void model_drop(struct model *md, unsigned i)
 {
 	for (unsigned s = 0; s < R_MAXTOTAL; s++)
 		if (md->p[i].held[s])
 			md->drop_sum += md->p[i].cookie[s];
-	md->bytes -= md->p[i].bytes;
 	md->dropped++;
-	memmove(&md->p[i], &md->p[i + 1], (md->n - i - 1) * sizeof(md->p[0]));
-	md->n--;
+	model_del(md, i);
+}
+
+/* Sender s's number of partial messages and bytes; its oldest in *first. */
+static size_t model_count(const struct model *md, unsigned s, size_t *bytes, unsigned *first)
+{
+	size_t n = 0;
+
+	*bytes = 0;
+	*first = md->n;
+	for (unsigned i = 0; i < md->n; i++) {
+		if (model_sender(md, i) != s)
+			continue;
+		if (!n++)
+			*first = i;
+		*bytes += md->p[i].bytes;
+	}
+	return n;
+}
+
+/* The oldest partial message of the sender holding the most. */
+static unsigned model_victim(const struct model *md)
+{
+	size_t best = 0, n, b;
+	unsigned victim = 0, first;
+
+	for (unsigned s = 0; s < 8; s++) {
+		n = model_count(md, s, &b, &first);
+		if (n > best || (n && n == best && md->stamp[s] < md->stamp[model_sender(md, victim)])) {
+			best = n;
+			victim = first;
+		}
+	}
+	return victim;
+}
+
+/* Drop j; i (the message being added to, md->n: a new one) follows. */
+static unsigned model_evict(struct model *md, unsigned j, unsigned i)
+{
+	bool fresh = i == md->n || i == j;
+
+	model_drop(md, j);
+	return fresh ? md->n : i - (j < i);
 }
 
 /* The model's add: same rules as concat.h, written the slow, plain way. */
@@ -645,15 +709,30 @@ static void model_recent_del(struct model *md, unsigned i)
 	md->rn--;
 }
 
-static int model_add(struct model *md, const struct rmsg *msgs, int mi, unsigned seq,
-		     uint64_t cookie, uint64_t now, size_t max_n, size_t max_b, uint64_t tmo)
+static void model_room(struct model *md, unsigned *i, unsigned s, size_t len, const struct rlim *l)
 {
-	const struct rmsg *g = &msgs[mi];
-	unsigned i;
+	size_t sb;
+	unsigned first;
 
-	while (md->n && now - md->p[0].first >= tmo)
+	for (;;) {
+		size_t sn = model_count(md, s, &sb, &first);
+		if (!sn || (sb + len <= l->max_bps && (*i < md->n || sn < l->max_ps)))
+			break;
+		*i = model_evict(md, first, *i);
+	}
+	while (md->bytes + len > l->max_b || (*i == md->n && md->n >= l->max_n))
+		*i = model_evict(md, model_victim(md), *i);
+}
+
+static int model_add(struct model *md, int mi, unsigned seq, uint64_t cookie, uint64_t now,
+		     const struct rlim *l)
+{
+	const struct rmsg *g = &md->msgs[mi];
+	unsigned i, s = (unsigned)atoi(g->key.src + 1);
+
+	while (md->n && now - md->p[0].first >= l->tmo)
 		model_drop(md, 0);
-	while (md->rn && now - md->rdone[0] >= tmo)
+	while (md->rn && now - md->rdone[0] >= l->tmo)
 		model_recent_del(md, 0);
 	for (i = 0; i < md->rn; i++)
 		if (md->rmsg[i] == mi) {
@@ -667,30 +746,21 @@ static int model_add(struct model *md, const struct rmsg *msgs, int mi, unsigned
 		return CONCAT_DUPLICATE;
 	}
 	if (i < md->n && md->p[i].n + 1 == g->total) {
-		md->bytes -= md->p[i].bytes;
 		md->completed++;
-		memmove(&md->p[i], &md->p[i + 1], (md->n - i - 1) * sizeof(md->p[0]));
-		md->n--;
-		if (md->rn >= max_n)
+		model_del(md, i);
+		if (md->rn >= l->max_n)
 			model_recent_del(md, 0);
 		md->rmsg[md->rn] = mi;
 		md->rdone[md->rn++] = now;
 		return CONCAT_COMPLETE;
 	}
-	while (md->bytes + g->len[seq - 1] > max_b || (i == md->n && md->n >= max_n)) {
-		bool found = i < md->n;
-
-		model_drop(md, 0);
-		if (!found || i == 0)
-			i = md->n;	/* not held, or its own message went: a new one */
-		else
-			i--;
-	}
+	model_room(md, &i, s, g->len[seq - 1], l);
 	if (i == md->n) {
 		memset(&md->p[i], 0, sizeof(md->p[i]));
 		md->p[i].msg = mi;
 		md->p[i].first = now;
 		md->n++;
+		md->stamp[s] = ++md->clock;
 	}
 	md->p[i].held[seq - 1] = true;
 	md->p[i].cookie[seq - 1] = cookie;
@@ -768,19 +838,22 @@ static int model_msg(const struct rmsg *msgs, int mi)
 	return mi;
 }
 
-static void random_run(uint64_t seed, size_t max_n, size_t max_b)
+static void random_run(uint64_t seed, size_t max_n, size_t max_b, size_t max_ps, size_t max_bps)
 {
 	static struct rmsg msgs[R_MSGS];
 	static struct rq q[R_MSGS * R_MAXTOTAL * 2];
 	static struct model md;
 	struct concat_cfg cfg = { .timeout_s = 5, .max_partial = max_n, .max_bytes = max_b,
+				  .max_per_sender = max_ps, .max_bytes_per_sender = max_bps,
 				  .hash_seed = seed };
+	struct rlim l = { max_n, max_b, max_ps ? max_ps : max_n, max_bps ? max_bps : max_b, 5000 };
 	uint64_t drop_sum = 0, now = 0;
 	struct concat *c = concat_new(NULL, &cfg, sum_drops, &drop_sum);
 	unsigned nq;
 
 	srandom((unsigned)seed);
 	memset(&md, 0, sizeof(md));
+	md.msgs = msgs;
 	nq = random_msgs(msgs, q);
 	for (unsigned i = 0; i < nq; i++) {
 		const struct rmsg *g = &msgs[q[i].msg];
@@ -790,8 +863,7 @@ static void random_run(uint64_t seed, size_t max_n, size_t max_b)
 		int want, rc;
 
 		now += (uint64_t)(random() % 50);
-		want = model_add(&md, msgs, model_msg(msgs, q[i].msg), q[i].seq, i + 1, now, max_n,
-				 max_b, 5000);
+		want = model_add(&md, model_msg(msgs, q[i].msg), q[i].seq, i + 1, now, &l);
 		rc = concat_add(c, &g->key, &p, now, NULL, &m);
 		assert_int_equal(rc == CONCAT_CONFLICT ? CONCAT_DUPLICATE : rc, want);
 		if (rc == CONCAT_COMPLETE) {
@@ -818,17 +890,18 @@ static void random_run(uint64_t seed, size_t max_n, size_t max_b)
 
 static void test_random(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
+	uint64_t seed = test_seed();
 
-	printf("test_concat random: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
-	random_run(seed, 10000, 1000000);	/* no limit reached */
-	random_run(seed + 1, 8, 1000000);	/* eviction by count */
-	random_run(seed + 2, 10000, 40);	/* eviction by bytes */
-	random_run(seed + 3, 5, 30);		/* both */
+	random_run(seed, 10000, 1000000, 0, 0);	/* no limit reached */
+	random_run(seed + 1, 8, 1000000, 0, 0);	/* eviction by count */
+	random_run(seed + 2, 10000, 40, 0, 0);	/* eviction by bytes */
+	random_run(seed + 3, 5, 30, 0, 0);		/* both */
+	random_run(seed + 4, 10000, 1000000, 2, 0);	/* a sender's count */
+	random_run(seed + 5, 10000, 1000000, 0, 12);	/* a sender's bytes */
+	random_run(seed + 6, 6, 40, 2, 15);		/* all four */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_parts_any_order),
@@ -846,5 +919,6 @@ int main(void)
 		cmocka_unit_test(test_split_emoji),
 		cmocka_unit_test(test_random),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -4,6 +4,7 @@
  * gateway writes back loads again unchanged, and every kind of bad line
  * stops loading with "FILE:LINE: what".
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <sys/stat.h>
 
@@ -43,10 +45,12 @@ static struct vty_app_info app = {
 	.config_is_consistent = txgw_vty_write_allowed,	/* as txgw.c */
 };
 
-/* Write text to a fresh temporary file; returns its malloc'd path. */
+/* Write text to a fresh file in the test's directory; returns its malloc'd
+ * path. */
 static char *tmpfile_with(const char *text)
 {
-	char *path = strdup("/tmp/txgw-test-config-XXXXXX");
+	char *path;
+	assert_true(asprintf(&path, "%s/config-XXXXXX", test_tmpdir()) > 0);
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -85,6 +89,8 @@ static void example_loads(void **state)
 	assert_int_equal(c->clock_skew, 86400);
 	assert_int_equal(c->txlog_port, 16354);
 	assert_int_equal(c->concat_timeout, 600);
+	assert_int_equal(c->concat_max_partial, 100000);
+	assert_int_equal(c->concat_max_per_sender, 16);
 	assert_int_equal(c->journal_keep, 1000000);
 	assert_string_equal(c->registry, "/etc/txgw/devices.txt");
 	assert_null(c->ca_file);
@@ -122,6 +128,8 @@ static const char full_cfg[] =
 	" clock-skew 120\n"
 	" txlog-port 2948\n"
 	" concat-timeout 30\n"
+	" concat-max-partial 2000\n"
+	" concat-max-per-sender 4\n"
 	" journal-keep 5000\n"
 	"devices\n"
 	" registry /tmp/devices.txt\n"
@@ -149,6 +157,11 @@ static const char full_cfg[] =
 	" smtp-max-sessions 7\n"
 	" smtp-timeout command 30\n"
 	" smtp-timeout final 45\n"
+	" smtp-max-sessions-per-ip 4\n"
+	" smtp-require-tls\n"
+	" smtp-max-commands 50\n"
+	" smtp-max-session-time 120\n"
+	" smtp-min-data-rate 512 window 10\n"
 	"downlink\n"
 	" source-addr TXLOG\n"
 	" rate 200\n"
@@ -158,8 +171,11 @@ static const char full_cfg[] =
 	" mail-from gw@txlog.example\n"
 	" plain-msisdn unknown\n"
 	"bus\n"
-	" publish tcp://127.0.0.1:6000\n"
+	" publish tcp://0.0.0.0:6000\n"
 	" replay tcp://127.0.0.1:6001\n"
+	" curve-secret-key /tmp/bus.key\n"
+	" curve-clients /tmp/bus-clients\n"
+	" allow-plaintext\n"
 	" send ipc:///tmp/txgw-send\n"
 	"stats\n"
 	" socket /tmp/txgw-stats.sock\n";
@@ -179,19 +195,30 @@ static void round_trip(void **state)
 {
 	char err[512] = "";
 	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
-	char *out1 = strdup("/tmp/txgw-test-write1-XXXXXX");
-	close(mkstemp(out1));
+	/* a directory of its own: "write file" leaves a .sav copy beside */
+	char dir[PATH_MAX], out1[PATH_MAX + 16], out2[PATH_MAX + 16];
+	test_mkdtemp(dir, sizeof(dir), "round_trip");
+	snprintf(out1, sizeof(out1), "%s/write1.cfg", dir);
+	snprintf(out2, sizeof(out2), "%s/write2.cfg", dir);
 	assert_int_equal(osmo_vty_write_config_file(out1), 0);
 	char *text1 = slurp(out1);
 	assert_non_null(strstr(text1, " name gw-round\n"));
 	assert_non_null(strstr(text1, "  data-coding-1 gsm7\n"));
 	assert_non_null(strstr(text1, " smtp-tls certificate /tmp/c.pem key /tmp/k.pem\n"));
 	assert_non_null(strstr(text1, " esme b\n"));
+	assert_non_null(strstr(text1, "\nbus\n publish tcp://0.0.0.0:6000\n replay tcp://127.0.0.1:6001\n"
+				  " curve-secret-key /tmp/bus.key\n curve-clients /tmp/bus-clients\n"
+				  " allow-plaintext\n"));
+	assert_non_null(strstr(text1, " smtp-max-sessions-per-ip 4\n smtp-require-tls\n"
+				      " smtp-max-commands 50\n smtp-max-session-time 120\n"
+				      " smtp-min-data-rate 512 window 10\n"));
 
 	struct txgw_cfg *again = txgw_cfg_alloc(ctx);
 	assert_int_equal(txgw_config_load(again, out1, err, sizeof(err)), 0);
 	assert_string_equal(again->name, "gw-round");
 	assert_int_equal(again->clock_skew, 120);
+	assert_int_equal(again->concat_max_partial, 2000);
+	assert_int_equal(again->concat_max_per_sender, 4);
 	assert_string_equal(again->ca_file, "/tmp/ca.pem");
 	struct esme_cfg *a = txgw_cfg_esme_find(again, "a");
 	assert_non_null(a);
@@ -214,21 +241,25 @@ static void round_trip(void **state)
 	assert_int_equal(again->smtp.timeout_data, TXGW_DEFAULT_SMTP_T_DATA);
 	assert_int_equal(again->smtp.timeout_final, 45);
 	assert_string_equal(again->smtp.tls_key, "/tmp/k.pem");
+	assert_string_equal(again->bus_curve_secret, "/tmp/bus.key");
+	assert_string_equal(again->bus_curve_clients, "/tmp/bus-clients");
+	assert_true(again->bus_allow_plaintext);
+	assert_int_equal(again->smtp.max_sessions_per_ip, 4);
+	assert_true(again->smtp.require_tls);
+	assert_int_equal(again->smtp.max_commands, 50);
+	assert_int_equal(again->smtp.max_session_time, 120);
+	assert_int_equal(again->smtp.min_data_rate, 512);
+	assert_int_equal(again->smtp.min_data_window, 10);
 
 	/* Swap the reloaded struct in as the live one and write it again. */
 	struct txgw_cfg *old = live;
 	txgw_vty_set_cfg(again);
-	char *out2 = strdup("/tmp/txgw-test-write2-XXXXXX");
-	close(mkstemp(out2));
 	assert_int_equal(osmo_vty_write_config_file(out2), 0);
 	char *text2 = slurp(out2);
 	assert_string_equal(text1, text2);
 	txgw_vty_set_cfg(old);
 	talloc_free(again);
-	unlink_written(out1);
-	unlink_written(out2);
-	free(out1);
-	free(out2);
+	test_rmtree(dir);
 	free(text1);
 	free(text2);
 }
@@ -242,6 +273,7 @@ static const struct bad_case bad_cases[] = {
 	{ "gateway\n state-dir /x\n frobnicate 1\n", ":3: unknown command or invalid value: 'frobnicate 1'" },
 	{ "gateway\n clock-skew many\n", ":2: unknown command" },
 	{ "gateway\n txlog-port 70000\n", ":2: " },
+	{ "gateway\n concat-max-per-sender 0\n", ":2: " },
 	{ "smpp\n esme x\n  password waytoolongpassword\n", ":3: " },
 	{ "smpp\n esme x\n  remote-ip 300.1.1.1\n", ":3: " },
 	{ "bus\n publish nonsense\n", ":2: " },
@@ -256,7 +288,64 @@ static const struct bad_case bad_cases[] = {
 	{ "smpp\n esme x\n  response-timeout 0\n", ":3: " },
 	{ "devices\n registry /x\n", "'state-dir' is required" },
 	{ "gateway\n state-dir /x\n", "'registry' is required" },
+	/* bus.md "Who may connect": the line of the endpoint */
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n publish tcp://0.0.0.0:6000\n",
+	  ":6: 'publish tcp://0.0.0.0:6000' is reachable from other hosts" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n replay tcp://*:6001\n",
+	  ":6: 'replay tcp://*:6001' is reachable from other hosts: without CURVE (curve-secret-key, "
+	  "curve-clients) the bus binds to tcp://127.0.0.1, tcp://[::1] or ipc:// only, unless the "
+	  "'bus' node says allow-plaintext (doc/bus.md)" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n publish tcp://127.0.0.1:1\n"
+	  " replay tcp://192.0.2.7:6001\n", ":7: 'replay tcp://192.0.2.7:6001' is reachable" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n curve-secret-key /k\n",
+	  ":6: curve-secret-key needs curve-clients" },
+	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n curve-clients /c\n",
+	  ":6: curve-clients without curve-secret-key" },
+	{ "gateway\n state-dir /x\ndevices\n registry /x\nmail\n smtp-listen 127.0.0.1 25\n"
+	  " smtp-require-tls\n", "'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE'" },
+	{ "mail\n smtp-max-sessions-per-ip -1\n", ":2: " },
+	{ "mail\n smtp-min-data-rate 100 window 0\n", ":2: " },
 };
+
+/* What bus.md allows: loopback and ipc without CURVE; anything with CURVE
+ * or allow-plaintext. */
+static void bus_exposure(void **state)
+{
+	static const char *const ok[] = {
+		"bus\n publish tcp://[::1]:6000\n replay ipc:///run/txgw/replay\n",
+		"bus\n publish tcp://0.0.0.0:6000\n allow-plaintext\n",
+		"bus\n publish tcp://0.0.0.0:6000\n curve-secret-key /k\n curve-clients /c\n",
+		"bus\n allow-plaintext\n no allow-plaintext\n",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		char err[512] = "", text[256];
+		struct txgw_cfg *c = txgw_cfg_alloc(ctx);
+		snprintf(text, sizeof(text), "gateway\n state-dir /x\ndevices\n registry /r\n%s", ok[i]);
+		if (load_text(c, text, err, sizeof(err)))
+			fail_msg("case %zu: %s", i, err);
+		talloc_free(c);
+	}
+}
+
+/* The defaults of the SMTP limits (doc/config.md), and the rate without
+ * a window keeps the default window. */
+static void smtp_limit_defaults(void **state)
+{
+	char err[512] = "";
+	struct txgw_cfg *c = txgw_cfg_alloc(ctx);
+	assert_int_equal(c->smtp.max_sessions_per_ip, 10);
+	assert_false(c->smtp.require_tls);
+	assert_int_equal(c->smtp.max_commands, 1000);
+	assert_int_equal(c->smtp.max_session_time, 600);
+	assert_int_equal(c->smtp.min_data_rate, 1024);
+	assert_int_equal(c->smtp.min_data_window, 30);
+	assert_int_equal(load_text(c, "gateway\n state-dir /x\ndevices\n registry /x\nmail\n"
+				  " smtp-min-data-rate 2048\n", err, sizeof(err)), 0);
+	assert_int_equal(c->smtp.min_data_rate, 2048);
+	assert_int_equal(c->smtp.min_data_window, 30);
+	talloc_free(c);
+}
 
 static void bad_lines(void **state)
 {
@@ -278,6 +367,28 @@ static void missing_file(void **state)
 	struct txgw_cfg *c = txgw_cfg_alloc(ctx);
 	assert_true(txgw_config_load(c, "/nonexistent/txgw.cfg", err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "/nonexistent/txgw.cfg: No such file"));
+	talloc_free(c);
+}
+
+/* A reload reads the file on the event loop: a FIFO in its place (which
+ * would block open() until a writer came) or a device is refused at once.
+ * alarm(): blocking fails the test instead of hanging it. */
+static void not_a_regular_file(void **state)
+{
+	char dir[] = "/tmp/txgw-test-config-XXXXXX", path[64], err[512] = "";
+	struct txgw_cfg *c = txgw_cfg_alloc(ctx);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/txgw.cfg", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(txgw_config_load(c, path, err, sizeof(err)), -ENXIO);
+	assert_non_null(strstr(err, "/txgw.cfg: not a regular file (a FIFO)"));
+	assert_int_equal(txgw_config_load(c, "/dev/zero", err, sizeof(err)), -ENXIO);
+	assert_non_null(strstr(err, "/dev/zero: not a regular file (a character device)"));
+	alarm(0);
+	unlink(path);
+	rmdir(dir);
 	talloc_free(c);
 }
 
@@ -336,6 +447,11 @@ static void trust_locked_on_session(void **state)
 		{ "devices", "registry /tmp/evil-devices.txt" },
 		{ "devices", "ca-file /tmp/evil-ca.pem" },
 		{ "devices", "no ca-file" },
+		{ "bus", "curve-secret-key /tmp/evil.key" },
+		{ "bus", "no curve-secret-key" },
+		{ "bus", "curve-clients /tmp/evil-clients" },
+		{ "bus", "no curve-clients" },
+		{ "bus", "no allow-plaintext" },
 	};
 	char err[512] = "", said[512];
 	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
@@ -347,11 +463,15 @@ static void trust_locked_on_session(void **state)
 		assert_int_equal(session_cmd(v, cases[i][1], said, sizeof(said)), CMD_WARNING);
 		print_message("%s: %s", cases[i][1], said);
 		assert_non_null(strstr(said, "is read from"));
-		assert_non_null(strstr(said, "edit the file"));
+		/* one wording for every setting of trust (gw_vty_trust.c) */
+		assert_non_null(strstr(said, "at start-up and on a reload; edit the file"));
 	}
 	assert_string_equal(live->state_dir, "/tmp/txgw-state");
 	assert_string_equal(live->registry, "/tmp/devices.txt");
 	assert_string_equal(live->ca_file, "/tmp/ca.pem");
+	assert_string_equal(live->bus_curve_secret, "/tmp/bus.key");
+	assert_string_equal(live->bus_curve_clients, "/tmp/bus-clients");
+	assert_true(live->bus_allow_plaintext);
 
 	v->node = CONFIG_NODE;
 	assert_int_equal(session_cmd(v, "gateway", said, sizeof(said)), CMD_SUCCESS);
@@ -378,10 +498,10 @@ static void end_of_read(struct vty *v)
  * in every spelling libosmovty offers, and leaves it as private as it was. */
 static void write_only_start_file(void **state)
 {
-	char err[512] = "", said[512], line[256], other[64];
+	char err[512] = "", said[512], line[PATH_MAX + 32], other[PATH_MAX + 8];
 	char *start = tmpfile_with("! to be written\n");	/* mode 0600 */
-	char *dir = strdup("/tmp/txgw-test-other-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	char dir[PATH_MAX];
+	test_mkdtemp(dir, sizeof(dir), "other");
 	snprintf(other, sizeof(other), "%s/x", dir);
 	assert_int_equal(load_text(live, full_cfg, err, sizeof(err)), 0);
 	txgw_vty_set_start_file(start);
@@ -413,13 +533,12 @@ static void write_only_start_file(void **state)
 	session_close(v);
 	txgw_vty_set_start_file(NULL);
 	unlink_written(start);
-	rmdir(dir);
+	test_rmtree(dir);
 	free(text);
 	free(start);
-	free(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	ctx = talloc_named_const(NULL, 0, "test_config");
 	osmo_init_logging2(ctx, &log_info);
@@ -432,10 +551,14 @@ int main(void)
 		cmocka_unit_test(example_loads),
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(bad_lines),
+		cmocka_unit_test(bus_exposure),
+		cmocka_unit_test(smtp_limit_defaults),
 		cmocka_unit_test(missing_file),
+		cmocka_unit_test(not_a_regular_file),
 		cmocka_unit_test(stdin_survives),
 		cmocka_unit_test(trust_locked_on_session),
 		cmocka_unit_test(write_only_start_file),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/lib/cursor.h"
 
@@ -96,7 +97,7 @@ static void test_writer(void **state)
 	assert_null(wr_reserve(&w, 1));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_integers),
@@ -104,5 +105,6 @@ int main(void)
 		cmocka_unit_test(test_cstr),
 		cmocka_unit_test(test_writer),
 	};
-	return cmocka_run_group_tests_name("cursor", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("cursor", tests, NULL, NULL));
 }

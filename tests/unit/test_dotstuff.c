@@ -1,7 +1,7 @@
 /*
  * test_dotstuff — the DATA body decoder (RFC 5321 §4.1.1.4, §4.5.2):
  * terminators, un-stuffing, bare LF and CR, and the same output however the
- * stream is cut into pushes (random cuts, seeded: TXGW_SEED overrides).
+ * stream is cut into pushes (random cuts, seeded: TXGW_TEST_SEED repeats a run).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "mail/dotstuff.h"
 
@@ -174,13 +175,10 @@ static size_t reference(const uint8_t *in, size_t len, uint8_t *out, size_t *con
 static void test_random_chunking(void **state)
 {
 	static const char alphabet[] = "..\r\n\na";
-	const char *env = getenv("TXGW_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	uint8_t in[200], want[200];
 	size_t cuts[7];
 
-	printf("test_dotstuff: seed %u (TXGW_SEED to repeat)\n", seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (int iter = 0; iter < 20000; iter++) {
 		size_t len = (size_t)(rand() % (int)sizeof(in));
 		size_t wc, wl;
@@ -200,7 +198,7 @@ static void test_random_chunking(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_terminator),
@@ -210,5 +208,6 @@ int main(void)
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_random_chunking),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -12,6 +12,7 @@
  * ESME_TEST_LOG=1 shows the esme's log.
  */
 #include "tests/unit/esme_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/fsm.h>
 
@@ -298,7 +299,7 @@ static void test_fsm_life(void **state_)
 	log_target_destroy(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -315,5 +316,6 @@ int main(void)
 #undef T
 	};
 
-	return esme_run_tests("test_esme", tests, ARRAY_SIZE(tests));
+	test_args(argc, argv);
+	return test_done(esme_run_tests("test_esme", tests, ARRAY_SIZE(tests)));
 }

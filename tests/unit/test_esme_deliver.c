@@ -8,10 +8,11 @@
  * from our codec.  The link itself is in test_esme.  Waits are bounded
  * conditions (WAIT), never bare sleeps; the ack deadline needs real seconds.
  *
- * ESME_TEST_SEED=<n> replays the random split of the 100-write test (the
- * seed is printed); ESME_TEST_LOG=1 shows the esme's log.
+ * TXGW_TEST_SEED=<n> replays the random split of the 100-write test;
+ * ESME_TEST_LOG=1 shows the esme's log.
  */
 #include "tests/unit/esme_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 /* OsmoMSC's habits: data_coding 1 with septets under "data-coding-1 gsm7", TLV 0x0204. */
 static void test_deliver_short_message(void **state_)
@@ -318,16 +319,13 @@ static void test_bad_command_length(void **state_)
 static void test_split_writes(void **state_)
 {
 	struct fx *fx = *state_;
-	const char *e = getenv("ESME_TEST_SEED");
-	unsigned seed = e ? strtoul(e, NULL, 0) : (unsigned)time(NULL);
 	static uint8_t buf[1024];
 	uint8_t payload[600];
 	unsigned cut[101];
 	struct smpp_pdu p;
 	int len;
 
-	printf("test_split_writes: ESME_TEST_SEED=%u\n", seed);
-	srandom(seed);
+	srandom((unsigned)test_seed());
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = random();
 	fx_bound(fx);
@@ -479,7 +477,7 @@ static void test_python_peer(void **state_)
 	assert_int_equal(fx->got[2].sm_len, 8);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -497,5 +495,6 @@ int main(void)
 #undef T
 	};
 
-	return esme_run_tests("test_esme_deliver", tests, ARRAY_SIZE(tests));
+	test_args(argc, argv);
+	return test_done(esme_run_tests("test_esme_deliver", tests, ARRAY_SIZE(tests)));
 }

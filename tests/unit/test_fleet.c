@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "contrib/sim/fleet.h"
@@ -38,25 +39,14 @@
 
 struct world {
 	void *ctx;
-	char dir[64];
-	char reg_path[128];
-	char keys[128];
+	char dir[128];
+	char reg_path[160];
+	char keys[160];
 	struct fleet *fl;
 	struct registry *reg;
 	struct verifier *v;
 	struct ledger *l;
 };
-
-static uint64_t seed_of_run(void)
-{
-	static uint64_t seed;
-	if (!seed) {
-		const char *env = getenv("TXGW_TEST_SEED");
-		seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-		printf("test_fleet: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
-	}
-	return seed;
-}
 
 /* A fleet written to a temporary directory and read back as the gateway
  * reads its registry. */
@@ -66,14 +56,12 @@ static int setup(void **state)
 	struct reg_report rep = { 0 };
 
 	w->ctx = talloc_new(NULL);
-	strcpy(w->dir, "/tmp/test_fleet.XXXXXX");
-	if (!mkdtemp(w->dir))
-		return -1;
+	test_mkdtemp(w->dir, sizeof(w->dir), "fx");
 	snprintf(w->reg_path, sizeof(w->reg_path), "%s/registry.txt", w->dir);
 	snprintf(w->keys, sizeof(w->keys), "%s/keys", w->dir);
 	if (mkdir(w->keys, 0700) < 0)
 		return -1;
-	if (fleet_generate(w->ctx, 12, 2, 2, FLEET_MIX, seed_of_run(), &w->fl) < 0)
+	if (fleet_generate(w->ctx, 12, 2, 2, FLEET_MIX, test_seed(), &w->fl) < 0)
 		return -1;
 	w->fl->max_records = 4;
 	if (fleet_write_registry(w->fl, w->reg_path, w->keys) < 0)
@@ -92,10 +80,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct world *w = *state;
-	char cmd[200];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
-	if (system(cmd) != 0)
+	if (test_rmtree(w->dir) != 0)
 		return -1;
 	talloc_free(w->ctx);
 	free(w);
@@ -326,6 +312,30 @@ static void test_load_written(void **state)
 	talloc_free(up);
 }
 
+/* Phantoms loaded with the seed the registry was made with draw from the
+ * same random stream, yet take no id and no MSISDN the registry lists (a
+ * registry of 13 devices put the first phantom on the 7th device's id). */
+static void test_load_phantoms_unlisted(void **state)
+{
+	struct world *w = *state;
+	struct fleet *fl, *fl2;
+	char path[300], err[256];
+
+	snprintf(path, sizeof(path), "%s/reg13.txt", w->dir);
+	assert_int_equal(fleet_generate(w->ctx, 12, 1, 0, FLEET_ED25519, 7, &fl), 0);
+	assert_int_equal(fleet_write_registry(fl, path, w->keys), 0);
+	assert_int_equal(fleet_load(w->ctx, path, w->keys, 3, 7, &fl2, err, sizeof(err)), 0);
+	assert_int_equal(fl2->n_phantom, 3);
+	for (unsigned p = 13; p < 16; p++) {
+		assert_true(fl2->dev[p].phantom);
+		for (unsigned i = 0; i < 13; i++) {
+			assert_true(fl2->dev[p].id != fl2->dev[i].id);
+			assert_string_not_equal(fl2->dev[p].msisdn, fl2->dev[i].msisdn);
+		}
+	}
+	unlink(path);
+}
+
 /* tests/vectors/devices.txt with the keys/ folder's private keys */
 static void test_load_vectors(void **state)
 {
@@ -395,7 +405,7 @@ static void test_pick_anomaly(void **state)
 	fleet_free(b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
@@ -405,7 +415,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_each_anomaly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_mix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_phantoms_unlisted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_vectors, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

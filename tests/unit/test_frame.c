@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/txlog/frame.h"
 #include "tests/unit/txlog_vectors.h"
@@ -369,14 +370,11 @@ static void assert_frames_equal(const struct txl_frame *a, const struct txl_fram
 /* Seeded random frames: encode, append a signature, decode, compare. */
 static void test_random_roundtrip(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	uint8_t buf[TXL_MAX_LEN];
 	struct txl_frame f, g;
 	int iter, i, n;
 
-	print_message("seed %u (set TXGW_TEST_SEED to repeat)\n", seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (iter = 0; iter < 2000; iter++) {
 		memset(&f, 0, sizeof(f));
 		f.version = 1;
@@ -410,7 +408,7 @@ static void test_random_roundtrip(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
@@ -425,5 +423,6 @@ int main(void)
 		cmocka_unit_test(test_random_roundtrip),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

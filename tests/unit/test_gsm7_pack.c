@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/gsm7.h"
 
@@ -76,12 +77,9 @@ static void test_errors(void **state)
 /* Random septet strings of every length and fill: pack then unpack. */
 static void test_random(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : 0x7e57u;
 	uint8_t s[200], out[200], back[200];
 
-	printf("seed %u (TXGW_TEST_SEED overrides)\n", seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (int iter = 0; iter < 5000; iter++) {
 		size_t n = (size_t)rand() % 161;
 		unsigned fill = (unsigned)rand() % 7;
@@ -97,7 +95,7 @@ static void test_random(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hellohello),
@@ -106,5 +104,6 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_random),
 	};
-	return cmocka_run_group_tests_name("gsm7_pack", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("gsm7_pack", tests, NULL, NULL));
 }

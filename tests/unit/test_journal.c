@@ -2,7 +2,7 @@
  * test_journal — the durable journal: CRC-32C, append/sync/reopen, the two
  * sequences, rotation, iteration by entry and by seq, retention, torn tails
  * at every byte, corruption refused, size limits, the fsync gate, and a
- * seeded random run against a model (TXGW_TEST_SEED overrides the seed).
+ * seeded random run against a model (TXGW_TEST_SEED repeats a run).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -32,7 +33,7 @@
 
 struct fx {
 	void *ctx;
-	char dir[64];		/* the state dir */
+	char dir[64];		/* the state dir: $TMPDIR of 33 bytes at most */
 	char jdir[80];		/* its journal/ */
 };
 
@@ -41,8 +42,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	f->ctx = talloc_named_const(NULL, 0, "test_journal");
-	strcpy(f->dir, "/tmp/test_journal.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	test_mkdtemp(f->dir, sizeof(f->dir), "fx");
 	snprintf(f->jdir, sizeof(f->jdir), "%s/journal", f->dir);
 	*state = f;
 	return 0;
@@ -51,12 +51,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	assert_int_equal(talloc_total_blocks(f->ctx), 1);	/* nothing leaked */
 	talloc_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }
@@ -603,6 +601,8 @@ static void test_fsync_gate(void **state)
 	struct journal *j = NULL;
 	uint8_t b[8] = { 0 };
 
+	/* made first: the hooks apply to a new segment's file too */
+	journal_close(jopen(f, 0, NULL));
 	assert_int_equal(journal_open(f->ctx, f->jdir, &o, &j, NULL), 0);
 	put(j, 1, true, 1);
 	assert_int_equal(journal_sync(j), -EIO);
@@ -626,6 +626,148 @@ static void test_fsync_gate(void **state)
 	assert_int_equal(rec.dropped_bytes, 10);
 	assert_int_equal(rec.last_entry, 1);
 	put(j, 2, true, 2);
+	journal_close(j);
+}
+
+/* Hooks failing on demand: writes with g_write_err after writing half of
+ * the first buffer (a torn entry), writes to a .tmp file (a new segment)
+ * with g_tmp_err, syncs with g_sync_err. */
+static int g_write_err, g_tmp_err, g_sync_err;
+
+static bool is_tmp(int fd)
+{
+	char link[64], name[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, name, sizeof(name) - 1);
+	return n > 4 && !memcmp(name + n - 4, ".tmp", 4);
+}
+
+static ssize_t hook_writev(int fd, const struct iovec *iov, int cnt)
+{
+	if (g_tmp_err && is_tmp(fd)) {
+		errno = g_tmp_err;
+		return -1;
+	}
+	if (!g_write_err)
+		return writev(fd, iov, cnt);
+	if (iov[0].iov_len > 1 && write(fd, iov[0].iov_base, iov[0].iov_len / 2) < 0)
+		return -1;
+	errno = g_write_err;
+	return -1;
+}
+
+static int hook_sync(int fd)
+{
+	if (!g_sync_err)
+		return fdatasync(fd);
+	errno = g_sync_err;
+	return -1;
+}
+
+static uint64_t reopen_last(struct fx *f, struct journal **j, const struct journal_opts *o)
+{
+	struct journal_recovery rec;
+
+	journal_close(*j);
+	assert_int_equal(journal_open(f->ctx, f->jdir, o, j, &rec), 0);
+	assert_int_equal(rec.dropped_bytes, 0);		/* nothing torn was left */
+	assert_int_equal(count_entries(f, *j, 1), rec.last_entry);
+	return rec.last_entry;
+}
+
+/* After a failed write, a failed sync or a failed rotation, what was
+ * appended after the last good sync is cut, and only that; a sync in
+ * flight counts when it succeeds.  The journal then opens as it was at
+ * that sync, without a torn tail. */
+static void test_discard_unsynced(void **state)
+{
+	struct fx *f = *state;
+	struct journal_opts o = { .segment_size = 1500, .writev_fn = hook_writev,
+				  .fdatasync_fn = hook_sync };
+	struct journal *j = NULL;
+	uint64_t e;
+
+	assert_int_equal(journal_open(f->ctx, f->jdir, &o, &j, NULL), 0);
+	for (e = 1; e <= 30; e++)
+		put(j, e, true, e);
+	assert_int_equal(journal_sync(j), 0);
+	put(j, 31, true, 31);
+	put(j, 32, true, 32);
+	g_write_err = ENOSPC;
+	assert_int_equal(journal_append(j, 1, true, "abcdefgh", 8, NULL, NULL), -ENOSPC);
+	g_write_err = 0;
+	assert_int_equal(journal_discard_unsynced(j), 0);
+	assert_true(journal_failed(j) < 0);
+	assert_int_equal(journal_append(j, 1, true, "x", 1, NULL, NULL), -EIO);
+	assert_true(log_capture_has("written after the last good sync (entry 30) cut"));
+	assert_int_equal(reopen_last(f, &j, &o), 30);
+
+	/* a background sync in flight at the failure: what it covers stays */
+	put(j, 31, true, 31);
+	assert_int_equal(journal_sync_async(j), 0);
+	put(j, 32, true, 32);
+	g_write_err = EDQUOT;
+	assert_int_equal(journal_append(j, 1, true, "abcdefgh", 8, NULL, NULL), -EDQUOT);
+	g_write_err = 0;
+	assert_int_equal(journal_discard_unsynced(j), 0);
+	assert_int_equal(reopen_last(f, &j, &o), 31);
+
+	/* a failed fdatasync: what it was to cover goes */
+	put(j, 32, true, 32);
+	g_sync_err = EIO;
+	assert_int_equal(journal_sync(j), -EIO);
+	g_sync_err = 0;
+	assert_int_equal(journal_discard_unsynced(j), 0);
+	assert_int_equal(reopen_last(f, &j, &o), 31);
+
+	/* a rotation whose new segment cannot be made: the old one was synced
+	 * whole first, so nothing is cut */
+	g_tmp_err = ENOSPC;
+	int rc = 0;
+	for (uint64_t n = journal_last_entry(j) + 1; n < 80 && rc == 0; n++) {
+		uint8_t buf[400];
+		pl_fill(n, buf, pl_len(n));
+		rc = journal_append(j, (uint8_t)n, true, buf, pl_len(n), NULL, NULL);
+	}
+	g_tmp_err = 0;
+	assert_int_equal(rc, -ENOSPC);
+	uint64_t last = journal_last_entry(j);
+	assert_int_equal(journal_synced_entry(j), last);
+	assert_int_equal(journal_discard_unsynced(j), 0);
+	assert_int_equal(reopen_last(f, &j, &o), last);
+	journal_close(j);
+}
+
+/* The probe: room, no room (at the write or only at the sync), and a
+ * journal that cannot even be created for lack of room. */
+static void test_probe(void **state)
+{
+	struct fx *f = *state;
+	struct journal_opts o = { .writev_fn = hook_writev, .fdatasync_fn = hook_sync };
+	struct journal *j = NULL;
+	char p[128];
+
+	assert_int_equal(mkdir(f->jdir, 0750), 0);
+	snprintf(p, sizeof(p), "%s/.space-probe", f->jdir);
+	assert_int_equal(journal_probe(f->jdir, &o, 300000), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	g_write_err = ENOSPC;
+	assert_int_equal(journal_probe(f->jdir, &o, 300000), -ENOSPC);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(journal_open(f->ctx, f->jdir, &o, &j, NULL), -ENOSPC);
+	g_write_err = 0;
+	g_sync_err = EDQUOT;
+	assert_int_equal(journal_probe(f->jdir, &o, 1000), -EDQUOT);
+	g_sync_err = 0;
+	assert_int_equal(journal_probe("/nonexistent/x", NULL, 1), -ENOENT);
+	/* one a crash left behind goes at the next open */
+	int fd = open(p, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(journal_open(f->ctx, f->jdir, &o, &j, NULL), 0);
+	assert_int_equal(access(p, F_OK), -1);
 	journal_close(j);
 }
 
@@ -725,14 +867,11 @@ static void test_async_sync(void **state)
 static void test_random_model(void **state)
 {
 	struct fx *f = *state;
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	struct journal *j = jopen(f, 3000, NULL);
 	uint64_t next = 1, seq = 0, synced_e = 0, oldest_seq = 1;
 	time_t t0 = time(NULL);
 
-	printf("test_random_model: seed %u (TXGW_TEST_SEED=%u to repeat)\n", seed, seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (int step = 0; step < 4000 && time(NULL) - t0 < 3; step++) {
 		int op = rand() % 100;
 		if (op < 70) {
@@ -768,7 +907,7 @@ static void test_random_model(void **state)
 	journal_close(j);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
@@ -784,10 +923,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discard_unsynced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_model, setup, teardown),
 	};
 	log_capture_start(NULL);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

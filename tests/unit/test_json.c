@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/lib/json.h"
 
@@ -154,9 +155,7 @@ static int valid_utf8(const uint8_t *s, size_t n)
 
 static void test_random_bytes(void **state)
 {
-	unsigned seed = getenv("TXGW_SEED") ? (unsigned)atoi(getenv("TXGW_SEED")) : 20261125;
-	srandom(seed);
-	printf("# seed %u (TXGW_SEED overrides)\n", seed);
+	srandom((unsigned)test_seed());
 	for (int iter = 0; iter < 20000; iter++) {
 		uint8_t in[64];
 		size_t n = (size_t)random() % sizeof(in);
@@ -175,7 +174,7 @@ static void test_random_bytes(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_object_and_commas),
@@ -185,5 +184,6 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_random_bytes),
 	};
-	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("json", tests, NULL, NULL));
 }

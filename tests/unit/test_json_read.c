@@ -1,8 +1,8 @@
 /*
  * test_json_read.c — the strict JSON object reader (gateway/lib/json_read.h):
  * bus.md's example payload member by member, RFC 8259 escapes and numbers,
- * what strict JSON refuses, limits, and seeded random garbage (the seed is
- * printed; TXGW_SEED overrides it).
+ * what strict JSON refuses, limits, and seeded random garbage (TXGW_TEST_SEED
+ * repeats a run).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/lib/json_read.h"
 
@@ -236,12 +237,9 @@ static void test_garbage(void **state)
 {
 	static const char ok[] = "{\"v\":1,\"seq\":12,\"kind\":\"replay\",\"detail\":{\"last_upload\":4,"
 		"\"got\":[1,2.5e-1,\"\\u00e9\"]},\"late\":true}";
-	const char *env = getenv("TXGW_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	uint8_t buf[96];
 
-	printf("test_json_read: seed %u (TXGW_SEED to repeat)\n", seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (size_t cut = 0; cut < sizeof(ok) - 1; cut++)
 		assert_int_equal(sj_object(ok, cut, NULL, NULL), -EIO);
 	assert_int_equal(sj_object(ok, sizeof(ok) - 1, NULL, NULL), 0);
@@ -256,7 +254,7 @@ static void test_garbage(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bus_example),
@@ -269,5 +267,6 @@ int main(void)
 		cmocka_unit_test(test_raw_decode),
 		cmocka_unit_test(test_garbage),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -6,6 +6,7 @@
  * msisdn_mismatch.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -39,17 +41,23 @@ struct fx {
 	struct judge_result r;
 };
 
+/* text as a registry file in a directory of its own, where "keys" links
+ * to the vectors' keys: the key paths of a registry are relative to it. */
 static struct registry *load_registry(void *ctx, const char *text)
 {
-	char path[] = TESTDATA_DIR "/vectors/judge-test-XXXXXX";
-	int fd = mkstemp(path);
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	test_mkdtemp(dir, sizeof(dir), "registry");
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	assert_int_equal(symlink(TESTDATA_DIR "/vectors/keys", path), 0);
+	snprintf(path, sizeof(path), "%s/devices.txt", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	struct registry *reg = NULL;
 	struct reg_report rep = { 0 };
 	int rc = registry_load(ctx, path, NULL, &reg, &rep);
-	unlink(path);
+	test_rmtree(dir);
 	for (unsigned i = 0; i < rep.n_msgs; i++)
 		print_message("%s\n", rep.msgs[i]);
 	assert_int_equal(rc, 0);
@@ -262,7 +270,7 @@ static void replay_and_msisdn(void **state)
 	assert_true(rej && alert);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(valid_vector_passes, setup, teardown),
@@ -273,5 +281,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(revoked_rejects_and_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(replay_and_msisdn, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -4,6 +4,7 @@
  * restore and the random sequences are in test_ledger_state.c.
  */
 #include "tests/unit/test_ledger_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 
 /* ---- checking outcomes ---- */
@@ -711,7 +712,7 @@ static void test_apply_returns(void **state)
 	assert_int_equal(o.n, 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
@@ -736,5 +737,6 @@ int main(void)
 		T(test_apply_returns),
 	};
 #undef T
-	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("ledger", tests, NULL, NULL));
 }

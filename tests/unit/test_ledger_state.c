@@ -3,11 +3,12 @@
  * random sequences: re-applied and restored ledgers against the one that
  * judged, and the ledger against a reference model (txlog-v1.md).
  *
- * The random tests print their seed; LEDGER_SEED=<n> in the environment
+ * The random tests are seeded: TXGW_TEST_SEED=<n> in the environment
  * replays one.
  */
 #include "gateway/lib/crc32c.h"
 #include "tests/unit/test_ledger_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 static void assert_same_state(const struct ledger *x, const struct ledger *y)
 {
@@ -274,14 +275,6 @@ static void test_restore_v1(void **state)
 
 /* ---- random sequences ---- */
 
-static uint64_t seed_from_env(const char *what)
-{
-	const char *s = getenv("LEDGER_SEED");
-	uint64_t seed = s ? strtoull(s, NULL, 0) : 0x1edce5eedULL;
-	printf("%s: seed %" PRIu64 " (LEDGER_SEED=%" PRIu64 " to repeat)\n", what, seed, seed);
-	return seed;
-}
-
 /* xorshift64*: small, reproducible everywhere */
 static uint64_t rnd(uint64_t *s)
 {
@@ -404,7 +397,7 @@ static void test_reapply_equivalence(void **state)
 	struct ledger *l = *state;
 	struct ledger *m = ledger_alloc(NULL), *r = ledger_alloc(NULL), *j = ledger_alloc(NULL);
 	struct rand_dev devs[RAND_DEVS];
-	uint64_t s = seed_from_env("reapply");
+	uint64_t s = test_seed();
 	struct fb *hist = calloc(RAND_FRAMES, sizeof(*hist));
 	struct txl_outcome *ohist = calloc(RAND_FRAMES, sizeof(*ohist));
 	struct txl_outcome o1, o2, o3, o4;
@@ -562,7 +555,7 @@ static void test_model(void **state)
 	struct ledger *l = *state;
 	struct rand_dev devs[RAND_DEVS];
 	struct model_dev *md = calloc(RAND_DEVS, sizeof(*md));
-	uint64_t s = seed_from_env("model");
+	uint64_t s = test_seed();
 	struct txl_outcome o, mo;
 	unsigned n_events = 0, n_dup = 0, n_replay = 0;
 
@@ -590,7 +583,7 @@ static void test_model(void **state)
 	free(md);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
@@ -602,5 +595,6 @@ int main(void)
 		T(test_model),
 	};
 #undef T
-	return cmocka_run_group_tests_name("ledger_state", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("ledger_state", tests, NULL, NULL));
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "contrib/sim/mail_form.h"
@@ -44,18 +45,6 @@ struct found {
 	uint8_t data[MAX_FOUND][TXL_MAX_LEN];
 	unsigned texts, htmls, rfc822s;	/* parts seen */
 };
-
-static uint64_t seed_of_run(void)
-{
-	static uint64_t seed;
-
-	if (!seed) {
-		const char *env = getenv("TXGW_TEST_SEED");
-		seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-		printf("test_mail_form: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
-	}
-	return seed;
-}
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -421,7 +410,7 @@ static void test_vectors_every_shape(void **state)
 /* Random frames of every length class, 1..5 per mail, seeded. */
 static void test_random(void **state)
 {
-	uint64_t r = seed_of_run() | 1;
+	uint64_t r = test_seed() | 1;
 	static uint8_t bytes[5][TXL_MAX_LEN];
 	struct mail_frame fr[5];
 	time_t t0 = time(NULL);
@@ -545,7 +534,7 @@ static void test_unique(void **state)
 	talloc_free(m2);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors_every_shape),
@@ -557,5 +546,6 @@ int main(void)
 		cmocka_unit_test(test_unique),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

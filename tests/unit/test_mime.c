@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "mail/b64stream.h"
@@ -465,14 +466,6 @@ static void test_unknown_cte(void **state)
 
 /* ---- chunking ---- */
 
-static unsigned test_seed(void)
-{
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
-
-	print_message("seed %u (set TXGW_TEST_SEED to repeat)\n", seed);
-	return seed;
-}
 
 /* A mail with every construct, long lines (CRLF cut anywhere) included. */
 static char *rich_mail(void)
@@ -500,7 +493,7 @@ static void test_chunking(void **state)
 	char *mail = rich_mail();
 	size_t len = strlen(mail);
 	struct result whole = parse_ex(mail, len, NULL, 0, NULL), part;
-	unsigned seed = test_seed();
+	unsigned seed = (unsigned)test_seed();
 
 	assert_int_equal(whole.rc, 0);
 	assert_non_null(strstr(whole.log, "1:text/plain:utf-8:qp:caf\\xc3\\xa9 soft\\x0d\\x0a= end\n"));
@@ -746,7 +739,7 @@ static void test_not_a_mail(void **state)
 /* Garbage bytes, seeded: always answered, nothing kept beyond the limits. */
 static void test_garbage(void **state)
 {
-	unsigned seed = test_seed();
+	unsigned seed = (unsigned)test_seed();
 	static const char *const words[] = {
 		"\r\n", "\n", "--b", "--b--", "From: a\r\n", "Content-Type: multipart/mixed; boundary=b\r\n",
 		"Content-Type: message/rfc822\r\n", "Content-Transfer-Encoding: base64\r\n",
@@ -777,7 +770,7 @@ static void test_garbage(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simple),
@@ -803,5 +796,6 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "gateway/sms/charset.h"
@@ -424,7 +425,7 @@ static void test_charsets(void **state)
 	utf8_is("windows-1252", "", 0, "");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample_mails),
@@ -437,5 +438,6 @@ int main(void)
 		cmocka_unit_test(test_charsets),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

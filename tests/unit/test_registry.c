@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -30,7 +32,7 @@
 #include "gateway/txlog/sign.h"
 
 static void *ctx;
-static char dir[] = "/tmp/test_registry.XXXXXX";
+static char dir[128];
 
 static void write_file(const char *name, const char *text)
 {
@@ -130,8 +132,7 @@ static X509 *ca, *ca2;
 static int setup(void **state)
 {
 	ctx = talloc_new(NULL);
-	if (!mkdtemp(dir))
-		return -1;
+	test_mkdtemp(dir, sizeof(dir), "fx");
 	ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
 	ca2_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
 	dev_ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -146,8 +147,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[64];
-
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(ca2_key);
 	EVP_PKEY_free(dev_ed);
@@ -156,8 +155,7 @@ static int teardown(void **state)
 	X509_free(ca);
 	X509_free(ca2);
 	talloc_free(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return test_rmtree(dir);
 }
 
 /* The report holds msg somewhere (a substring of one message). */
@@ -484,6 +482,85 @@ static void test_unreadable(void **state)
 	assert_int_equal(registry_count(NULL), 0);
 }
 
+/*
+ * What stands in the place of a file and is not a regular file is refused
+ * at once: a FIFO (which would wait for a writer, for ever), a device
+ * (/dev/zero never ends), a directory; a symlink to a regular file is
+ * followed.  Also for a PEM key and the CA file.  alarm(): a FIFO that
+ * blocks fails the test instead of hanging it.
+ */
+static void test_not_regular(void **state)
+{
+	char *line = talloc_asprintf(ctx, "0000000000000001 1 ed25519 - active %s\n", hex_of(dev_ed));
+	struct reg_report rep;
+	struct registry *r;
+
+	alarm(10);
+	assert_int_equal(mkfifo(path_of("fifo.txt"), 0600), 0);
+	assert_int_equal(registry_load(ctx, path_of("fifo.txt"), NULL, &r, &rep), -ENXIO);
+	assert_null(r);
+	assert_true(has_msg(&rep, "fifo.txt: not a regular file (a FIFO)"));
+	reg_report_clear(&rep);
+
+	assert_int_equal(symlink("/dev/zero", path_of("zero.txt")), 0);
+	assert_int_equal(registry_load(ctx, path_of("zero.txt"), NULL, &r, &rep), -ENXIO);
+	assert_true(has_msg(&rep, "zero.txt: not a regular file (a character device)"));
+	reg_report_clear(&rep);
+
+	assert_int_equal(mkdir(path_of("dir.txt"), 0700), 0);
+	assert_int_equal(registry_load(ctx, path_of("dir.txt"), NULL, &r, &rep), -EISDIR);
+	assert_true(has_msg(&rep, "dir.txt: not a regular file (a directory)"));
+	reg_report_clear(&rep);
+
+	/* a symlink to a regular file is read */
+	write_file("real.txt", line);
+	assert_int_equal(symlink("real.txt", path_of("link.txt")), 0);
+	assert_int_equal(registry_load(ctx, path_of("link.txt"), NULL, &r, &rep), 0);
+	assert_int_equal(registry_count(r), 1);
+	registry_free(r);
+	reg_report_clear(&rep);
+
+	/* a key file that is a FIFO: that line is bad, the rest loads */
+	write_file("fifokey.txt", talloc_asprintf(ctx, "%s0000000000000002 1 ed25519 - active fifo.txt\n", line));
+	assert_int_equal(registry_load(ctx, path_of("fifokey.txt"), NULL, &r, &rep), -EINVAL);
+	assert_int_equal(registry_count(r), 1);
+	assert_true(has_msg(&rep, "fifokey.txt:2: ") && has_msg(&rep, "fifo.txt: not a regular file (a FIFO)"));
+	registry_free(r);
+	reg_report_clear(&rep);
+
+	/* a CA file that is a FIFO */
+	assert_int_equal(registry_load(ctx, path_of("real.txt"), path_of("fifo.txt"), &r, &rep), -EINVAL);
+	assert_null(r);
+	assert_true(has_msg(&rep, "fifo.txt: cannot load the CA certificates: not a regular file (a FIFO)"));
+	reg_report_clear(&rep);
+	alarm(0);
+}
+
+/* What a reload would drop: counted by (device_id, key_id), not by size. */
+static void test_missing(void **state)
+{
+	const char *k = hex_of(dev_ed);
+	struct registry *a, *b;
+
+	write_file("a.txt", talloc_asprintf(ctx, "0000000000000001 1 ed25519 - active %s\n"
+					    "0000000000000002 1 ed25519 - active %s\n"
+					    "0000000000000003 1 ed25519 - active %s\n"
+					    "0000000000000003 2 ed25519 - active %s\n", k, k, k, k));
+	write_file("b.txt", talloc_asprintf(ctx, "0000000000000003 2 ed25519 - active %s\n"
+					    "0000000000000004 1 ed25519 - active %s\n"
+					    "0000000000000005 1 ed25519 - active %s\n"
+					    "0000000000000006 1 ed25519 - active %s\n", k, k, k, k));
+	assert_int_equal(registry_load(ctx, path_of("a.txt"), NULL, &a, NULL), 0);
+	assert_int_equal(registry_load(ctx, path_of("b.txt"), NULL, &b, NULL), 0);
+	assert_int_equal(registry_missing(a, b), 3);
+	assert_int_equal(registry_missing(b, a), 3);
+	assert_int_equal(registry_missing(a, a), 0);
+	assert_int_equal(registry_missing(NULL, a), 0);
+	assert_int_equal(registry_missing(a, NULL), 4);
+	registry_free(a);
+	registry_free(b);
+}
+
 /* An over-long line is one error with its number; counting goes on. */
 static void test_long_line(void **state)
 {
@@ -569,7 +646,7 @@ static void test_hexparse(void **state)
 	assert_memory_equal(b, "\x01\x02", 2);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hexparse),
@@ -579,9 +656,12 @@ int main(void)
 		cmocka_unit_test(test_bad_file),
 		cmocka_unit_test(test_certificates),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_many),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "tests/unit/smpp_pdu_fixture.h"
+#include "tests/unit/cmocka_main.h"
 
 /* Like check_bad() on a literal whose command_length is set here. */
 static void check_bad_lit(const char *s, size_t n, int rc, uint32_t st)
@@ -379,7 +380,7 @@ static void test_pack_refuses(void **state)
 		assert_int_equal(smpp_pdu_pack(out, (size_t)cap, &p), -ENOSPC);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_errors),
@@ -394,5 +395,6 @@ int main(void)
 		cmocka_unit_test(test_submit_multi_errors),
 		cmocka_unit_test(test_pack_refuses),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

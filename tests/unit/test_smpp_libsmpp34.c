@@ -10,13 +10,14 @@
  * message_payload over 1024 octets that only we unpack, and a fixed-size
  * TLV of the wrong length that only we refuse.
  *
- * SMPP_TEST_SEED=<n> replays a run (the seed is printed).
+ * TXGW_TEST_SEED=<n> replays a run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -401,7 +402,7 @@ static void round_enquire_link(struct rng *g, struct round *r, uint32_t id)
 static void test_random_against_libsmpp34(void **state)
 {
 	struct round *r = calloc(1, sizeof(*r));
-	struct rng g = { test_seed("test_smpp_libsmpp34") };
+	struct rng g = { test_seed() };
 	unsigned int n[4] = { 0 };
 	clock_t t0 = clock();
 
@@ -608,7 +609,7 @@ static void test_libsmpp34_sm_254(void **state)
 	live_count(true);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct smpp34_memory_functions mf = { t_malloc, t_realloc, t_free };
 	const struct CMUnitTest tests[] = {
@@ -619,5 +620,6 @@ int main(void)
 	};
 
 	smpp34_set_memory_functions(&mf);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -3,7 +3,7 @@
  * field from the §4 tables, names, seeded random round trips and random
  * mutations. Hostile input has its own program (test_smpp_hostile).
  *
- * SMPP_TEST_SEED=<n> replays a random run (the seed is printed).
+ * TXGW_TEST_SEED=<n> replays a random run.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "tests/unit/smpp_pdu_fixture.h"
+#include "tests/unit/cmocka_main.h"
 #include "tests/unit/smpp_test.h"
 
 static void test_tables(void **state)
@@ -477,7 +478,7 @@ struct scratch {
 static void test_random_round_trips(void **state)
 {
 	struct scratch *s = calloc(1, sizeof(*s));
-	struct rng g = { test_seed("test_smpp_pdu") };
+	struct rng g = { test_seed() };
 	unsigned int done = 0;
 	clock_t t0 = clock();
 
@@ -509,7 +510,7 @@ static void test_random_round_trips(void **state)
 static void test_random_mutations(void **state)
 {
 	struct scratch *s = calloc(1, sizeof(*s));
-	struct rng g = { test_seed("test_smpp_pdu") ^ 0x5eed };
+	struct rng g = { test_seed() ^ 0x5eed };
 	unsigned int ok = 0, bad = 0;
 	clock_t t0 = clock();
 
@@ -552,7 +553,7 @@ static void test_random_mutations(void **state)
 	free(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables),
@@ -578,5 +579,6 @@ int main(void)
 		cmocka_unit_test(test_random_round_trips),
 		cmocka_unit_test(test_random_mutations),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/sms_addr.h"
 #include "gateway/sms/sms_dcs.h"
@@ -386,7 +387,7 @@ static void test_pid(void **state)
 	assert_string_equal(sms_pid_kind_name(p.kind), "telematic");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_bcd),
@@ -398,5 +399,6 @@ int main(void)
 		cmocka_unit_test(test_dcs),
 		cmocka_unit_test(test_pid),
 	};
-	return cmocka_run_group_tests_name("sms_fields", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("sms_fields", tests, NULL, NULL));
 }

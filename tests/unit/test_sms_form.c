@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <talloc.h>
 
 #include "contrib/sim/sms_form.h"
@@ -536,12 +537,9 @@ static void test_deliver_fields(void **state)
  * of every length class through every form. */
 static void test_random(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
 	static uint8_t frame[TXL_MAX_LEN];
 
-	printf("test_sms_form random: seed %" PRIu64 " (set TXGW_TEST_SEED to repeat)\n", seed);
-	rng = seed;
+	rng = test_seed();
 	for (int i = 0; i < 300; i++) {
 		size_t len = TXL_MIN_LEN + rnd() % (TXL_MAX_LEN - TXL_MIN_LEN + 1);
 		for (size_t k = 0; k < len; k++)
@@ -563,7 +561,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binary_single_vector),
@@ -576,5 +574,6 @@ int main(void)
 		cmocka_unit_test(test_deliver_fields),
 		cmocka_unit_test(test_random),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }

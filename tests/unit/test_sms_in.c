@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -159,6 +160,43 @@ static void port_rule(void **state)
 	free(r);
 }
 
+/* A port IE in the UDH (23.040 §9.2.3.24.3-4) sets the segment's port, in
+ * both widths, alone or with a concatenation IE: a WAP push (port 2948,
+ * 8-bit data) is for another application, never a frame. */
+static void udh_port_ies(void **state)
+{
+	static const struct {
+		uint8_t udh[16];
+		bool concat;
+		uint16_t port;
+	} c[] = {
+		{ { 6, 0x05, 4, 0x0b, 0x84, 0x23, 0xf0 }, false, 2948 },
+		{ { 6, 0x05, 4, 0x3f, 0xe2, 0x3f, 0xe2 }, false, 16354 },
+		{ { 4, 0x04, 2, 0x05, 0x05 }, false, 5 },
+		{ { 11, 0x00, 3, 0x5a, 2, 1, 0x05, 4, 0x3f, 0xe2, 0x3f, 0xe2 }, true, 16354 },
+		{ { 12, 0x08, 4, 0x12, 0x34, 2, 1, 0x05, 4, 0x0b, 0x84, 0x23, 0xf0 }, true, 2948 },
+	};
+	struct extract_result *r = calloc(1, sizeof(*r));
+
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint8_t sm[32];
+		size_t hl = 1 + (size_t)c[i].udh[0];
+		memcpy(sm, c[i].udh, hl);
+		memcpy(sm + hl, "\x01\x06\x04", 3);	/* the start of a WSP push */
+		struct sms_in in = { .src = "886912345678", .dst = "886900000001", .esm_class = 0x40,
+				     .data_coding = 4, .sm = sm, .sm_len = hl + 3 };
+		struct sms_seg seg;
+		assert_int_equal(sms_in_parse(&in, &seg), 0);
+		assert_true(seg.has_port);
+		assert_int_equal(seg.port, c[i].port);
+		assert_int_equal(seg.concat, c[i].concat);
+		assert_int_equal(seg.len, 3);
+		sms_extract(r, seg.coding, seg.payload, seg.len, seg.has_port, seg.port, TXLOG_PORT);
+		assert_int_equal(r->item[0].kind, c[i].port == TXLOG_PORT ? EXTRACT_FRAME : EXTRACT_NOT_TXLOG);
+	}
+	free(r);
+}
+
 static void bad_udh(void **state)
 {
 	const uint8_t sm[] = { 0x05, 0x00, 0x03, 0x01 };	/* UDHL 5, only 3 octets follow */
@@ -184,15 +222,17 @@ static void codings(void **state)
 	assert_int_equal(sms_in_coding(0x05, false), CHARSET_8BIT);	/* JIS: not text we read */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(vectors_udh, setup, teardown),
 		cmocka_unit_test_setup_teardown(vectors_sar, setup, teardown),
 		cmocka_unit_test_setup_teardown(vectors_dc1_gsm7, setup, teardown),
 		cmocka_unit_test(port_rule),
+		cmocka_unit_test(udh_port_ies),
 		cmocka_unit_test(bad_udh),
 		cmocka_unit_test(codings),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

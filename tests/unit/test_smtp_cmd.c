@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "mail/smtp_cmd.h"
 
@@ -235,7 +236,7 @@ static void test_bdat(void **state)
 	bad("BDAT 99999999999999999999", -ERANGE);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verbs),
@@ -246,5 +247,6 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bdat),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, NULL, NULL));
 }

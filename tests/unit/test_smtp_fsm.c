@@ -2,8 +2,9 @@
  * test_smtp_fsm — the SMTP session table: every (state, command) pair gives
  * the reply code and next state of RFC 5321 §4.1.4 / §4.3.2 (table
  * driven), then the rules inside the handlers: relaying, sizes, SMTPUTF8,
- * BDAT, STARTTLS (RFC 3207 §4.2), bad-command limit, delivery answers;
- * last, the errno and log line of a service that cannot start.
+ * BDAT, STARTTLS (RFC 3207 §4.2), smtp-require-tls (RFC 3207 §4: 530),
+ * bad-command limit, delivery answers, the service's 421 cuts; last, the
+ * errno and log line of a service that cannot start.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include <osmocom/core/talloc.h>
 
@@ -23,8 +25,9 @@
 #define DOMAIN	"txlog.example"
 #define ST_COUNT	SMTP_ST_COUNT
 
-static const struct smtp_fsm_cfg cfg_tls = { DOMAIN, 1000, true };
-static const struct smtp_fsm_cfg cfg_plain = { DOMAIN, 1000, false };
+static const struct smtp_fsm_cfg cfg_tls = { DOMAIN, 1000, true, false };
+static const struct smtp_fsm_cfg cfg_plain = { DOMAIN, 1000, false, false };
+static const struct smtp_fsm_cfg cfg_require = { DOMAIN, 1000, true, true };
 
 static enum smtp_act line(struct smtp_fsm *f, const char *l, struct smtp_reply *r)
 {
@@ -300,6 +303,49 @@ static void test_starttls(void **state)
 	smtp_fsm_free(&f);
 }
 
+/* RFC 3207 §4: "530 5.7.0 Must issue a STARTTLS command first" to all
+ * but NOOP, EHLO, STARTTLS and QUIT until TLS is up; then as usual. */
+static void test_require_tls(void **state)
+{
+	struct smtp_fsm f;
+	struct smtp_reply r;
+
+	smtp_fsm_init(&f, NULL, &cfg_require);
+	line(&f, "EHLO c.example", &r);
+	assert_int_equal(r.code, 250);
+	assert_non_null(strstr(r.buf, "250-STARTTLS\r\n"));
+	line(&f, "MAIL FROM:<a@b.example>", &r);
+	assert_string_equal(r.buf, "530 5.7.0 Must issue a STARTTLS command first\r\n");
+	assert_int_equal(f.st, SMTP_ST_READY);
+	expect(&f, "MAIL FROM:<bad syntax", 530);
+	expect(&f, "RCPT TO:<dev@" DOMAIN ">", 530);
+	expect(&f, "DATA", 530);
+	expect(&f, "RSET", 530);
+	expect(&f, "VRFY x", 530);
+	expect(&f, "HELP", 530);
+	expect(&f, "HELO c.example", 530);
+	expect(&f, "NOOP", 250);
+	/* BDAT: out of sequence, its chunk read and dropped (RFC 3030 §2) */
+	assert_int_equal(line(&f, "BDAT 5", &r), SMTP_ACT_CHUNK);
+	assert_false(f.chunk_keep);
+	smtp_fsm_chunk_end(&f, 0, &r);
+	assert_int_equal(r.code, 503);
+	/* 530 is no bad command: it does not count toward the 421 */
+	for (int i = 0; i < 2 * SMTP_MAX_BAD; i++)
+		expect(&f, "MAIL FROM:<a@b.example>", 530);
+	assert_int_equal(expect(&f, "STARTTLS", 220), SMTP_ACT_STARTTLS);
+	smtp_fsm_tls_done(&f);
+	expect(&f, "EHLO c.example", 250);
+	expect(&f, "MAIL FROM:<a@b.example>", 250);
+	expect(&f, "RCPT TO:<dev@" DOMAIN ">", 250);
+	smtp_fsm_free(&f);
+
+	/* QUIT is always allowed */
+	smtp_fsm_init(&f, NULL, &cfg_require);
+	assert_int_equal(expect(&f, "QUIT", 221), SMTP_ACT_CLOSE);
+	smtp_fsm_free(&f);
+}
+
 static void test_bad_commands(void **state)
 {
 	struct smtp_fsm f;
@@ -326,6 +372,12 @@ static void test_bad_commands(void **state)
 	smtp_fsm_init(&f, NULL, &cfg_tls);
 	assert_int_equal(smtp_fsm_timeout(&f, &r), SMTP_ACT_CLOSE);
 	assert_string_equal(r.buf, "421 4.4.2 " DOMAIN " Timeout, closing\r\n");
+	smtp_fsm_free(&f);
+
+	smtp_fsm_init(&f, NULL, &cfg_tls);
+	assert_int_equal(smtp_fsm_cut(&f, "4.7.0", "Too many commands", &r), SMTP_ACT_CLOSE);
+	assert_string_equal(r.buf, "421 4.7.0 " DOMAIN " Too many commands, closing\r\n");
+	assert_int_equal(f.st, SMTP_ST_CLOSED);
 	smtp_fsm_free(&f);
 }
 
@@ -369,7 +421,7 @@ static void test_srv_open_errors(void **state)
 	talloc_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
@@ -380,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_delivered),
 		cmocka_unit_test(test_utf8_and_helo),
 		cmocka_unit_test(test_starttls),
+		cmocka_unit_test(test_require_tls),
 		cmocka_unit_test(test_bad_commands),
 		cmocka_unit_test(test_srv_open_errors),
 	};
@@ -388,11 +441,12 @@ int main(void)
 	/* before the tracking: the log's allocations stay for the whole run */
 	log_capture_start(talloc_named_const(NULL, 0, "log"));
 	talloc_enable_null_tracking();
+	test_args(argc, argv);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (talloc_total_blocks(NULL) != 1) {
 		talloc_report_full(NULL, stderr);
 		return 1;
 	}
 	talloc_disable_null_tracking();
-	return rc;
+	return test_done(rc);
 }

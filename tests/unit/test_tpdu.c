@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/tpdu.h"
 
@@ -505,7 +506,7 @@ static void test_names(void **state)
 	assert_string_equal(sms_ct_name(0xe0), "sc-specific");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
@@ -520,5 +521,6 @@ int main(void)
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_names),
 	};
-	return cmocka_run_group_tests_name("tpdu", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("tpdu", tests, NULL, NULL));
 }

@@ -2,7 +2,7 @@
  * test_tpdu_roundtrip — seeded random TPDUs of every type, coding, UDH mix
  * and length (3GPP TS 23.040 §9.2.2): decode(encode(x)) == x, and for any
  * input the decoder accepts (random mutations of encoded TPDUs included),
- * encode(decode(b)) == b.  The seed is printed; TXGW_TEST_SEED overrides it.
+ * encode(decode(b)) == b.  TXGW_TEST_SEED repeats a run.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/tpdu.h"
 
@@ -224,14 +225,11 @@ static void rnd_tpdu(uint32_t *s, struct sms_tpdu *t)
 	}
 }
 
+/* The xorshift state: never 0, where it would stay. */
 static uint32_t seed_from_env(void)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	uint32_t seed = env ? (uint32_t)strtoul(env, NULL, 0) : (uint32_t)time(NULL);
-	if (!seed)
-		seed = 1;
-	printf("seed %u (TXGW_TEST_SEED overrides)\n", seed);
-	return seed;
+	uint32_t seed = (uint32_t)test_seed();
+	return seed ? seed : 1;
 }
 
 static void test_roundtrip(void **state)
@@ -296,11 +294,12 @@ static void test_mutations(void **state)
 	assert_true(accepted > 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_mutations),
 	};
-	return cmocka_run_group_tests_name("tpdu_roundtrip", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("tpdu_roundtrip", tests, NULL, NULL));
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 
 #include "gateway/sms/udh.h"
 
@@ -163,7 +164,7 @@ static void test_builder(void **state)
 	assert_int_equal(udh_add(&h, 0x20, blob, 200), -ENOSPC);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concat_and_ports),
@@ -172,5 +173,6 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_builder),
 	};
-	return cmocka_run_group_tests_name("udh", tests, NULL, NULL);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests_name("udh", tests, NULL, NULL));
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "tests/unit/cmocka_main.h"
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <talloc.h>
@@ -307,8 +308,6 @@ static void test_repeated_frame(void **state)
  * a small cache shared by several devices. */
 static void test_random_frames(void **state)
 {
-	const char *env = getenv("TXGW_TEST_SEED");
-	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : (unsigned)time(NULL);
 	struct verifier *v = verifier_alloc(ctx, 4);
 	struct txl_signer *s[6];
 	struct reg_entry e[6];
@@ -316,8 +315,7 @@ static void test_random_frames(void **state)
 	struct txl_frame f;
 	int i, iter, n;
 
-	print_message("seed %u (set TXGW_TEST_SEED to repeat)\n", seed);
-	srand(seed);
+	srand((unsigned)test_seed());
 	for (i = 0; i < 6; i++) {
 		assert_int_equal(txl_signer_generate(ctx, i % 2 ? TXL_ALG_ED25519 : TXL_ALG_ECDSA_P256, &s[i]), 0);
 		entry_of(s[i], (uint64_t)i << 40 | 7, (uint8_t)i, &e[i]);
@@ -386,14 +384,14 @@ static void test_p1363_to_der(void **state)
 /* Key files written by the signer read back into a registry line. */
 static void test_write_keys(void **state)
 {
-	char dir[] = "/tmp/test_verify.XXXXXX", path[256], hex[140], line[512];
+	char dir[128], path[256], hex[140], line[512];
 	struct txl_signer *s, *t;
 	struct reg_line l;
 	const char *why;
 	uint8_t raw[65];
 	int n;
 
-	assert_non_null(mkdtemp(dir));
+	test_mkdtemp(dir, sizeof(dir), "write_keys");
 	assert_int_equal(txl_signer_generate(ctx, TXL_ALG_ECDSA_P256, &s), 0);
 	snprintf(path, sizeof(path), "%s/k.key", dir);
 	assert_int_equal(txl_signer_write_pem(s, path, NULL), 0);
@@ -445,7 +443,7 @@ static void test_rfc8032_seed(void **state)
 	verifier_free(v);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
@@ -461,5 +459,6 @@ int main(void)
 		cmocka_unit_test(test_rfc8032_seed),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_args(argc, argv);
+	return test_done(cmocka_run_group_tests(tests, setup, teardown));
 }
