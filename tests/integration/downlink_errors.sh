@@ -23,12 +23,7 @@ cat >"$WORK/reg.txt" <<REG
 3333333333333333 1 ed25519 - active $KEY
 REG
 NO_ESME=1 dl_config "$WORK/reg.txt"
-cat >>"$WORK/txgw.cfg" <<CFG
-smpp
- esme smsc
-  remote-ip 127.0.0.1
-  remote-port $SMSC_PORT
-CFG
+dl_esme_idle
 start_txgw
 $PY "$TOP/tests/integration/downlink_errors.py" "tcp://127.0.0.1:$SEND_PORT" all
 [ "$(journal_seq)" = 1 ] || { echo "FAIL: refused requests were journaled"; exit 1; }

@@ -24,6 +24,12 @@ dl_config() {
 	} >>"$WORK/txgw.cfg"
 }
 
+# dl_esme_idle: an esme node towards SMSC_PORT, where nothing listens: a
+# bind that can transmit (requests are QUEUED), never bound
+dl_esme_idle() {
+	printf 'smpp\n esme smsc\n  remote-ip 127.0.0.1\n  remote-port %s\n' "$SMSC_PORT" >>"$WORK/txgw.cfg"
+}
+
 # dl_requests N SEED [key=value ...]: N SEND requests into $WORK/reqs.jsonl
 # and what each must end as into $WORK/expect.json.  Keys: to (MSISDNs,
 # comma-separated, round robin), receipt (every Nth asks, 0: none), sizes
