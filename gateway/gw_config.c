@@ -185,6 +185,8 @@ static int check_bus(const struct txgw_cfg *cfg, const char *path, char *err, si
 	} eps[] = {
 		{ "publish", cfg->bus_publish, cfg->bus_publish_line },
 		{ "replay", cfg->bus_replay, cfg->bus_replay_line },
+		/* the downlink's, bound only with a downlink node */
+		{ "send", cfg->downlink.enabled ? cfg->bus_send : NULL, cfg->bus_send_line },
 	};
 
 	if (cfg->bus_curve_secret && !cfg->bus_curve_clients) {

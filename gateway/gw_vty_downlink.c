@@ -169,6 +169,7 @@ DEFUN(cfg_bus_send, cfg_bus_send_cmd, "send ENDPOINT",
       "Where the ROUTER socket of downlink requests binds (with a downlink node)\n"
       "ZeroMQ endpoint, tcp://127.0.0.1:5562\n")
 {
+	txgw_vty_cfg(vty)->bus_send_line = txgw_vty_cfg(vty)->loading_line;
 	return txgw_vty_endpoint(vty, &txgw_vty_cfg(vty)->bus_send, argv[0]);
 }
 

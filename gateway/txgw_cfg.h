@@ -58,7 +58,7 @@ struct txgw_cfg {
 	char *bus_curve_clients;	/* curve-clients FILE: who CURVE lets in */
 	bool bus_allow_plaintext;	/* a non-loopback endpoint without CURVE */
 	/* the file's line that set each (0: the default), for start-up errors */
-	unsigned bus_publish_line, bus_replay_line, bus_curve_secret_line, bus_curve_clients_line;
+	unsigned bus_publish_line, bus_replay_line, bus_send_line, bus_curve_secret_line, bus_curve_clients_line;
 	/* the line of the file being loaded (gw_config.c); 0 otherwise */
 	unsigned loading_line;
 	/* stats */

@@ -297,6 +297,9 @@ static const struct bad_case bad_cases[] = {
 	  "'bus' node says allow-plaintext (doc/bus.md)" },
 	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n publish tcp://127.0.0.1:1\n"
 	  " replay tcp://192.0.2.7:6001\n", ":7: 'replay tcp://192.0.2.7:6001' is reachable" },
+	/* the downlink's send socket is a bus socket too (downlink.md 1) */
+	{ "gateway\n state-dir /x\ndevices\n registry /r\ndownlink\nbus\n send tcp://0.0.0.0:6002\n",
+	  ":7: 'send tcp://0.0.0.0:6002' is reachable from other hosts" },
 	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n curve-secret-key /k\n",
 	  ":6: curve-secret-key needs curve-clients" },
 	{ "gateway\n state-dir /x\ndevices\n registry /r\nbus\n curve-clients /c\n",
