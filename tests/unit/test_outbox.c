@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <cmocka.h>
 
 #include <osmocom/core/rate_ctr.h>
@@ -32,6 +33,7 @@
 #include "gateway/engine/jrec.h"
 #include "gateway/engine/outbox.h"
 #include "gateway/engine/outbox_req.h"
+#include "gateway/journal/journal.h"
 #include "gateway/lib/counters.h"
 #include "gateway/txlog/registry.h"
 #include "tests/unit/log_capture.h"
@@ -137,10 +139,28 @@ static void spin(struct fx *x)
 	}
 }
 
+/* The journal's writes fail with g_err once g_writes_left more went
+ * through (-1: never). */
+static int g_writes_left = -1, g_err;
+
+static ssize_t hook_writev(int fd, const struct iovec *iov, int cnt)
+{
+	if (g_writes_left == 0) {
+		errno = g_err;
+		return -1;
+	}
+	if (g_writes_left > 0)
+		g_writes_left--;
+	return writev(fd, iov, cnt);
+}
+
+static const struct journal_opts hooks = { .writev_fn = hook_writev };
+
 static void open_engine(struct fx *x)
 {
 	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
-				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000 };
+				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
+				  .journal_hooks = &hooks };
 	struct outbox_cfg oc = { .max_age_s = 3600, .now_ms = now_ms };
 
 	log_capture_reset();
@@ -532,6 +552,47 @@ static void test_receipts(void **state)
 /* A restart: queued ones come back (the one whose submission had started
  * counted as resubmitted when submitted again), an awaiting receipt still
  * matches, an id still answers its first seq. */
+/* A full disk takes the engine down; once there is room it rebuilds its
+ * state from the journal in-process (engine_reload()), the outbox with
+ * it: what the journal does not hold did not happen.  r1's submission
+ * result could not be journaled: r1 is queued again, as maybe sent, and
+ * submitted again; r2 waits, queued, once (not twice, not lost), and its
+ * id still answers its seq. */
+static void test_reload(void **state)
+{
+	struct fx *x = *state;
+	struct outbox_info oi;
+
+	x->room = 1;
+	send(x, "{\"id\":\"r1\",\"msisdn\":\"11\",\"payload\":\"AAAA\"}");
+	send(x, "{\"id\":\"r2\",\"msisdn\":\"12\",\"payload\":\"AAAA\"}");
+	spin(x);
+	expect_answer(x, 0, "QUEUED", "r1", "1");
+	expect_answer(x, 1, "QUEUED", "r2", "2");
+	assert_int_equal(x->n_taken, 1);
+	x->room = 0;
+	g_err = ENOSPC;
+	g_writes_left = 0;
+	result(x, 0, OB_RES_SUBMITTED, "w1", NULL, NULL, false);	/* its DL_STATE: no room */
+	spin(x);
+	g_writes_left = -1;
+	assert_int_equal(engine_probe(x->e), 0);
+	outbox_get_info(x->ob, &oi);
+	assert_int_equal(oi.pending, 2);
+	assert_int_equal(oi.awaiting_receipts, 0);
+	assert_int_equal(oi.ids, 2);
+	assert_true(log_capture_has("2 messages to submit (1 of them may have reached the SMSC"));
+	send(x, "{\"id\":\"r2\",\"msisdn\":\"12\",\"payload\":\"AAAA\"}");
+	expect_answer(x, 2, "QUEUED", "r2", "2");
+	x->room = 4;
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 3);
+	assert_string_equal(x->item[1].id, "r1");
+	assert_int_equal(x->item[1].attempt, 2);
+	assert_string_equal(x->item[2].id, "r2");
+}
+
 static void test_restart(void **state)
 {
 	struct fx *x = *state;
@@ -695,6 +756,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
 	};
 	log_capture_start(NULL);
