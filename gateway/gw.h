@@ -37,6 +37,7 @@ struct gw {
 	struct dl_sms *dl_sms;		/* the downlink's SMS bearer */
 	struct extract_result *mail_scratch;	/* frames of the mail being looked at */
 	struct log_ratelimit rl_mail_refused;	/* refused mail: a line a second */
+	struct log_ratelimit rl_receipt;	/* receipts with no downlink to match */
 	unsigned n_esmes;
 	struct esme **esmes;
 	unsigned esmes_up;		/* binds not yet stopped (shutdown) */

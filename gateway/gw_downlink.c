@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
@@ -15,6 +16,7 @@
 #include "gateway/engine/outbox.h"
 #include "gateway/gw.h"
 #include "gateway/gw_downlink.h"
+#include "gateway/lib/counters.h"
 #include "gateway/lib/logging.h"
 #include "gateway/txgw_cfg.h"
 #include "smpp/esme.h"
@@ -108,8 +110,18 @@ int gw_downlink_receipt(void *data, const struct smpp_receipt *r, struct esme_ac
 				 .stat = smpp_msg_state_name(r->state), .err = r->err };
 	int rc;
 
-	if (!g->dl_sms || g->stopping)
-		return g->stopping ? -EAGAIN : ack_later(g, ack);	/* no downlink: nothing to match */
+	if (g->stopping)
+		return -EAGAIN;
+	if (!g->dl_sms) {
+		/* no downlink node: nothing was submitted, so nothing can match
+		 * (downlink.md: counted and logged); ESME_ROK, so that the SMSC
+		 * does not send it again */
+		rate_ctr_inc(rate_ctr_group_get_ctr(g->ctrs, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED));
+		LOGP_RL(&g->rl_receipt, DSMPP, LOGL_INFO,
+			"receipt (esm_class 0x04) for message id %s ignored: no downlink node",
+			r->message_id);
+		return ack_later(g, ack);
+	}
 	rc = outbox_receipt(engine_outbox(g->engine), &or, on_receipt_journaled, ack);
 	if (rc == 1)
 		return ack_later(g, ack);

@@ -49,7 +49,7 @@ kinds = {
     "unexpected": r": unexpected .* ignored|: \S+ while \S+ ignored",
     "nack_rx": r": generic_nack seq \d+: ",
     "ignored": r": alert_notification ignored",
-    "receipt": r": receipt \(esm_class 0x04\)",
+    "receipt": r"receipt \(esm_class 0x04\)",
     "segment": r"segment 1/2 from 886955500002: came again with other bytes",
     "evicted": r"incomplete message from 886955500003 \(ref \d+, 1 of 2 parts\) dropped: evicted",
 }
@@ -80,6 +80,8 @@ for name, got, want in (
         ("generic_nack_tx_all", res["nacks"], nacks_want),
         ("error_resp_tx", st["smpp.error_resp_tx"], res["error_resps"]),
         ("delivery_receipts", st["smpp.delivery_receipts"], sent["receipt"]),
+        # no downlink node: no receipt can match a message (downlink.md)
+        ("receipts_unmatched", st["downlink.receipts_unmatched"], sent["receipt"]),
         # and the bind_resp, the first segment, an enquire_link after each batch
         ("pdus_rx", st["smpp.pdus_rx"], total + 2 + 2 * len(kinds)),
         ("rejects", st["txlog.rejects"], events["segment"] + events["evicted"]),
