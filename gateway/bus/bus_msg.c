@@ -182,23 +182,32 @@ static void jw_kid64(struct jw *w, const char *k, uint64_t id)
 	jw_khex(w, k, b, sizeof(b));
 }
 
+int bus_msg_head(struct jw *w, uint64_t seq, const char *gw, const char *bearer)
+{
+	if (!gw || !bearer || (strcmp(bearer, "sms") && strcmp(bearer, "smtp")))
+		return -EINVAL;
+	jw_obj_open(w);
+	jw_kint(w, "v", BUS_SCHEMA_VERSION);
+	jw_kuint(w, "seq", seq);
+	jw_kstr(w, "gw", gw);
+	jw_kstr(w, "bearer", bearer);
+	return 0;
+}
+
 /* Open the object and write the common fields of bus.md's first table. */
 static int put_common(struct jw *w, const struct bus_common *c)
 {
 	char rx[BUS_TIME_MS_LEN];
 	int rc;
 
-	if (!c || !c->gw || !c->src || !c->bearer ||
-	    (strcmp(c->bearer, "sms") && strcmp(c->bearer, "smtp")))
+	if (!c || !c->src)
 		return -EINVAL;
 	rc = bus_fmt_time_ms(rx, c->rx_ms);
 	if (rc)
 		return rc;
-	jw_obj_open(w);
-	jw_kint(w, "v", BUS_SCHEMA_VERSION);
-	jw_kuint(w, "seq", c->seq);
-	jw_kstr(w, "gw", c->gw);
-	jw_kstr(w, "bearer", c->bearer);
+	rc = bus_msg_head(w, c->seq, c->gw, c->bearer);
+	if (rc)
+		return rc;
 	jw_kstr(w, "src", c->src);
 	jw_kstr(w, "rx", rx);
 	return w->err;

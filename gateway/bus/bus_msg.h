@@ -66,6 +66,12 @@ struct bus_detail {
  */
 int bus_fmt_time_ms(char *out, int64_t unix_ms);
 
+/*
+ * Open the payload object with the fields every topic starts with: v, seq,
+ * gw, bearer ("sms" or "smtp", else -EINVAL and nothing written).
+ */
+int bus_msg_head(struct jw *w, uint64_t seq, const char *gw, const char *bearer);
+
 /* RFC 3339 UTC without fraction, "2026-11-25T21:59:58Z"; out has
  * BUS_TIME_S_LEN bytes.  Returns 0 or -ERANGE as above. */
 int bus_fmt_time_s(char *out, int64_t unix_s);

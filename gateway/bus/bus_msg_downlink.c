@@ -24,17 +24,14 @@ int bus_msg_downlink(struct jw *w, const struct bus_downlink *d)
 	uint8_t dev[8];
 	int rc;
 
-	if (!d->gw || !d->bearer || (strcmp(d->bearer, "sms") && strcmp(d->bearer, "smtp")) ||
-	    !d->id || !d->to || !known_state(d->state) || (d->n_ids && !d->ids))
+	if (!d->id || !d->to || !known_state(d->state) || (d->n_ids && !d->ids))
 		return -EINVAL;
 	rc = bus_fmt_time_ms(at, d->at_ms);
 	if (rc)
 		return rc;
-	jw_obj_open(w);
-	jw_kint(w, "v", BUS_SCHEMA_VERSION);
-	jw_kuint(w, "seq", d->seq);
-	jw_kstr(w, "gw", d->gw);
-	jw_kstr(w, "bearer", d->bearer);
+	rc = bus_msg_head(w, d->seq, d->gw, d->bearer);
+	if (rc)
+		return rc;
 	jw_kstr(w, "id", d->id);
 	jw_kuint(w, "queued", d->queued);
 	jw_kstr(w, "to", d->to);
