@@ -24,7 +24,7 @@ KILLS=${CRASH_KILLS:-22}
 RANDOM=$SEED
 echo "crash: $KILLS kills"
 
-start_sim --seed "$SEED" --devices 8 --records-per-upload 6 --duration 28 --rate 200 \
+start_sim --seed "$SEED" --devices 8 --records-per-upload 6 --duration 32 --rate 200 \
 	--resp-timeout 1 --retry-ms 100 --wait-bind 30 --drain 40 --reorder \
 	--form mix --smpp-form mix --concat-ref mix --alg mix \
 	--anomaly counter_gap:0.02 --anomaly balance_mismatch:0.02 --anomaly msisdn:0.02 \
@@ -37,7 +37,12 @@ start_txgw
 
 t0=$SECONDS
 for k in $(seq "$KILLS"); do
-	ms=$((200 + RANDOM % 1301))		# 0.2 .. 1.5 s
+	# each kill lands in traffic: the simulator has bound again and sent
+	# to this txgw (a kill before it re-binds cannot catch a deliver_sm in
+	# flight: on a loaded machine 22 of them once caught none)
+	$PY "$TOP/tests/integration/stats_check.py" "$WORK/stats.sock" wait smpp.deliver_sm 1 10 ||
+		{ echo "FAIL: no deliver_sm within 10 s of restart $k"; exit 1; }
+	ms=$((100 + RANDOM % 1001))		# 0.1 .. 1.1 s
 	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
 	kill -0 "$SIM_PID" 2>/dev/null || { echo "FAIL: the simulator ended before kill $k"; exit 1; }
 	kill -9 "$TXGW_PID"
