@@ -20,10 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <zmq.h>
-
+#include "contrib/bus_client.h"
 #include "gateway/lib/json.h"
 #include "gateway/lib/json_read.h"
 
@@ -31,12 +29,9 @@
 #define PACKAGE_VERSION "0"
 #endif
 
-#define DEF_SEND	"tcp://127.0.0.1:5562"
-#define DEF_PUB		"tcp://127.0.0.1:5560"
-#define DEF_REPLAY	"tcp://127.0.0.1:5561"
 #define LINE_MAX_	(256 * 1024)	/* a request line; the gateway takes 192 KiB at most */
 #define PAYLOAD_MAX	65536
-#define REPLAY_SLICE	"1000"
+#define REPLAY_SLICE	1000
 #define POLL_MS		100
 #define REPLAY_WAIT_MS	2000		/* a replay answer waited for this long */
 #define ID_MAX		64
@@ -76,14 +71,6 @@ struct run {
 	size_t ended;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -113,9 +100,9 @@ static void usage(FILE *out)
 "                      2026-11-25T22:00:00Z); txgw's max-age otherwise\n"
 "\n"
 "Sockets:\n"
-"  --send EP           txgw's send socket (" DEF_SEND ")\n"
-"  --publish EP        its publish socket, with --follow (" DEF_PUB ")\n"
-"  --replay EP         its replay socket, with --follow (" DEF_REPLAY ")\n"
+"  --send EP           txgw's send socket (" BC_DEF_SEND ")\n"
+"  --publish EP        its publish socket, with --follow (" BC_DEF_PUB ")\n"
+"  --replay EP         its replay socket, with --follow (" BC_DEF_REPLAY ")\n"
 "\n"
 "Behaviour:\n"
 "  --timeout S         seconds to wait for an answer before sending again (10)\n"
@@ -178,12 +165,11 @@ static void die_usage(const char *fmt, const char *arg)
 
 static unsigned long number(const char *opt, const char *s, unsigned long lo, unsigned long hi)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	uint64_t v;
 
-	if (!*s || *end || v < lo || v > hi || s[0] == '-')
+	if (bc_parse_u64(s, lo, &v) < 0 || v > hi)
 		die_usage("--%s: not a number in range", opt);
-	return v;
+	return (unsigned long)v;
 }
 
 static void parse_opt(struct opts *o, int c, const char *a)
@@ -343,43 +329,35 @@ static void make_request(struct run *r)
 
 /* ---- sockets ---------------------------------------------------------------------------- */
 
-static void *sock(struct run *r, int type, const char *ep)
+static void *sock(struct run *r, int type, const char *ep, const char *topic)
 {
-	void *s = zmq_socket(r->zctx, type);
-	int zero = 0;
+	struct bc_sock want = { .type = type, .ep = ep, .subscribe = topic };
+	struct bc_fail fail;
+	void *s = bc_connect(r->zctx, &want, &fail);
 
-	if (!s || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero)) < 0 || zmq_connect(s, ep) < 0) {
-		fprintf(stderr, "txgw-send: %s: %s\n", ep, zmq_strerror(zmq_errno()));
+	if (!s) {
+		fprintf(stderr, "txgw-send: %s: %s\n", ep, zmq_strerror(fail.err));
 		exit(2);
 	}
 	return s;
 }
 
-/* Receive one message of up to 3 frames (copied, NUL-terminated, cut to
- * cap); returns the frame count, 0 when none is waiting. */
-static int recv3(void *s, char fr[3][FRAME_MAX], size_t *len0)
+/* Receive one message without waiting, its first 3 frames copied,
+ * NUL-terminated, cut to FRAME_MAX - 1; returns the frame count, 0 when
+ * none is waiting. */
+static int recv3(void *s, char fr[3][FRAME_MAX])
 {
-	int n = 0, more = 1;
+	struct bc_frames f;
 
-	while (more) {
-		zmq_msg_t m;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, s, n ? 0 : ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&m);
-			return n;
-		}
-		if (n < 3) {
-			size_t l = zmq_msg_size(&m) < FRAME_MAX - 1 ? zmq_msg_size(&m) : FRAME_MAX - 1;
-			memcpy(fr[n], zmq_msg_data(&m), l);
-			fr[n][l] = '\0';
-			if (n == 1 && len0)
-				*len0 = zmq_msg_size(&m);
-		}
-		more = zmq_msg_more(&m);
-		zmq_msg_close(&m);
-		n++;
+	if (bc_frames_recv(s, &f) <= 0)
+		return 0;
+	for (unsigned i = 0; i < f.n; i++) {
+		size_t l = bc_fsize(&f, i) < FRAME_MAX - 1 ? bc_fsize(&f, i) : FRAME_MAX - 1;
+		memcpy(fr[i], bc_fdata(&f, i), l);
+		fr[i][l] = '\0';
 	}
-	return n;
+	bc_frames_close(&f);
+	return (int)f.total;
 }
 
 /* ---- answers ---------------------------------------------------------------------------------- */
@@ -411,7 +389,7 @@ static void send_req(struct run *r, struct req *q)
 	if (!q->sent)
 		r->outstanding++;
 	q->sent++;
-	q->sent_ms = now_ms();
+	q->sent_ms = bc_now_ms();
 }
 
 static struct req *match(struct run *r, const char *id)
@@ -454,9 +432,9 @@ static void exchange(struct run *r)
 		zmq_pollitem_t pi = { r->snd, 0, ZMQ_POLLIN, 0 };
 		zmq_poll(&pi, 1, POLL_MS);
 		char fr[3][FRAME_MAX];
-		while (recv3(r->snd, fr, NULL) == 3)
+		while (recv3(r->snd, fr) == 3)
 			on_answer(r, fr);
-		now = now_ms();
+		now = bc_now_ms();
 		for (size_t i = 0; i < next; i++) {
 			struct req *q = &r->r[i];
 			if (q->answered || now - q->sent_ms < r->o.timeout_ms)
@@ -532,20 +510,17 @@ static void on_event(struct run *r, const char *payload)
  * that does not come (txgw restarted) is asked for again. */
 static bool replay_slice(struct run *r, int64_t deadline)
 {
-	char from[24], fr[3][FRAME_MAX];
+	char fr[3][FRAME_MAX];
 
-	if (now_ms() + REPLAY_WAIT_MS < deadline)
-		deadline = now_ms() + REPLAY_WAIT_MS;
+	if (bc_now_ms() + REPLAY_WAIT_MS < deadline)
+		deadline = bc_now_ms() + REPLAY_WAIT_MS;
 
-	snprintf(from, sizeof(from), "%" PRIu64, r->next_seq);
-	zmq_send(r->rep, "REPLAY", 6, ZMQ_SNDMORE);
-	zmq_send(r->rep, from, strlen(from), ZMQ_SNDMORE);
-	zmq_send(r->rep, REPLAY_SLICE, strlen(REPLAY_SLICE), 0);
-	while (now_ms() < deadline) {
+	bc_ask_replay(r->rep, r->next_seq, REPLAY_SLICE, 0);
+	while (bc_now_ms() < deadline) {
 		zmq_pollitem_t pi = { r->rep, 0, ZMQ_POLLIN, 0 };
 		if (zmq_poll(&pi, 1, POLL_MS) <= 0)
 			continue;
-		if (recv3(r->rep, fr, NULL) != 2)
+		if (recv3(r->rep, fr) != 2)
 			continue;
 		if (!strcmp(fr[0], "END")) {
 			uint64_t next = strtoull(fr[1], NULL, 10);
@@ -563,7 +538,7 @@ static bool replay_slice(struct run *r, int64_t deadline)
 
 static void follow(struct run *r)
 {
-	int64_t deadline = now_ms() + r->o.wait_ms;
+	int64_t deadline = bc_now_ms() + r->o.wait_ms;
 	size_t queued = 0;
 
 	r->next_seq = UINT64_MAX;
@@ -574,14 +549,14 @@ static void follow(struct run *r)
 		if (r->r[i].seq < r->next_seq)
 			r->next_seq = r->r[i].seq;
 	}
-	while (queued && r->ended < queued && now_ms() < deadline) {
+	while (queued && r->ended < queued && bc_now_ms() < deadline) {
 		if (replay_slice(r, deadline))
 			continue;	/* a full slice: more may be there */
 		/* wait for news on the publish socket, or a while */
 		zmq_pollitem_t pi = { r->sub, 0, ZMQ_POLLIN, 0 };
 		zmq_poll(&pi, 1, 500);
 		char fr[3][FRAME_MAX];
-		while (recv3(r->sub, fr, NULL) > 0)
+		while (recv3(r->sub, fr) > 0)
 			;
 	}
 	fflush(stdout);
@@ -623,7 +598,7 @@ static int summary(struct run *r)
 
 int main(int argc, char **argv)
 {
-	struct run r = { .o = { .send = DEF_SEND, .pub = DEF_PUB, .replay = DEF_REPLAY,
+	struct run r = { .o = { .send = BC_DEF_SEND, .pub = BC_DEF_PUB, .replay = BC_DEF_REPLAY,
 				.timeout_ms = 10000, .wait_ms = 120000, .retries = 2, .window = 64 } };
 	int c;
 
@@ -638,11 +613,10 @@ int main(int argc, char **argv)
 	if (!r.n)
 		die_usage("%s", "no request");
 	r.zctx = zmq_ctx_new();
-	r.snd = sock(&r, ZMQ_DEALER, r.o.send);
+	r.snd = sock(&r, ZMQ_DEALER, r.o.send, NULL);
 	if (r.o.follow) {
-		r.sub = sock(&r, ZMQ_SUB, r.o.pub);
-		zmq_setsockopt(r.sub, ZMQ_SUBSCRIBE, "txlog.downlink", 14);
-		r.rep = sock(&r, ZMQ_DEALER, r.o.replay);
+		r.sub = sock(&r, ZMQ_SUB, r.o.pub, "txlog.downlink");
+		r.rep = sock(&r, ZMQ_DEALER, r.o.replay, NULL);
 	}
 	exchange(&r);
 	if (r.o.follow)

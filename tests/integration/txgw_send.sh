@@ -22,6 +22,12 @@ for bad in "--id x" "--id x --msisdn 1" "--id x --msisdn 1 --device 112233445566
 	[ $rc = 2 ] || fail "'$bad' exit $rc, not 2"
 	grep -q "txgw-send: " "$WORK/err" || fail "'$bad' gave no reason"
 done
+# a number is digits only, as for txgw-sub (contrib/bus_client.c)
+for bad in "--retry +3" "--window -1" "--timeout 1x"; do
+	"$SEND_TOOL" $bad f >/dev/null 2>"$WORK/err" && fail "'$bad' taken"
+	grep -q "txgw-send: ${bad%% *}: not a number in range" "$WORK/err" ||
+		fail "'$bad': $(cat "$WORK/err")"
+done
 
 start_sim --no-uploads --duration 600 --devices 1 --receipt-delay 50
 dl_config "$TOP/tests/vectors/devices.txt"
@@ -45,4 +51,4 @@ grep -q '{"answer":"ERROR","id":"","detail":"bad_request"}' "$WORK/stdin.out" ||
 grep -q "2 requests: 1 queued, 1 refused" "$WORK/stdin.err" || fail "stdin summary: $(cat "$WORK/stdin.err")"
 stop_txgw
 dl_sim_stop
-echo "txgw_send: help, 7 bad usages (exit 2), options, a file on stdin, --json, --follow to delivered, a refusal (exit 1): as documented"
+echo "txgw_send: help, 10 bad usages (exit 2), options, a file on stdin, --json, --follow to delivered, a refusal (exit 1): as documented"

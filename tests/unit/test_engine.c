@@ -32,6 +32,7 @@
 #include "gateway/txlog/ledger.h"
 #include "gateway/lib/counters.h"
 #include "gateway/txlog/registry.h"
+#include "tests/unit/engine_fixture.h"
 #include "tests/unit/log_capture.h"
 #include "tests/unit/sms_from_tpdu.h"
 #include "tests/unit/tpdu_vectors.h"
@@ -40,15 +41,8 @@
 #define RX_MS 1795644000000LL
 
 struct fx {
-	void *ctx;
-	char dir[128];
-	struct registry *reg;
-	struct engine *e;
+	struct efx f;		/* the engine, its journal, the bus read back */
 	int acks, nacks;
-	/* messages read back by replay */
-	unsigned n;
-	char topic[64][32];
-	char payload[64][2048];
 };
 
 static void on_ack(void *data, int status)
@@ -65,37 +59,10 @@ static unsigned threads;
 /* checkpoint-every of the next engine opened (0: the default) */
 static uint64_t ckpt_every;
 
-/* The journal's writes fail with g_err once g_writes_left more went
- * through (-1: never); its syncs fail with g_sync_err. */
-static int g_writes_left = -1, g_err, g_sync_err;
-
-static ssize_t hook_writev(int fd, const struct iovec *iov, int cnt)
-{
-	if (g_writes_left == 0) {
-		errno = g_err;
-		return -1;
-	}
-	if (g_writes_left > 0)
-		g_writes_left--;
-	return writev(fd, iov, cnt);
-}
-
-static int hook_sync(int fd)
-{
-	if (g_sync_err) {
-		errno = g_sync_err;
-		return -1;
-	}
-	return fdatasync(fd);
-}
-
-static const struct journal_opts hooks = { .writev_fn = hook_writev, .fdatasync_fn = hook_sync };
-
 /* The fake clocks of the tests that set use_fake (ms). */
 static int64_t fake_wall, fake_mono;
 static bool use_fake;
 static size_t max_partial;		/* 0: the engine's default */
-static struct rate_ctr_group *ctrs;
 
 static int64_t fake_clock(clockid_t id)
 {
@@ -104,13 +71,15 @@ static int64_t fake_clock(clockid_t id)
 
 static int try_open_engine(struct fx *x, struct engine **e)
 {
-	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
-				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
-				  .threads = threads, .concat_max_partial = max_partial,
-				  .clock_ms = use_fake ? fake_clock : NULL,
-				  .checkpoint_every = ckpt_every, .journal_hooks = &hooks };
+	struct engine_cfg cfg;
+
+	efx_cfg(&x->f, &cfg);
+	cfg.threads = threads;
+	cfg.concat_max_partial = max_partial;
+	cfg.clock_ms = use_fake ? fake_clock : NULL;
+	cfg.checkpoint_every = ckpt_every;
 	log_capture_reset();
-	return engine_open(x->ctx, &cfg, x->reg, ctrs, e);
+	return engine_open(x->f.ctx, &cfg, x->f.reg, x->f.ctrs, e);
 }
 
 static struct engine *open_engine(struct fx *x)
@@ -125,18 +94,14 @@ static struct engine *open_engine(struct fx *x)
 static int setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
-	struct reg_report rep = { 0 };
 
-	x->ctx = talloc_named_const(NULL, 0, "test_engine");
 	use_fake = false;
 	max_partial = 0;
 	fake_wall = RX_MS;
 	fake_mono = 1000;
-	ctrs = rate_ctr_group_alloc(x->ctx, &txgw_ctrg_desc, 0);
-	assert_non_null(ctrs);
-	test_mkdtemp(x->dir, sizeof(x->dir), "fx");
-	assert_int_equal(registry_load(x->ctx, TESTDATA_DIR "/vectors/devices.txt", NULL, &x->reg, &rep), 0);
-	x->e = open_engine(x);
+	efx_init(&x->f, "test_engine", TESTDATA_DIR "/vectors/devices.txt");
+	test_mkdtemp(x->f.dir, sizeof(x->f.dir), "fx");
+	x->f.e = open_engine(x);
 	*state = x;
 	return 0;
 }
@@ -144,35 +109,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *x = *state;
-	g_writes_left = -1;
-	g_sync_err = 0;
-	engine_close(x->e);
-	registry_free(x->reg);
-	rate_ctr_group_free(ctrs);
-	ctrs = NULL;
-	talloc_free(x->ctx);
-	assert_int_equal(test_rmtree(x->dir), 0);
+
+	efx_fini(&x->f);
+	assert_int_equal(test_rmtree(x->f.dir), 0);
 	free(x);
 	return 0;
-}
-
-static int collect(void *arg, const char *topic, const char *payload, size_t len)
-{
-	struct fx *x = arg;
-	if (x->n >= 64 || len >= sizeof(x->payload[0]))
-		return -ENOSPC;
-	snprintf(x->topic[x->n], sizeof(x->topic[0]), "%s", topic);
-	memcpy(x->payload[x->n], payload, len);
-	x->payload[x->n][len] = '\0';
-	x->n++;
-	return 0;
-}
-
-static void read_all(struct fx *x, uint64_t from)
-{
-	x->n = 0;
-	int rc = engine_replay_ops.fetch(x->e, from, 64, collect, x);
-	assert_true(rc >= 0);
 }
 
 static void send_vector(struct fx *x, size_t i, enum sms_form form)
@@ -180,14 +121,14 @@ static void send_vector(struct fx *x, size_t i, enum sms_form form)
 	uint8_t sm[SMS_FROM_TPDU_BUF];
 	struct sms_in in = { .bind = 0, .src = "+886912345678", .dst = "886900000001" };
 	assert_int_equal(sms_from_tpdu(vectors[i].hex, form, &in, sm), 0);
-	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), 0);
+	assert_int_equal(engine_sms(x->f.e, &in, RX_MS, on_ack, x), 0);
 }
 
 static unsigned count_topic(const struct fx *x, const char *topic)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < x->n; i++)
-		n += !strcmp(x->topic[i], topic);
+	for (unsigned i = 0; i < x->f.n; i++)
+		n += !strcmp(x->f.topic[i], topic);
 	return n;
 }
 
@@ -198,17 +139,17 @@ static void acks_only_after_sync(void **state)
 
 	send_vector(x, 0, SMS_FORM_UDH);
 	assert_int_equal(x->acks, 0);		/* not before the sync */
-	engine_replay_ops.range(x->e, &oldest, &next);
+	engine_replay_ops.range(x->f.e, &oldest, &next);
 	assert_int_equal(next, 1);		/* nothing synced: nothing to replay */
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal(x->acks, 1);
-	engine_replay_ops.range(x->e, &oldest, &next);
+	engine_replay_ops.range(x->f.e, &oldest, &next);
 	assert_int_equal(oldest, 1);
 	assert_int_equal(next, 2);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
-	assert_string_equal(x->topic[0], "txlog.record");
-	assert_non_null(strstr(x->payload[0], "{\"v\":1,\"seq\":1,\"gw\":\"gw-test\",\"bearer\":\"sms\","
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
+	assert_string_equal(x->f.topic[0], "txlog.record");
+	assert_non_null(strstr(x->f.payload[0], "{\"v\":1,\"seq\":1,\"gw\":\"gw-test\",\"bearer\":\"sms\","
 					    "\"src\":\"+886912345678\",\"rx\":\"2026-11-25T22:00:00.000Z\","
 					    "\"device\":\"00112233aabbccdd\",\"key\":1,"));
 }
@@ -220,27 +161,27 @@ static void all_vectors_then_restart(void **state)
 
 	for (size_t i = 0; i < nv; i++)
 		send_vector(x, i, SMS_FORM_UDH);
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal((size_t)x->acks, nv);
-	read_all(x, 1);
+	efx_read(&x->f, 1);
 	/* frame-ed25519-1 comes three times (binary, 7-bit, UCS-2), frame-ecdsa-3
 	 * twice (binary, 7-bit): 1 + 3 records, the rest duplicates */
 	assert_int_equal(count_topic(x, "txlog.record"), 4);
-	assert_int_equal(x->n, 4);
-	unsigned before = x->n;
+	assert_int_equal(x->f.n, 4);
+	unsigned before = x->f.n;
 
 	/* restart: the same SMS again are duplicates, nothing new published */
-	engine_close(x->e);
-	x->e = open_engine(x);
+	engine_close(x->f.e);
+	x->f.e = open_engine(x);
 	for (size_t i = 0; i < nv; i++)
 		send_vector(x, i, SMS_FORM_SAR);
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, before);
-	for (unsigned i = 0; i < x->n; i++) {
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, before);
+	for (unsigned i = 0; i < x->f.n; i++) {
 		char want[32];
 		snprintf(want, sizeof(want), "\"seq\":%u,", i + 1);
-		assert_non_null(strstr(x->payload[i], want));
+		assert_non_null(strstr(x->f.payload[i], want));
 	}
 }
 
@@ -251,25 +192,25 @@ static void segment_survives_crash(void **state)
 	struct fx *x = *state;
 	int status;
 
-	engine_close(x->e);
-	x->e = NULL;
+	engine_close(x->f.e);
+	x->f.e = NULL;
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		x->e = open_engine(x);
+		x->f.e = open_engine(x);
 		send_vector(x, 1, SMS_FORM_UDH);	/* tpdu-binary-concat part 1 */
-		engine_settle(x->e);
+		engine_settle(x->f.e);
 		_exit(x->acks == 1 ? 0 : 1);		/* "kill -9": nothing closed */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-	x->e = open_engine(x);
-	read_all(x, 1);
-	assert_int_equal(x->n, 0);		/* incomplete: nothing yet */
+	x->f.e = open_engine(x);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 0);		/* incomplete: nothing yet */
 	send_vector(x, 2, SMS_FORM_UDH);	/* part 2 */
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
 	assert_int_equal(count_topic(x, "txlog.record"), 3);
 }
 
@@ -280,13 +221,13 @@ static void human_text_is_not_txlog(void **state)
 	struct sms_in in = { .src = "886912345678", .dst = "1234", .data_coding = 1,
 			     .sm = (const uint8_t *)text, .sm_len = strlen(text) };
 
-	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), 0);
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
-	assert_string_equal(x->topic[0], "txlog.reject");
-	assert_non_null(strstr(x->payload[0], "\"reason\":\"not_txlog\""));
-	assert_null(strstr(x->payload[0], "\"device\""));
+	assert_int_equal(engine_sms(x->f.e, &in, RX_MS, on_ack, x), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
+	assert_string_equal(x->f.topic[0], "txlog.reject");
+	assert_non_null(strstr(x->f.payload[0], "\"reason\":\"not_txlog\""));
+	assert_null(strstr(x->f.payload[0], "\"device\""));
 }
 
 /* A crash in the middle of writing an input's group: entries without
@@ -300,28 +241,28 @@ static void unfinished_group_is_cut(void **state)
 	const char msg[] = "\x0ctxlog.record{\"v\":1,\"seq\":2}";
 
 	send_vector(x, 0, SMS_FORM_UDH);
-	assert_int_equal(engine_settle(x->e), 0);
-	engine_close(x->e);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	engine_close(x->f.e);
 
-	snprintf(dir, sizeof(dir), "%s/journal", x->dir);
-	assert_int_equal(journal_open(x->ctx, dir, NULL, &j, &rec), 0);
+	snprintf(dir, sizeof(dir), "%s/journal", x->f.dir);
+	assert_int_equal(journal_open(x->f.ctx, dir, NULL, &j, &rec), 0);
 	assert_int_equal(journal_append(j, JREC_MSG, true, msg, sizeof(msg) - 1, NULL, NULL), 0);
 	assert_int_equal(journal_sync(j), 0);
 	assert_int_equal(journal_last_seq(j), 2);
 	journal_close(j);
 
-	x->e = open_engine(x);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
+	x->f.e = open_engine(x);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
 	const char *text = "no frame here";
 	struct sms_in in = { .src = "1", .dst = "2", .data_coding = 1, .sm = (const uint8_t *)text,
 			     .sm_len = strlen(text) };
-	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), 0);
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, 2);
-	assert_non_null(strstr(x->payload[1], "\"seq\":2,"));
-	assert_string_equal(x->topic[1], "txlog.reject");
+	assert_int_equal(engine_sms(x->f.e, &in, RX_MS, on_ack, x), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 2);
+	assert_non_null(strstr(x->f.payload[1], "\"seq\":2,"));
+	assert_string_equal(x->f.topic[1], "txlog.reject");
 }
 
 static uint8_t *read_ckpt(struct fx *x, size_t *len)
@@ -330,7 +271,7 @@ static uint8_t *read_ckpt(struct fx *x, size_t *len)
 	static uint8_t buf[1 << 16];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->f.dir);
 	assert_non_null(f = fopen(path, "rb"));
 	*len = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
@@ -356,9 +297,9 @@ static void checkpoint_versions(void **state)
 
 	for (size_t i = 0; i < nv; i++)
 		send_vector(x, i, SMS_FORM_UDH);
-	assert_int_equal(engine_settle(x->e), 0);
-	engine_close(x->e);		/* writes the checkpoint */
-	x->e = NULL;
+	assert_int_equal(engine_settle(x->f.e), 0);
+	engine_close(x->f.e);		/* writes the checkpoint */
+	x->f.e = NULL;
 
 	p = read_ckpt(x, &len);
 	uint8_t *snap = p + 16;
@@ -372,30 +313,30 @@ static void checkpoint_versions(void **state)
 	uint32_t c = ledger_crc32_v1(snap, slen - 4);
 	uint8_t crc[4] = { c >> 24, c >> 16, c >> 8, c };
 	memcpy(snap + slen - 4, crc, 4);
-	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->f.dir);
 	assert_non_null(f = fopen(path, "wb"));
 	assert_int_equal(fwrite(p, 1, len, f), len);
 	fclose(f);
 
-	x->e = open_engine(x);
+	x->f.e = open_engine(x);
 	assert_true(log_capture_has("ledger.ckpt: 2 devices"));
 	/* the ledger came from it (the journal's entries up to its entry are
 	 * not applied again): the same frames are duplicates */
-	read_all(x, 1);
-	unsigned before = x->n;
+	efx_read(&x->f, 1);
+	unsigned before = x->f.n;
 	for (size_t i = 0; i < nv; i++)
 		send_vector(x, i, SMS_FORM_SAR);
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, before);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, before);
 
 	/* and the next checkpoint is version 2 again */
-	engine_close(x->e);
-	x->e = NULL;
+	engine_close(x->f.e);
+	x->f.e = NULL;
 	p = read_ckpt(x, &len);
 	assert_int_equal(p[16 + 9], 2);
 	assert_int_equal(crc32c(0, p + 16, len - 20), get_u32(p + len - 4));
-	x->e = open_engine(x);
+	x->f.e = open_engine(x);
 }
 
 /*
@@ -413,26 +354,26 @@ static void registry_swap_in_flight(void **state)
 	char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/other.txt", x->dir);
+	snprintf(path, sizeof(path), "%s/other.txt", x->f.dir);
 	assert_non_null(f = fopen(path, "w"));
 	fputs("0000000000000001 1 ed25519 - active hex:"
 	      "0000000000000000000000000000000000000000000000000000000000000000\n", f);
 	fclose(f);
-	assert_int_equal(registry_load(x->ctx, path, NULL, &nr, NULL), 0);
+	assert_int_equal(registry_load(x->f.ctx, path, NULL, &nr, NULL), 0);
 
 	send_vector(x, 0, SMS_FORM_UDH);	/* 00112233aabbccdd, checked now */
 	send_vector(x, 1, SMS_FORM_UDH);	/* 0a0b0c0d0e0f1011, two parts */
 	send_vector(x, 2, SMS_FORM_UDH);
-	engine_set_registry(x->e, nr);
-	registry_free(x->reg);
-	x->reg = nr;
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_string_equal(x->topic[0], "txlog.record");
+	engine_set_registry(x->f.e, nr);
+	registry_free(x->f.reg);
+	x->f.reg = nr;
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_string_equal(x->f.topic[0], "txlog.record");
 	if (threads) {
-		assert_int_equal(x->n, 2);
-		assert_string_equal(x->topic[1], "txlog.reject");
-		assert_non_null(strstr(x->payload[1], "\"reason\":\"unknown_device\""));
+		assert_int_equal(x->f.n, 2);
+		assert_string_equal(x->f.topic[1], "txlog.reject");
+		assert_non_null(strstr(x->f.payload[1], "\"reason\":\"unknown_device\""));
 	} else {
 		/* inline, the frame was checked inside engine_sms(): 3 records */
 		assert_int_equal(count_topic(x, "txlog.record"), 4);
@@ -449,11 +390,11 @@ static void open_refused(void **state)
 	FILE *f;
 
 	send_vector(x, 0, SMS_FORM_UDH);
-	assert_int_equal(engine_settle(x->e), 0);
-	engine_close(x->e);
-	x->e = NULL;
+	assert_int_equal(engine_settle(x->f.e), 0);
+	engine_close(x->f.e);
+	x->f.e = NULL;
 
-	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->dir);
+	snprintf(path, sizeof(path), "%s/ledger.ckpt", x->f.dir);
 	assert_non_null(f = fopen(path, "w"));
 	fputs("TXGWCKPT but not a checkpoint", f);
 	fclose(f);
@@ -464,7 +405,7 @@ static void open_refused(void **state)
 
 	/* a file where the journal's directory should be */
 	char jdir[256], moved[270];
-	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->f.dir);
 	snprintf(moved, sizeof(moved), "%s.away", jdir);
 	assert_int_equal(rename(jdir, moved), 0);
 	assert_non_null(f = fopen(jdir, "w"));
@@ -476,17 +417,12 @@ static void open_refused(void **state)
 	assert_int_equal(rename(moved, jdir), 0);
 
 	/* put right, it opens with what was there */
-	x->e = open_engine(x);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
+	x->f.e = open_engine(x);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
 }
 
 /* ---- incomplete concatenations ---- */
-
-static uint64_t ctr(unsigned idx)
-{
-	return rate_ctr_group_get_ctr(ctrs, idx)->current;
-}
 
 /* A vector's part at the fake wall clock's time. */
 static void send_vector_now(struct fx *x, size_t i, const char *src)
@@ -494,7 +430,7 @@ static void send_vector_now(struct fx *x, size_t i, const char *src)
 	uint8_t sm[SMS_FROM_TPDU_BUF];
 	struct sms_in in = { .bind = 0, .src = src, .dst = "886900000001" };
 	assert_int_equal(sms_from_tpdu(vectors[i].hex, SMS_FORM_UDH, &in, sm), 0);
-	assert_int_equal(engine_sms(x->e, &in, fake_wall, on_ack, x), 0);
+	assert_int_equal(engine_sms(x->f.e, &in, fake_wall, on_ack, x), 0);
 }
 
 /* Advance both clocks by ms, as time passes. */
@@ -506,27 +442,27 @@ static void pass(int64_t ms)
 
 static void tick(struct fx *x)
 {
-	engine_tick(x->e);
-	assert_int_equal(engine_settle(x->e), 0);
+	engine_tick(x->f.e);
+	assert_int_equal(engine_settle(x->f.e), 0);
 }
 
 static struct engine_info info(const struct fx *x)
 {
 	struct engine_info ei;
-	engine_get_info(x->e, &ei);
+	engine_get_info(x->f.e, &ei);
 	return ei;
 }
 
 /* The incomplete reject of part 1 of tpdu-binary-concat: its 128 bytes. */
 static void assert_incomplete_part1(const struct fx *x, unsigned i, const char *why)
 {
-	assert_string_equal(x->topic[i], "txlog.reject");
-	assert_non_null(strstr(x->payload[i], "\"bearer\":\"sms\",\"src\":\"+886912345678\","
+	assert_string_equal(x->f.topic[i], "txlog.reject");
+	assert_non_null(strstr(x->f.payload[i], "\"bearer\":\"sms\",\"src\":\"+886912345678\","
 					       "\"rx\":\"2026-11-25T22:00:00.000Z\",\"reason\":\"incomplete\","
 					       "\"raw\":\"AQEKCwwNDg8QEQMAAAABaSYJ+AMAAAAIAmkmB6gDhQAATiAAARFw"));
-	assert_non_null(strstr(x->payload[i], "\"error\":\"part 1 of 2 received; "));
-	assert_non_null(strstr(x->payload[i], why));
-	assert_null(strstr(x->payload[i], "\"device\""));
+	assert_non_null(strstr(x->f.payload[i], "\"error\":\"part 1 of 2 received; "));
+	assert_non_null(strstr(x->f.payload[i], why));
+	assert_null(strstr(x->f.payload[i], "\"device\""));
 }
 
 /* Part 1 is published as incomplete exactly ms from now: not a
@@ -535,12 +471,12 @@ static void dropped_after(struct fx *x, int64_t ms)
 {
 	pass(ms - 1);
 	tick(x);
-	read_all(x, 1);
-	assert_int_equal(x->n, 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 0);
 	pass(1);
 	tick(x);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
 	assert_incomplete_part1(x, 0, "; concat-timeout 600 s passed\"");
 }
 
@@ -548,11 +484,11 @@ static void dropped_after(struct fx *x, int64_t ms)
  * tpdu-binary-concat acknowledged. */
 static void reopen_part1(struct fx *x)
 {
-	engine_close(x->e);
+	engine_close(x->f.e);
 	use_fake = true;
-	x->e = open_engine(x);
+	x->f.e = open_engine(x);
 	send_vector_now(x, 1, "+886912345678");
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal(x->acks, 1);
 }
 
@@ -565,15 +501,15 @@ static void timeout_is_incomplete_reject(void **state)
 
 	reopen_part1(x);
 	dropped_after(x, 600000);
-	assert_non_null(strstr(x->payload[0], "\"seq\":1,"));
-	assert_int_equal(ctr(TXGW_CTR_SMS_CONCAT_TIMEOUTS), 1);
-	assert_int_equal(ctr(TXGW_CTR_TXLOG_REJECTS), 1);
+	assert_non_null(strstr(x->f.payload[0], "\"seq\":1,"));
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_SMS_CONCAT_TIMEOUTS), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_TXLOG_REJECTS), 1);
 	assert_int_equal(info(x).partial, 0);
 	tick(x);			/* nothing more is due: no empty group */
 	send_vector_now(x, 2, "+886912345678");
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
 	assert_int_equal(info(x).partial, 1);
 }
 
@@ -588,8 +524,8 @@ static void wall_step_expires_nothing(void **state)
 	fake_wall += 3600000;
 	tick(x);
 	send_vector_now(x, 2, "+886912345678");
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
 	assert_int_equal(count_topic(x, "txlog.record"), 3);
 	assert_int_equal(count_topic(x, "txlog.reject"), 0);
 	assert_int_equal(x->acks, 2);
@@ -601,19 +537,19 @@ static void crash_after(struct fx *x, bool drop)
 {
 	int status;
 
-	engine_close(x->e);
-	x->e = NULL;
+	engine_close(x->f.e);
+	x->f.e = NULL;
 	use_fake = true;
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		x->e = open_engine(x);
+		x->f.e = open_engine(x);
 		send_vector_now(x, 1, "+886912345678");
-		engine_settle(x->e);
+		engine_settle(x->f.e);
 		if (drop) {
 			pass(600000);
-			engine_tick(x->e);
-			engine_settle(x->e);
+			engine_tick(x->f.e);
+			engine_settle(x->f.e);
 		}
 		_exit(x->acks == 1 ? 0 : 1);
 	}
@@ -630,12 +566,12 @@ static void drop_survives_crash(void **state)
 	struct fx *x = *state;
 
 	crash_after(x, true);
-	x->e = open_engine(x);
+	x->f.e = open_engine(x);
 	assert_int_equal(info(x).partial, 0);
 	pass(3600000);
 	tick(x);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
 	assert_incomplete_part1(x, 0, "concat-timeout 600 s passed");
 }
 
@@ -648,7 +584,7 @@ static void rebuilt_partial_keeps_a_minute(void **state)
 	crash_after(x, false);
 	fake_wall += 2 * 3600000;	/* down for two hours */
 	fake_mono = 5;			/* and the machine rebooted */
-	x->e = open_engine(x);
+	x->f.e = open_engine(x);
 	assert_int_equal(info(x).partial, 1);
 	dropped_after(x, 60000);
 }
@@ -661,7 +597,7 @@ static void send_part(struct fx *x, const char *src, uint16_t ref, const char *t
 	struct sms_in in = { .src = src, .dst = "886900000001", .esm_class = 0x40, .data_coding = 4,
 			     .sm = sm, .sm_len = 7 + n };
 	memcpy(sm + 7, text, n);
-	assert_int_equal(engine_sms(x->e, &in, fake_wall, on_ack, x), 0);
+	assert_int_equal(engine_sms(x->f.e, &in, fake_wall, on_ack, x), 0);
 }
 
 static int count_cb(void *arg, const char *topic, const char *payload, size_t len)
@@ -692,18 +628,18 @@ static void flood_evicts_only_its_own(void **state)
 	for (unsigned i = 0; i < 10000; i++) {
 		send_part(x, "886955500001", (uint16_t)i, "flood");
 		if (i % 500 == 499)
-			assert_int_equal(engine_settle(x->e), 0);
+			assert_int_equal(engine_settle(x->f.e), 0);
 	}
 	send_vector_now(x, 2, "+886912345678");
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal(x->acks, 10002);
-	while ((rc = engine_replay_ops.fetch(x->e, from, 1000, count_cb, n)) > 0)
+	while ((rc = engine_replay_ops.fetch(x->f.e, from, 1000, count_cb, n)) > 0)
 		from += (uint64_t)rc;
 	assert_int_equal(rc, 0);
 	assert_int_equal(n[2], 3);		/* the legitimate upload's records */
 	assert_int_equal(n[1], 10000 - 16);	/* one reject per evicted message */
 	assert_int_equal(n[0], 3 + 10000 - 16);
-	assert_int_equal(ctr(TXGW_CTR_SMS_CONCAT_EVICTED), 10000 - 16);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_SMS_CONCAT_EVICTED), 10000 - 16);
 	assert_int_equal(info(x).partial, 16);
 }
 
@@ -717,13 +653,13 @@ static void duplicate_parts_counted(void **state)
 		send_vector(x, 1, SMS_FORM_UDH);
 		send_vector(x, 2, SMS_FORM_UDH);
 	}
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal(x->acks, 4);
-	read_all(x, 1);
-	assert_int_equal(x->n, 3);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 3);
 	assert_int_equal(count_topic(x, "txlog.record"), 3);
-	assert_int_equal(ctr(TXGW_CTR_SMS_DUPLICATE_PARTS), 2);
-	assert_int_equal(ctr(TXGW_CTR_TXLOG_DUPLICATES), 0);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_SMS_DUPLICATE_PARTS), 2);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_TXLOG_DUPLICATES), 0);
 }
 
 /* Part 1 again with other bytes while its message is open: the first copy
@@ -734,14 +670,14 @@ static void conflicting_part_is_rejected(void **state)
 
 	send_part(x, "886955500001", 7, "one");
 	send_part(x, "886955500001", 7, "two");
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
-	assert_non_null(strstr(x->payload[0], "\"src\":\"886955500001\""));
-	assert_non_null(strstr(x->payload[0], "\"reason\":\"incomplete\",\"raw\":\"dHdv\","
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
+	assert_non_null(strstr(x->f.payload[0], "\"src\":\"886955500001\""));
+	assert_non_null(strstr(x->f.payload[0], "\"reason\":\"incomplete\",\"raw\":\"dHdv\","
 					    "\"error\":\"part 1 of 2 received; came again with other "
 					    "bytes while its message was open: the first copy kept\""));
-	assert_int_equal(ctr(TXGW_CTR_SMS_DUPLICATE_PARTS), 0);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_SMS_DUPLICATE_PARTS), 0);
 	assert_int_equal(info(x).partial, 1);
 }
 
@@ -767,28 +703,28 @@ static void no_room_then_resume(void **state)
 	struct sms_in in;
 
 	send_vector(x, 1, SMS_FORM_UDH);	/* Y part 1: SEGMENT, COMMIT */
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal(x->acks, 1);
 
-	g_err = ENOSPC;
-	g_writes_left = 1;			/* X: its LEDGER entry, not its MSG */
+	efx_faults.err = ENOSPC;
+	efx_faults.writes_left = 1;			/* X: its LEDGER entry, not its MSG */
 	send_vector(x, 0, SMS_FORM_UDH);
-	engine_settle(x->e);
+	engine_settle(x->f.e);
 	assert_int_equal(x->acks, 1);
 	assert_int_equal(x->nacks, 1);
-	engine_get_info(x->e, &ei);
+	engine_get_info(x->f.e, &ei);
 	assert_string_equal(ei.state, "waiting");
 	assert_int_equal(ei.failed, -ENOSPC);
 	assert_true(log_capture_has("journal cannot take input: No space left on device"));
 	assert_int_equal(sms_of(0, &in, sm), 0);
-	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), -ENOSPC);	/* at the door */
-	assert_int_equal(engine_probe(x->e), -ENOSPC);	/* still no room */
-	engine_get_info(x->e, &ei);
+	assert_int_equal(engine_sms(x->f.e, &in, RX_MS, on_ack, x), -ENOSPC);	/* at the door */
+	assert_int_equal(engine_probe(x->f.e), -ENOSPC);	/* still no room */
+	engine_get_info(x->f.e, &ei);
 	assert_int_equal(ei.refused, 1);
 
-	g_writes_left = -1;			/* room again */
-	assert_int_equal(engine_probe(x->e), 0);
-	engine_get_info(x->e, &ei);
+	efx_faults.writes_left = -1;			/* room again */
+	assert_int_equal(engine_probe(x->f.e), 0);
+	engine_get_info(x->f.e, &ei);
 	assert_string_equal(ei.state, "ok");
 	assert_int_equal(ei.failed, 0);
 	assert_true(log_capture_has("journal takes input again"));
@@ -796,14 +732,14 @@ static void no_room_then_resume(void **state)
 
 	send_vector(x, 0, SMS_FORM_UDH);	/* the retry: published now */
 	send_vector(x, 2, SMS_FORM_UDH);	/* Y part 2 completes the message */
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal(x->acks, 3);
-	read_all(x, 1);
+	efx_read(&x->f, 1);
 	assert_int_equal(count_topic(x, "txlog.record"), 4);
-	assert_int_equal(x->n, 4);
-	assert_non_null(strstr(x->payload[0], "\"seq\":1,"));
-	assert_non_null(strstr(x->payload[0], "\"device\":\"00112233aabbccdd\""));
-	assert_non_null(strstr(x->payload[3], "\"seq\":4,"));
+	assert_int_equal(x->f.n, 4);
+	assert_non_null(strstr(x->f.payload[0], "\"seq\":1,"));
+	assert_non_null(strstr(x->f.payload[0], "\"device\":\"00112233aabbccdd\""));
+	assert_non_null(strstr(x->f.payload[3], "\"seq\":4,"));
 }
 
 /* A failed fdatasync (EIO): down for good, nothing resumes it; at the
@@ -817,30 +753,30 @@ static void io_error_stays_down(void **state)
 	struct sms_in in;
 
 	send_vector(x, 0, SMS_FORM_UDH);
-	assert_int_equal(engine_settle(x->e), 0);
-	g_sync_err = EIO;
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_faults.sync_err = EIO;
 	send_vector(x, 1, SMS_FORM_UDH);
-	engine_settle(x->e);
+	engine_settle(x->f.e);
 	assert_int_equal(x->nacks, 1);
-	g_sync_err = 0;
-	engine_get_info(x->e, &ei);
+	efx_faults.sync_err = 0;
+	engine_get_info(x->f.e, &ei);
 	assert_string_equal(ei.state, "failed");
 	assert_int_equal(ei.failed, -EIO);
 	assert_true(log_capture_has("journal failed: Input/output error"));
 	assert_true(log_capture_has("not resuming by itself"));
-	assert_int_equal(engine_probe(x->e), -EIO);
+	assert_int_equal(engine_probe(x->f.e), -EIO);
 	assert_int_equal(sms_of(0, &in, sm), 0);
-	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), -EIO);
+	assert_int_equal(engine_sms(x->f.e, &in, RX_MS, on_ack, x), -EIO);
 
-	engine_close(x->e);
-	x->e = open_engine(x);
-	engine_get_info(x->e, &ei);
+	engine_close(x->f.e);
+	x->f.e = open_engine(x);
+	engine_get_info(x->f.e, &ei);
 	assert_string_equal(ei.state, "ok");
 	send_vector(x, 2, SMS_FORM_UDH);	/* part 1 was cut: part 2 alone waits */
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
-	engine_get_info(x->e, &ei);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
+	engine_get_info(x->f.e, &ei);
 	assert_int_equal(ei.partial, 1);
 }
 
@@ -855,31 +791,31 @@ static void opened_without_room(void **state)
 	uint64_t oldest, next;
 	char jdir[256];
 
-	engine_close(x->e);
-	snprintf(jdir, sizeof(jdir), "%s/journal", x->dir);
+	engine_close(x->f.e);
+	snprintf(jdir, sizeof(jdir), "%s/journal", x->f.dir);
 	test_rmtree(jdir);
-	g_err = EDQUOT;
-	g_writes_left = 0;
-	x->e = open_engine(x);
-	engine_get_info(x->e, &ei);
+	efx_faults.err = EDQUOT;
+	efx_faults.writes_left = 0;
+	x->f.e = open_engine(x);
+	engine_get_info(x->f.e, &ei);
 	assert_string_equal(ei.state, "waiting");
 	assert_int_equal(ei.failed, -EDQUOT);
 	assert_int_equal(ei.last_seq, 0);
-	engine_replay_ops.range(x->e, &oldest, &next);
+	engine_replay_ops.range(x->f.e, &oldest, &next);
 	assert_int_equal(oldest, 1);
 	assert_int_equal(next, 1);
-	read_all(x, 1);
-	assert_int_equal(x->n, 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 0);
 	assert_int_equal(sms_of(0, &in, sm), 0);
-	assert_int_equal(engine_sms(x->e, &in, RX_MS, on_ack, x), -EDQUOT);
-	assert_int_equal(engine_probe(x->e), -EDQUOT);
+	assert_int_equal(engine_sms(x->f.e, &in, RX_MS, on_ack, x), -EDQUOT);
+	assert_int_equal(engine_probe(x->f.e), -EDQUOT);
 
-	g_writes_left = -1;
-	assert_int_equal(engine_probe(x->e), 0);
+	efx_faults.writes_left = -1;
+	assert_int_equal(engine_probe(x->f.e), 0);
 	send_vector(x, 0, SMS_FORM_UDH);
-	assert_int_equal(engine_settle(x->e), 0);
-	read_all(x, 1);
-	assert_int_equal(x->n, 1);
+	assert_int_equal(engine_settle(x->f.e), 0);
+	efx_read(&x->f, 1);
+	assert_int_equal(x->f.n, 1);
 }
 
 /* A checkpoint holds the ledger as of the sync it is written after, not
@@ -895,13 +831,13 @@ static void checkpoint_of_sync_point(void **state)
 
 	if (threads)
 		skip();		/* the groups must be journaled on this thread, now */
-	engine_close(x->e);
+	engine_close(x->f.e);
 	ckpt_every = 1;
-	x->e = open_engine(x);
+	x->f.e = open_engine(x);
 	ckpt_every = 0;
-	assert_int_equal(engine_async_sync(x->e), 0);
+	assert_int_equal(engine_async_sync(x->f.e), 0);
 	send_vector(x, 0, SMS_FORM_UDH);	/* X: journaled */
-	assert_int_equal(engine_flush(x->e), 0);	/* its sync runs in the background */
+	assert_int_equal(engine_flush(x->f.e), 0);	/* its sync runs in the background */
 	send_vector(x, 1, SMS_FORM_UDH);	/* Y: journaled while it runs */
 	send_vector(x, 2, SMS_FORM_UDH);
 	for (int i = 0; i < 100 && x->acks < 1; i++)
@@ -909,12 +845,12 @@ static void checkpoint_of_sync_point(void **state)
 	assert_int_equal(x->acks, 1);		/* X's sync is done, Y's not collected */
 
 	p = read_ckpt(x, &len);
-	assert_non_null(l = ledger_alloc(x->ctx));
+	assert_non_null(l = ledger_alloc(x->f.ctx));
 	assert_int_equal(ledger_restore(l, p + 16, len - 16), 0);
 	assert_int_equal(ledger_get(l, DEV_X, &st), 0);
 	assert_int_equal(ledger_get(l, DEV_Y, &st), -ENOENT);
 	ledger_free(l);
-	assert_int_equal(engine_settle(x->e), 0);
+	assert_int_equal(engine_settle(x->f.e), 0);
 	assert_int_equal(x->acks, 3);
 }
 

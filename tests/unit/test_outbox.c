@@ -36,6 +36,7 @@
 #include "gateway/journal/journal.h"
 #include "gateway/lib/counters.h"
 #include "gateway/txlog/registry.h"
+#include "tests/unit/engine_fixture.h"
 #include "tests/unit/log_capture.h"
 
 #define T0 1795644000000LL	/* 2026-11-25T22:00:00.000Z */
@@ -52,11 +53,7 @@ static int64_t now_ms(void)
 #define MAX_TAKEN 16
 
 struct fx {
-	void *ctx;
-	char dir[64];
-	struct registry *reg;
-	struct rate_ctr_group *ctrs;
-	struct engine *e;
+	struct efx f;		/* the engine, its journal, the bus read back */
 	struct outbox *ob;
 	/* answers */
 	unsigned n_ans, n_queued;
@@ -68,9 +65,6 @@ struct fx {
 	unsigned n_taken;
 	struct ob_msg *taken[MAX_TAKEN];
 	struct ob_item item[MAX_TAKEN];
-	/* bus read back */
-	unsigned n_bus;
-	char bus[64][600];
 	int receipt_acks;
 };
 
@@ -135,45 +129,27 @@ static void spin(struct fx *x)
 	for (int i = 0; i < 30; i++) {
 		osmo_timers_prepare();
 		osmo_timers_update();
-		engine_flush(x->e);
+		engine_flush(x->f.e);
 	}
 }
-
-/* The journal's writes fail with g_err once g_writes_left more went
- * through (-1: never). */
-static int g_writes_left = -1, g_err;
-
-static ssize_t hook_writev(int fd, const struct iovec *iov, int cnt)
-{
-	if (g_writes_left == 0) {
-		errno = g_err;
-		return -1;
-	}
-	if (g_writes_left > 0)
-		g_writes_left--;
-	return writev(fd, iov, cnt);
-}
-
-static const struct journal_opts hooks = { .writev_fn = hook_writev };
 
 static void open_engine(struct fx *x)
 {
-	struct engine_cfg cfg = { .gw_name = "gw-test", .state_dir = x->dir, .txlog_port = 16354,
-				  .skew_s = 86400, .concat_timeout_s = 600, .journal_keep = 1000,
-				  .journal_hooks = &hooks };
+	struct engine_cfg cfg;
 	struct outbox_cfg oc = { .max_age_s = 3600, .now_ms = now_ms };
 
+	efx_cfg(&x->f, &cfg);
 	log_capture_reset();
-	if (engine_open(x->ctx, &cfg, x->reg, x->ctrs, &x->e) < 0)
+	if (engine_open(x->f.ctx, &cfg, x->f.reg, x->f.ctrs, &x->f.e) < 0)
 		fail_msg("engine_open: %s", log_captured);
-	x->ob = engine_outbox(x->e);
+	x->ob = engine_outbox(x->f.e);
 	outbox_configure(x->ob, &oc);
 	outbox_set_bearer(x->ob, OB_SMS, &bearer, x);
 }
 
 static void write_registry(struct fx *x, char *path, size_t cap)
 {
-	snprintf(path, cap, "%s/devices.txt", x->dir);
+	snprintf(path, cap, "%s/devices.txt", x->f.dir);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f, "1122334455667788 1 ed25519 886955500001 active %s\n"
@@ -187,15 +163,12 @@ static void write_registry(struct fx *x, char *path, size_t cap)
 static int setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
-	struct reg_report rep = { 0 };
-	char path[128];
+	char path[192];
 
-	x->ctx = talloc_named_const(NULL, 0, "test_outbox");
-	strcpy(x->dir, "/tmp/txgw-test-outbox-XXXXXX");
-	assert_non_null(mkdtemp(x->dir));
+	strcpy(x->f.dir, "/tmp/txgw-test-outbox-XXXXXX");
+	assert_non_null(mkdtemp(x->f.dir));
 	write_registry(x, path, sizeof(path));
-	assert_int_equal(registry_load(x->ctx, path, NULL, &x->reg, &rep), 0);
-	x->ctrs = rate_ctr_group_alloc(x->ctx, &txgw_ctrg_desc, 0);
+	efx_init(&x->f, "test_outbox", path);
 	x->available = true;
 	x->room = 4;
 	fake_now = T0;
@@ -207,13 +180,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *x = *state;
-	char cmd[128];
+	char cmd[192];
 
-	engine_close(x->e);
-	registry_free(x->reg);
-	rate_ctr_group_free(x->ctrs);
-	talloc_free(x->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
+	efx_fini(&x->f);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->f.dir);
 	assert_int_equal(system(cmd), 0);
 	free(x);
 	return 0;
@@ -222,7 +192,7 @@ static int teardown(void **state)
 static void restart(struct fx *x)
 {
 	spin(x);
-	engine_close(x->e);
+	engine_close(x->f.e);
 	x->n_taken = 0;
 	x->held = 0;
 	open_engine(x);
@@ -245,27 +215,12 @@ static void expect_answer_at(struct fx *x, unsigned i, const char *verb, const c
 			 i < x->n_ans ? x->ans[i][2] : "-", x->n_ans);
 }
 
-static int collect(void *arg, const char *topic, const char *payload, size_t len)
-{
-	struct fx *x = arg;
-
-	assert_string_equal(topic, BUS_TOPIC_DOWNLINK);
-	assert_true(x->n_bus < 64 && len < sizeof(x->bus[0]));
-	memcpy(x->bus[x->n_bus], payload, len);
-	x->bus[x->n_bus][len] = '\0';
-	x->n_bus++;
-	return 0;
-}
-
+/* The bus from seq 1 on: the downlink's messages only. */
 static void read_bus(struct fx *x)
 {
-	x->n_bus = 0;
-	assert_true(engine_replay_ops.fetch(x->e, 1, 64, collect, x) >= 0);
-}
-
-static uint64_t ctr(struct fx *x, unsigned idx)
-{
-	return rate_ctr_group_get_ctr(x->ctrs, idx)->current;
+	efx_read(&x->f, 1);
+	for (unsigned i = 0; i < x->f.n; i++)
+		assert_string_equal(x->f.topic[i], BUS_TOPIC_DOWNLINK);
 }
 
 static void result(struct fx *x, unsigned i, enum ob_result_kind kind, const char *id0, const char *id1,
@@ -311,15 +266,15 @@ static void test_queued_submitted(void **state)
 	result(x, 0, OB_RES_SUBMITTED, "smsc-7", NULL, NULL, false);
 	spin(x);
 	read_bus(x);
-	assert_int_equal(x->n_bus, 2);
-	assert_string_equal(x->bus[0], "{\"v\":1,\"seq\":1,\"gw\":\"gw-test\",\"bearer\":\"sms\",\"id\":\"a-1\","
+	assert_int_equal(x->f.n, 2);
+	assert_string_equal(x->f.payload[0], "{\"v\":1,\"seq\":1,\"gw\":\"gw-test\",\"bearer\":\"sms\",\"id\":\"a-1\","
 			    "\"queued\":1,\"to\":\"+886912345678\",\"state\":\"queued\",\"parts\":1,"
 			    "\"at\":\"2026-11-25T22:00:00.000Z\"}");
-	assert_string_equal(x->bus[1], "{\"v\":1,\"seq\":2,\"gw\":\"gw-test\",\"bearer\":\"sms\",\"id\":\"a-1\","
+	assert_string_equal(x->f.payload[1], "{\"v\":1,\"seq\":2,\"gw\":\"gw-test\",\"bearer\":\"sms\",\"id\":\"a-1\","
 			    "\"queued\":1,\"to\":\"+886912345678\",\"state\":\"submitted\",\"parts\":1,"
 			    "\"message_ids\":[\"smsc-7\"],\"at\":\"2026-11-25T22:00:01.500Z\"}");
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_QUEUED), 1);
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_SUBMITTED), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_QUEUED), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_SUBMITTED), 1);
 	struct outbox_info oi;
 	outbox_get_info(x->ob, &oi);
 	assert_int_equal(oi.pending, 0);
@@ -343,8 +298,8 @@ static void test_idempotent(void **state)
 	expect_answer(x, 2, "QUEUED", "dup", "1");
 	spin(x);
 	read_bus(x);
-	assert_int_equal(x->n_bus, 1);
-	assert_non_null(strstr(x->bus[0], "\"to\":\"886955500001\",\"device\":\"1122334455667788\""));
+	assert_int_equal(x->f.n, 1);
+	assert_non_null(strstr(x->f.payload[0], "\"to\":\"886955500001\",\"device\":\"1122334455667788\""));
 	assert_true(x->item[0].from_device);
 }
 
@@ -408,8 +363,8 @@ static void test_refusals(void **state)
 	expect_answer(x, 0, "QUEUED", "r22", "1");
 	assert_string_equal(x->item[0].to, "886955500044");
 	read_bus(x);
-	assert_int_equal(x->n_bus, 1);
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_REFUSED), 23);
+	assert_int_equal(x->f.n, 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_REFUSED), 23);
 }
 
 /* OB_MAX_JOURNALING requests waiting for their sync: the next one is
@@ -462,15 +417,15 @@ static void test_retry_then_fail(void **state)
 	spin(x);
 	assert_int_equal(x->n_taken, 3);
 	/* the answer to the second was lost: the third may be a repeat */
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RESUBMITTED), 1);
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RETRIES), 2);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RESUBMITTED), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RETRIES), 2);
 	result(x, 2, OB_RES_PERMANENT, NULL, NULL, "ESME_RINVDSTADR (0x0000000b)", false);
 	spin(x);
 	read_bus(x);
-	assert_int_equal(x->n_bus, 2);
-	assert_non_null(strstr(x->bus[1], "\"state\":\"failed\",\"parts\":1,"
+	assert_int_equal(x->f.n, 2);
+	assert_non_null(strstr(x->f.payload[1], "\"state\":\"failed\",\"parts\":1,"
 				       "\"error\":\"ESME_RINVDSTADR (0x0000000b)\""));
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_FAILED), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_FAILED), 1);
 }
 
 /* expires passed before the submission: failed "expired" (once the
@@ -495,13 +450,13 @@ static void test_expiry(void **state)
 	outbox_tick(x->ob);
 	spin(x);
 	read_bus(x);
-	assert_int_equal(x->n_bus, 6);
-	assert_non_null(strstr(x->bus[1], "\"id\":\"old\",\"queued\":1,\"to\":\"1\",\"state\":\"failed\""));
-	assert_non_null(strstr(x->bus[1], "\"error\":\"expired\""));
-	assert_non_null(strstr(x->bus[4], "\"id\":\"later\""));
-	assert_non_null(strstr(x->bus[4], "\"error\":\"expired\",\"at\":\"2026-11-25T22:00:10.000Z\""));
-	assert_non_null(strstr(x->bus[5], "\"id\":\"aged\""));
-	assert_non_null(strstr(x->bus[5], "\"error\":\"expired\""));
+	assert_int_equal(x->f.n, 6);
+	assert_non_null(strstr(x->f.payload[1], "\"id\":\"old\",\"queued\":1,\"to\":\"1\",\"state\":\"failed\""));
+	assert_non_null(strstr(x->f.payload[1], "\"error\":\"expired\""));
+	assert_non_null(strstr(x->f.payload[4], "\"id\":\"later\""));
+	assert_non_null(strstr(x->f.payload[4], "\"error\":\"expired\",\"at\":\"2026-11-25T22:00:10.000Z\""));
+	assert_non_null(strstr(x->f.payload[5], "\"id\":\"aged\""));
+	assert_non_null(strstr(x->f.payload[5], "\"error\":\"expired\""));
 	assert_int_equal(x->n_taken, 0);
 }
 
@@ -525,7 +480,7 @@ static void test_receipts(void **state)
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);
 	r.message_id = "nope";
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 1);
 	r.message_id = "p0";
 	r.kind = OB_RCPT_OTHER;
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);
@@ -540,12 +495,12 @@ static void test_receipts(void **state)
 	assert_int_equal(outbox_receipt(x->ob, &u, on_receipt_ack, x), 0);
 	spin(x);
 	read_bus(x);
-	assert_int_equal(x->n_bus, 6);
-	assert_non_null(strstr(x->bus[2], "\"state\":\"delivered\",\"parts\":1,\"message_ids\":[\"p0\",\"p1\"]"));
-	assert_non_null(strstr(x->bus[5], "\"id\":\"rf\""));
-	assert_non_null(strstr(x->bus[5], "\"state\":\"failed\",\"parts\":1,\"message_ids\":[\"q0\"],"
+	assert_int_equal(x->f.n, 6);
+	assert_non_null(strstr(x->f.payload[2], "\"state\":\"delivered\",\"parts\":1,\"message_ids\":[\"p0\",\"p1\"]"));
+	assert_non_null(strstr(x->f.payload[5], "\"id\":\"rf\""));
+	assert_non_null(strstr(x->f.payload[5], "\"state\":\"failed\",\"parts\":1,\"message_ids\":[\"q0\"],"
 				       "\"error\":\"receipt UNDELIV err:001\""));
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_DELIVERED), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_DELIVERED), 1);
 	assert_int_equal(x->receipt_acks, 3);
 }
 
@@ -571,12 +526,12 @@ static void test_reload(void **state)
 	expect_answer(x, 1, "QUEUED", "r2", "2");
 	assert_int_equal(x->n_taken, 1);
 	x->room = 0;
-	g_err = ENOSPC;
-	g_writes_left = 0;
+	efx_faults.err = ENOSPC;
+	efx_faults.writes_left = 0;
 	result(x, 0, OB_RES_SUBMITTED, "w1", NULL, NULL, false);	/* its DL_STATE: no room */
 	spin(x);
-	g_writes_left = -1;
-	assert_int_equal(engine_probe(x->e), 0);
+	efx_faults.writes_left = -1;
+	assert_int_equal(engine_probe(x->f.e), 0);
 	outbox_get_info(x->ob, &oi);
 	assert_int_equal(oi.pending, 2);
 	assert_int_equal(oi.awaiting_receipts, 0);
@@ -628,7 +583,7 @@ static void test_restart(void **state)
 	/* its destination's counter went on from the journal, not from scratch */
 	assert_int_equal(x->item[0].ref, (uint8_t)(ref_before + 1));
 	assert_string_equal(x->item[1].id, "s3");
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RESUBMITTED), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RESUBMITTED), 1);
 	result(x, 1, OB_RES_SUBMITTED, "w3", NULL, NULL, false);
 	restart(x);
 	struct ob_receipt r = { .message_id = "w3", .kind = OB_RCPT_DELIVERED, .stat = "DELIVRD", .err = "" };
@@ -639,9 +594,9 @@ static void test_restart(void **state)
 	spin(x);
 	read_bus(x);
 	/* queued x3, submitted s1, submitted s3, delivered s3; s2 goes on */
-	assert_int_equal(x->n_bus, 6);
-	assert_non_null(strstr(x->bus[5], "\"id\":\"s3\",\"queued\":3"));
-	assert_non_null(strstr(x->bus[5], "\"state\":\"delivered\""));
+	assert_int_equal(x->f.n, 6);
+	assert_non_null(strstr(x->f.payload[5], "\"id\":\"s3\",\"queued\":3"));
+	assert_non_null(strstr(x->f.payload[5], "\"state\":\"delivered\""));
 }
 
 /* Two parts: the parts count is the bearer's, in every message. */
@@ -656,7 +611,7 @@ static void test_parts(void **state)
 	expect_answer(x, 0, "QUEUED", "two", "1");
 	assert_int_equal(x->item[0].len, 134);
 	read_bus(x);
-	assert_non_null(strstr(x->bus[0], "\"parts\":2"));
+	assert_non_null(strstr(x->f.payload[0], "\"parts\":2"));
 }
 
 /* The request parser's address and time rules alone. */
