@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -70,10 +71,52 @@ struct dl_mail {
 	struct osmo_timer_list timer;	/* libcurl's timeout */
 	struct llist_head jobs;
 	unsigned n_jobs;
+	struct llist_head socks;	/* every socket libcurl has open (struct ml_sock) */
 	struct log_ratelimit rl_temp;	/* a relay that fails every message: a line a second */
 };
 
 /* ---- libcurl on the select loop ----------------------------------------------- */
+
+/* A socket libcurl opened: at stop, shut down before curl_multi_cleanup()
+ * so that its QUIT on a kept connection fails at once instead of waiting,
+ * blocking, for a relay that may not answer (see on_progress()). */
+struct ml_sock {
+	struct llist_head list;
+	curl_socket_t fd;
+};
+
+static curl_socket_t on_open(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct dl_mail *d = userp;
+	struct ml_sock *k = talloc_zero(d, struct ml_sock);
+	curl_socket_t fd;
+
+	if (!k)
+		return CURL_SOCKET_BAD;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0) {
+		talloc_free(k);
+		return CURL_SOCKET_BAD;
+	}
+	k->fd = fd;
+	llist_add_tail(&k->list, &d->socks);
+	return fd;
+}
+
+static int on_close(void *userp, curl_socket_t fd)
+{
+	struct dl_mail *d = userp;
+	struct ml_sock *k;
+
+	llist_for_each_entry(k, &d->socks, list) {
+		if (k->fd == fd) {
+			llist_del(&k->list);
+			talloc_free(k);
+			break;
+		}
+	}
+	return close(fd);
+}
 
 static void finish(struct dl_mail *d, struct ml_job *j, CURLcode rc);
 
@@ -192,6 +235,23 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
 	return 0;
 }
 
+/*
+ * libcurl closes a connection after a failed transfer with QUIT and then
+ * waits for the 221 *blocking*, inside curl_multi_socket_action()
+ * (smtp_disconnect -> smtp_block_statemach, up to its 120 s response
+ * timeout): a relay that does not answer QUIT would hold the whole event
+ * loop.  That wait calls the progress callback at least once a second;
+ * once QUIT is sent, it ends the wait — the 221 is not needed (RFC 5321
+ * §4.1.1.10: the connection closes either way).
+ */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct ml_job *j = userp;
+
+	return j->quit ? 1 : 0;
+}
+
 static void job_free(struct ml_job *j)
 {
 	struct dl_mail *d = j->d;
@@ -298,6 +358,13 @@ static int job_setup(struct dl_mail *d, struct ml_job *j)
 	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(e, CURLOPT_DEBUGDATA, j);
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);	/* for on_debug only */
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, d);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, d);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, j);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 	set_tls(e, d);
 	return 0;
 }
@@ -418,6 +485,7 @@ int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 	d->ob = ob;
 	d->tls = c->relay_tls;
 	INIT_LLIST_HEAD(&d->jobs);
+	INIT_LLIST_HEAD(&d->socks);
 	osmo_timer_setup(&d->timer, on_timer, d);
 	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
@@ -434,13 +502,16 @@ int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 void gw_dl_mail_stop(struct dl_mail *d)
 {
 	struct ml_job *j, *tmp;
+	struct ml_sock *k;
 
 	if (!d)
 		return;
 	d->ob = NULL;
 	llist_for_each_entry_safe(j, tmp, &d->jobs, list)
 		job_free(j);
-	/* closes the connections it keeps, whose sockets on_socket() lets go */
+	/* the connections it keeps: their QUIT fails at once (on_open()) */
+	llist_for_each_entry(k, &d->socks, list)
+		shutdown(k->fd, SHUT_RDWR);
 	curl_multi_cleanup(d->multi);
 	d->multi = NULL;
 	osmo_timer_del(&d->timer);

@@ -11,7 +11,10 @@
 #     and queues nothing;
 # every id ends once (downlink_check.py), the relay got one mail per
 # submitted id with the headers and the exact payload
-# (downlink_mail_check.py), and the counters agree.
+# (downlink_mail_check.py), and the counters agree.  The relay never
+# answers QUIT (libcurl's QUIT after a failed transfer, and at stop on the
+# connections it keeps, would wait for the 221 blocking the event loop,
+# 120 s): every message still ends within 40 s, and txgw stops within 3 s.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/downlink_lib.bash"
@@ -76,7 +79,7 @@ echo "ok    relay down: the first message QUEUED, 'connection refused' logged, t
 # 2. the relay up, every request (twice), followed to its end
 mkdir "$WORK/relay"
 $PY "$TOP/tests/integration/smtp_relay.py" --port "$RELAY_PORT" --out "$WORK/relay" \
-	--ready "$WORK/relay.ready" >"$WORK/relay.log" 2>&1 &
+	--ready "$WORK/relay.ready" --quit-silent >"$WORK/relay.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do [ -s "$WORK/relay.ready" ] && break; sleep 0.1; done
 [ -s "$WORK/relay.ready" ] || fail "smtp_relay.py did not start"
@@ -99,5 +102,8 @@ print("ok    counters", got)
 PYEOF
 n=$(grep -c "^C: QUIT" "$WORK/relay.log" || true)
 echo "ok    the relay saw $(grep -c '^C: MAIL' "$WORK/relay.log") MAIL commands, $n QUIT"
+t0=$SECONDS
 stop_txgw || fail "txgw did not stop cleanly"
+[ $((SECONDS - t0)) -le 3 ] || fail "txgw took $((SECONDS - t0)) s to stop"
+echo "ok    txgw stopped in $((SECONDS - t0)) s, a kept connection to the relay open"
 echo "downlink_mail: PASS"

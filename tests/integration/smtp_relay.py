@@ -4,7 +4,11 @@
 from RFC 5321 alone: EHLO/HELO, MAIL, RCPT, DATA (dot-unstuffed), RSET,
 NOOP, QUIT; no STARTTLS (relay-tls none).
 
-  smtp_relay.py --port P --out DIR [--ready FILE]
+  smtp_relay.py --port P --out DIR [--ready FILE] [--quit-silent]
+
+--quit-silent: QUIT is never answered, the connection stays open until the
+client closes it (a client must not wait for the 221 with everything else
+held up).
 
 The recipient's local part scripts the answer:
   reject...   RCPT  550 5.1.1 <addr>: Recipient address rejected
@@ -37,6 +41,12 @@ class Session(socketserver.StreamRequestHandler):
         self.wfile.flush()
 
     def handle(self):
+        try:
+            self.session()
+        except OSError:	# the client went, or was silent for 30 s
+            pass
+
+    def session(self):
         self.reply("220 relay.test ESMTP smtp_relay.py")
         mail_from, rcpt, mail_line = None, [], ""
         while True:
@@ -94,6 +104,10 @@ class Session(socketserver.StreamRequestHandler):
             elif verb == "NOOP":
                 self.reply("250 2.0.0 Ok")
             elif verb == "QUIT":
+                if self.server.quit_silent:
+                    while self.rfile.readline(1024):	# until the client closes
+                        pass
+                    return
                 self.reply("221 2.0.0 Bye")
                 return
             else:
@@ -132,9 +146,11 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--ready")
+    ap.add_argument("--quit-silent", action="store_true")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Session)
     srv.out = a.out
+    srv.quit_silent = a.quit_silent
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
     if a.ready:
         with open(a.ready, "w") as f:
