@@ -449,6 +449,7 @@ static const struct outbox_bearer_ops mail_ops = {
 static char *url_of(void *ctx, const struct txgw_downlink_cfg *c)
 {
 	const char *host = strstr(c->relay, "://");
+	/* mail-from is there: the loader refuses a relay without it */
 	const char *at = strrchr(c->mail_from, '@');
 
 	if (host && strchr(host + 3, '/'))
@@ -461,11 +462,6 @@ int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 	const struct txgw_downlink_cfg *c = &g->cfg->downlink;
 	struct dl_mail *d;
 
-	if (!c->mail_from) {
-		LOGP(DSMTP, LOGL_ERROR, "downlink: 'relay %s' needs 'mail-from' in the downlink node\n",
-		     c->relay);
-		return -EINVAL;
-	}
 	if (c->relay_ca_file && access(c->relay_ca_file, R_OK) < 0) {
 		int rc = -errno;
 		LOGP(DSMTP, LOGL_ERROR, "downlink: relay-ca-file %s: %s\n", c->relay_ca_file,

@@ -308,6 +308,8 @@ static const struct bad_case bad_cases[] = {
 	  ":6: curve-clients without curve-secret-key" },
 	{ "gateway\n state-dir /x\ndevices\n registry /x\nmail\n smtp-listen 127.0.0.1 25\n"
 	  " smtp-require-tls\n", "'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE'" },
+	{ "gateway\n state-dir /x\ndevices\n registry /x\ndownlink\n relay smtp://127.0.0.1:25\n",
+	  "'relay' needs 'mail-from' in the 'downlink' node" },
 	{ "mail\n smtp-max-sessions-per-ip -1\n", ":2: " },
 	{ "mail\n smtp-min-data-rate 100 window 0\n", ":2: " },
 };
