@@ -273,10 +273,12 @@ static void finish(struct dl_mail *d, struct ml_job *j, CURLcode rc)
 	struct ob_msg *m = j->m;
 	char error[DL_MAIL_ERROR_MAX], id[sizeof(j->id)], to[sizeof(j->to)];
 	long code = 0;
+	bool data_sent;
 
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
 	dl_mail_classify(rc, j->reply, code, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc),
 			 &r.kind, error, sizeof(error));
+	data_sent = j->len && j->off == j->len;
 	memcpy(id, j->id, sizeof(id));
 	memcpy(to, j->to, sizeof(to));
 	/* freed first: the outbox may hand the next message at once */
@@ -287,6 +289,8 @@ static void finish(struct dl_mail *d, struct ml_job *j, CURLcode rc)
 		break;
 	case OB_RES_TEMPORARY:
 		r.error = error;
+		/* the data went and no reply said no: the relay may have it */
+		r.answer_lost = data_sent && strncmp(error, "smtp ", 5);
 		LOGP_RL(&d->rl_temp, DSMTP, LOGL_NOTICE, "downlink %s to %s: relay %s: %s", id, to,
 			d->relay, error);
 		break;
