@@ -9,7 +9,9 @@
 #     submitted; expires in the past: failed "expired";
 #   - every request sent twice: the second is answered with the first seq
 #     and queues nothing;
-# every id ends once (downlink_check.py), the relay got one mail per
+# then relay-tls required against that relay (no STARTTLS): nothing sent,
+# "expired"; and a missing relay-ca-file stops start-up.
+# Every id ends once (downlink_check.py), the relay got one mail per
 # submitted id with the headers and the exact payload
 # (downlink_mail_check.py), and the counters agree.  The relay never
 # answers QUIT (libcurl's QUIT after a failed transfer, and at stop on the
@@ -102,8 +104,39 @@ print("ok    counters", got)
 PYEOF
 n=$(grep -c "^C: QUIT" "$WORK/relay.log" || true)
 echo "ok    the relay saw $(grep -c '^C: MAIL' "$WORK/relay.log") MAIL commands, $n QUIT"
+grep -q "^C: EHLO txlog.example$" "$WORK/relay.log" || fail "EHLO does not name mail-from's domain"
 t0=$SECONDS
 stop_txgw || fail "txgw did not stop cleanly"
 [ $((SECONDS - t0)) -le 3 ] || fail "txgw took $((SECONDS - t0)) s to stop"
 echo "ok    txgw stopped in $((SECONDS - t0)) s, a kept connection to the relay open"
+
+# 3. relay-tls required, and the relay offers no STARTTLS: temporary (curl
+# 64), retried until the message expires
+mv "$WORK/state" "$WORK/state-1"
+new_ports
+dl_ports
+NO_ESME=1 dl_config "$TOP/tests/vectors/devices.txt" "relay smtp://127.0.0.1:$RELAY_PORT" \
+	"relay-tls required" "mail-from $FROM"
+start_txgw
+exp=$($PY -c 'import datetime as d; print((d.datetime.now(d.timezone.utc) + d.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+printf '{"id":"no-tls","mail":"ok-tls@handset.example","payload":"3q2+7w==","expires":"%s"}\n' "$exp" \
+	>"$WORK/reqs.jsonl"
+echo '{"no-tls": {"state": "failed", "error": "expired"}}' >"$WORK/expect.json"
+n_mails=$(ls "$WORK/relay" | wc -l)
+dl_send --wait 20 || true
+dl_check || fail "the bus (relay-tls required)"
+grep -q "downlink no-tls to ok-tls@handset.example: relay .*(curl 64)" "$WORK/txgw.log" ||
+	fail "the log does not say STARTTLS was missing"
+[ "$(ls "$WORK/relay" | wc -l)" = "$n_mails" ] || fail "a mail went in clear text"
+echo "ok    relay-tls required, no STARTTLS offered: nothing sent, '$(grep -o 'STARTTLS[^(]*' "$WORK/txgw.log" | head -1)', then expired"
+stop_txgw || fail "txgw did not stop cleanly"
+
+# 4. a relay-ca-file txgw cannot read stops start-up, saying which
+NO_ESME=1 dl_config "$TOP/tests/vectors/devices.txt" "relay smtp://127.0.0.1:$RELAY_PORT" \
+	"relay-ca-file $WORK/no-such-ca.pem" "mail-from $FROM"
+rc=0
+timeout 10 "$TXGW" -c "$WORK/txgw.cfg" >"$WORK/txgw-ca.log" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "relay-ca-file $WORK/no-such-ca.pem: No such file or directory" "$WORK/txgw-ca.log" ||
+	fail "a missing relay-ca-file: exit $rc, $(tail -2 "$WORK/txgw-ca.log")"
+echo "ok    a missing relay-ca-file stops start-up (exit 1), naming the file"
 echo "downlink_mail: PASS"

@@ -9,6 +9,8 @@
 #   other-ca   relay-ca-file another CA: nothing is submitted, the log
 #              says the certificate did not verify (temporary, retried),
 #              the message fails "expired"
+#   opportunistic  relay-tls opportunistic, another CA: submitted, over
+#              TLS all the same (RFC 7435: encrypted, not authenticated)
 # Postfix and txgw are stopped, every file removed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -102,6 +104,28 @@ grep -q "downlink bad-ca to dev-0@handset.example: relay smtp://127.0.0.1:$MTA_P
 	"$WORK/txgw.log" || fail "the log does not say the certificate did not verify"
 [ "$(find "$PF/mail/maildir/new" -type f | wc -l)" = "$before" ] || fail "a mail went through"
 echo "ok    another CA: not submitted, '$(grep -o 'SSL certificate problem[^(]*' "$WORK/txgw.log" | head -1)', then expired"
+stop_txgw || fail "txgw did not stop cleanly"
+
+# 3. opportunistic: the same certificate unverified, the mail encrypted
+# all the same (RFC 7435)
+mv "$WORK/state" "$WORK/state-2"
+new_ports
+dl_ports
+NO_ESME=1 dl_config "$TOP/tests/vectors/devices.txt" "relay smtp://127.0.0.1:$MTA_PORT" \
+	"relay-tls opportunistic" "relay-ca-file $WORK/other/ca.pem" "mail-from $FROM"
+start_txgw
+echo '{"id":"opp-1","mail":"dev-1@handset.example","payload":"3q2+7w=="}' >"$WORK/reqs.jsonl"
+echo '{}' >"$WORK/expect.json"
+rm -rf "$PF/mail/maildir"
+dl_send --wait 20 || fail "opportunistic: not submitted"
+dl_check || fail "the bus (opportunistic)"
+for _ in $(seq 100); do
+	[ "$(find "$PF/mail/maildir/new" -type f 2>/dev/null | wc -l)" -ge 1 ] && break
+	sleep 0.1
+done
+$PY "$TOP/tests/integration/downlink_mail_check.py" --requests "$WORK/reqs.jsonl" \
+	--bus "$WORK/bus.jsonl" --from "$FROM" --maildir "$PF/mail/maildir" --tls || fail "opportunistic"
+echo "ok    opportunistic with a certificate from another CA: submitted, over TLS"
 stop_txgw || fail "txgw did not stop cleanly"
 pf_stop
 echo "downlink_postfix: PASS"
