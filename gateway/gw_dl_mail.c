@@ -4,14 +4,19 @@
  * (gw_dl_mail_msg.c) through the configured relay with libcurl's SMTP
  * client and tells the outbox what became of it.
  *
- * - libcurl's multi interface on the libosmocore select loop, no thread:
- *   libcurl names the sockets it waits on (CURLMOPT_SOCKETFUNCTION), each
- *   becomes an osmo_fd whose callback calls curl_multi_socket_action(); its
- *   one timeout (CURLMOPT_TIMERFUNCTION) is an osmo_timer_list.  After each
- *   action the transfers that ended are taken from curl_multi_info_read().
- * - At most DL_MAIL_FLIGHT transfers at once, one easy handle a message,
- *   one recipient each; the multi handle keeps the relay's connection for
- *   the next message.
+ * - One thread a transfer (curl_easy_perform()), at most DL_MAIL_FLIGHT at
+ *   once; the loop hears of a transfer's end through an eventfd and joins
+ *   its thread.  Not libcurl's multi interface on the select loop: libcurl
+ *   7.88's SMTP client waits for the reply to the end of the data, and for
+ *   the 221 to QUIT, *blocking* (smtp_done() and smtp_disconnect() call
+ *   smtp_block_statemach(), up to its 120 s response timeout), even under
+ *   the multi interface: a relay slow to answer the final dot held the
+ *   whole gateway (the stats socket did not answer for as long).
+ * - The thread touches its job and libcurl only: no talloc, no logging,
+ *   no outbox; the loop does those once it is joined.
+ * - A connection a mail (CURLOPT_FORBID_REUSE): it is closed, QUIT and all,
+ *   inside curl_easy_perform(), where the progress callback can end the
+ *   wait for a 221 that does not come, and end a transfer at stop.
  * - The outcome (gw_dl_mail.h dl_mail_classify()): CURLE_OK is the relay's
  *   250 after the data: submitted; a 5xx reply: failed "smtp <reply>"; a
  *   4xx, no connection, a timeout, TLS refused or failed: the outbox tries
@@ -19,17 +24,18 @@
  *   taken from libcurl's debug callback.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/talloc.h>
-#include <osmocom/core/timer.h>
 
 #include "gateway/engine/outbox.h"
 #include "gateway/engine/outbox_req.h"
@@ -46,16 +52,23 @@
 struct dl_mail;
 
 struct ml_job {
-	struct llist_head list;
+	struct llist_head node;		/* in d->jobs: the loop's */
+	struct llist_head done_node;	/* in d->done, under d->lock */
 	struct dl_mail *d;
-	struct ob_msg *m;
+	struct ob_msg *m;		/* NULL once cancelled */
+	pthread_t tid;
+	bool started;			/* tid is a thread to join */
+	/* the thread's, until it puts the job on d->done */
 	CURL *easy;
 	struct curl_slist *rcpt;
 	char *msg;
 	size_t len, off;
 	bool quit;			/* QUIT sent: its 221 is not the outcome */
+	CURLcode rc;
+	long code;			/* CURLINFO_RESPONSE_CODE */
 	char reply[DL_MAIL_REPLY_MAX];
 	char errbuf[CURL_ERROR_SIZE];
+	/* the loop's */
 	char id[OB_ID_MAX + 1];
 	char to[OB_TO_MAX + 1];
 };
@@ -67,147 +80,15 @@ struct dl_mail {
 	 * to it applies from the next start */
 	char *relay, *url, *mail_from, *ca_file;
 	enum txgw_relay_tls tls;
-	CURLM *multi;
-	struct osmo_timer_list timer;	/* libcurl's timeout */
-	struct llist_head jobs;
+	struct llist_head jobs;		/* transfers under way (the loop's list) */
 	unsigned n_jobs;
-	struct llist_head socks;	/* every socket libcurl has open (struct ml_sock) */
+	pthread_mutex_t lock;		/* guards done */
+	struct llist_head done;		/* transfers ended, for the loop */
+	struct osmo_fd efd;		/* the threads -> the loop */
+	atomic_bool stopping;		/* the threads end their transfer now */
+	bool running;
 	struct log_ratelimit rl_temp;	/* a relay that fails every message: a line a second */
 };
-
-/* ---- libcurl on the select loop ----------------------------------------------- */
-
-/* A socket libcurl opened: at stop, shut down before curl_multi_cleanup()
- * so that its QUIT on a kept connection fails at once instead of waiting,
- * blocking, for a relay that may not answer (see on_progress()). */
-struct ml_sock {
-	struct llist_head list;
-	curl_socket_t fd;
-};
-
-static curl_socket_t on_open(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct dl_mail *d = userp;
-	struct ml_sock *k = talloc_zero(d, struct ml_sock);
-	curl_socket_t fd;
-
-	if (!k)
-		return CURL_SOCKET_BAD;
-	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd < 0) {
-		talloc_free(k);
-		return CURL_SOCKET_BAD;
-	}
-	k->fd = fd;
-	llist_add_tail(&k->list, &d->socks);
-	return fd;
-}
-
-static int on_close(void *userp, curl_socket_t fd)
-{
-	struct dl_mail *d = userp;
-	struct ml_sock *k;
-
-	llist_for_each_entry(k, &d->socks, list) {
-		if (k->fd == fd) {
-			llist_del(&k->list);
-			talloc_free(k);
-			break;
-		}
-	}
-	return close(fd);
-}
-
-static void finish(struct dl_mail *d, struct ml_job *j, CURLcode rc);
-
-/* Every transfer that ended since the last look. */
-static void drain(struct dl_mail *d)
-{
-	CURLMsg *msg;
-	int left;
-
-	while (d->multi && (msg = curl_multi_info_read(d->multi, &left))) {
-		struct ml_job *j = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-		if (j)
-			finish(d, j, msg->data.result);
-	}
-}
-
-static int on_fd(struct osmo_fd *ofd, unsigned int what)
-{
-	struct dl_mail *d = ofd->data;
-	int flags = 0, running;
-
-	if (what & OSMO_FD_READ)
-		flags |= CURL_CSELECT_IN;
-	if (what & OSMO_FD_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	if (what & OSMO_FD_EXCEPT)
-		flags |= CURL_CSELECT_ERR;
-	/* ofd may be freed inside (CURL_POLL_REMOVE): not touched after */
-	curl_multi_socket_action(d->multi, ofd->fd, flags, &running);
-	drain(d);
-	return 0;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: an osmo_fd per socket libcurl waits on. */
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct dl_mail *d = userp;
-	struct osmo_fd *ofd = socketp;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (ofd) {
-			osmo_fd_unregister(ofd);
-			talloc_free(ofd);
-		}
-		return 0;
-	}
-	if (!ofd) {
-		ofd = talloc_zero(d, struct osmo_fd);
-		if (!ofd)
-			return -1;
-		osmo_fd_setup(ofd, s, 0, on_fd, d, 0);
-		if (osmo_fd_register(ofd) < 0) {
-			talloc_free(ofd);
-			return -1;
-		}
-		curl_multi_assign(d->multi, s, ofd);
-	}
-	osmo_fd_write_disable(ofd);
-	osmo_fd_read_disable(ofd);
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		osmo_fd_read_enable(ofd);
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		osmo_fd_write_enable(ofd);
-	return 0;
-}
-
-static void on_timer(void *data)
-{
-	struct dl_mail *d = data;
-	int running;
-
-	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	drain(d);
-}
-
-/* CURLMOPT_TIMERFUNCTION: -1 no timeout; else in timeout_ms, from the loop
- * (libcurl must not be called back from inside this callback). */
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct dl_mail *d = userp;
-
-	if (timeout_ms < 0) {
-		osmo_timer_del(&d->timer);
-		return 0;
-	}
-	osmo_timer_schedule(&d->timer, (int)(timeout_ms / 1000), (int)(timeout_ms % 1000) * 1000);
-	return 0;
-}
 
 /* ---- one transfer ---------------------------------------------------------------- */
 
@@ -236,49 +117,63 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
 }
 
 /*
- * libcurl closes a connection after a failed transfer with QUIT and then
- * waits for the 221 *blocking*, inside curl_multi_socket_action()
- * (smtp_disconnect -> smtp_block_statemach, up to its 120 s response
- * timeout): a relay that does not answer QUIT would hold the whole event
- * loop.  That wait calls the progress callback at least once a second;
- * once QUIT is sent, it ends the wait — the 221 is not needed (RFC 5321
- * §4.1.1.10: the connection closes either way).
+ * libcurl closes its connection with QUIT and then waits for the 221
+ * (smtp_disconnect -> smtp_block_statemach, up to 120 s): a relay that
+ * does not answer QUIT would hold the thread, and the loop's join of it.
+ * That wait calls the progress callback at least once a second; once QUIT
+ * is sent, it ends the wait — the 221 is not needed (RFC 5321 §4.1.1.10:
+ * the connection closes either way).  At stop it ends any transfer.
  */
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
 	struct ml_job *j = userp;
 
-	return j->quit ? 1 : 0;
+	return j->quit || atomic_load(&j->d->stopping);
+}
+
+/* The thread of one transfer: libcurl only, then the job to the loop. */
+static void *transfer_main(void *arg)
+{
+	struct ml_job *j = arg;
+	struct dl_mail *d = j->d;
+	uint64_t one = 1;
+
+	j->rc = curl_easy_perform(j->easy);
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->code);
+	curl_easy_cleanup(j->easy);	/* no connection left: FORBID_REUSE */
+	j->easy = NULL;
+	pthread_mutex_lock(&d->lock);
+	llist_add_tail(&j->done_node, &d->done);
+	pthread_mutex_unlock(&d->lock);
+	if (write(d->efd.fd, &one, sizeof(one)) < 0) {
+		/* a counter at its maximum: the loop reads it anyway */
+	}
+	return NULL;
 }
 
 static void job_free(struct ml_job *j)
 {
-	struct dl_mail *d = j->d;
-
-	if (j->easy) {
-		if (d->multi)
-			curl_multi_remove_handle(d->multi, j->easy);
+	if (j->started)
+		pthread_join(j->tid, NULL);
+	if (j->easy)
 		curl_easy_cleanup(j->easy);
-	}
 	curl_slist_free_all(j->rcpt);
-	llist_del(&j->list);
-	d->n_jobs--;
+	llist_del(&j->node);
+	j->d->n_jobs--;
 	talloc_free(j);
 }
 
-static void finish(struct dl_mail *d, struct ml_job *j, CURLcode rc)
+/* A joined job: its outcome to the log and the outbox. */
+static void finish(struct dl_mail *d, struct ml_job *j)
 {
 	struct ob_result r = { 0 };
 	struct ob_msg *m = j->m;
 	char error[DL_MAIL_ERROR_MAX], id[sizeof(j->id)], to[sizeof(j->to)];
-	long code = 0;
-	bool data_sent;
+	bool data_sent = j->len && j->off == j->len;
 
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
-	dl_mail_classify(rc, j->reply, code, j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc),
+	dl_mail_classify(j->rc, j->reply, j->code, j->errbuf[0] ? j->errbuf : curl_easy_strerror(j->rc),
 			 &r.kind, error, sizeof(error));
-	data_sent = j->len && j->off == j->len;
 	memcpy(id, j->id, sizeof(id));
 	memcpy(to, j->to, sizeof(to));
 	/* freed first: the outbox may hand the next message at once */
@@ -300,6 +195,26 @@ static void finish(struct dl_mail *d, struct ml_job *j, CURLcode rc)
 	}
 	if (m && d->ob)
 		outbox_result(d->ob, m, &r);
+}
+
+/* The eventfd: the transfers that ended since. */
+static int on_done(struct osmo_fd *ofd, unsigned int what)
+{
+	struct dl_mail *d = ofd->data;
+	struct ml_job *j, *tmp;
+	LLIST_HEAD(ended);
+	uint64_t n;
+
+	if (read(ofd->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	llist_splice_init(&d->done, &ended);
+	pthread_mutex_unlock(&d->lock);
+	llist_for_each_entry_safe(j, tmp, &ended, done_node) {
+		llist_del(&j->done_node);
+		finish(d, j);
+	}
+	return 0;
 }
 
 /* TLS per relay-tls (doc/config.md). */
@@ -355,17 +270,14 @@ static int job_setup(struct dl_mail *d, struct ml_job *j)
 	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->len);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)DL_MAIL_CONNECT_S);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)DL_MAIL_TOTAL_S);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);	/* a thread: no SIGALRM for DNS */
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");	/* no proxy from the environment */
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(e, CURLOPT_DEBUGDATA, j);
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);	/* for on_debug only */
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, d);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, d);
 	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(e, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
@@ -379,14 +291,14 @@ static bool mail_available(void *data)
 {
 	struct dl_mail *d = data;
 
-	return d->multi != NULL;
+	return d->running;
 }
 
 static unsigned mail_room(void *data)
 {
 	struct dl_mail *d = data;
 
-	return d->multi && d->n_jobs < DL_MAIL_FLIGHT ? DL_MAIL_FLIGHT - d->n_jobs : 0;
+	return d->running && d->n_jobs < DL_MAIL_FLIGHT ? DL_MAIL_FLIGHT - d->n_jobs : 0;
 }
 
 /* downlink.md: one message, whatever its size (the outbox holds mail
@@ -405,7 +317,7 @@ static int mail_submit(void *data, struct ob_msg *m, const struct ob_item *it)
 	struct ml_job *j;
 	int rc = -ENOMEM;
 
-	if (!mail_available(d) || !mail_room(d))
+	if (!mail_room(d))
 		return -EBUSY;
 	j = talloc_zero(d, struct ml_job);
 	if (!j)
@@ -414,30 +326,31 @@ static int mail_submit(void *data, struct ob_msg *m, const struct ob_item *it)
 	j->m = m;
 	snprintf(j->id, sizeof(j->id), "%s", it->id);
 	snprintf(j->to, sizeof(j->to), "%s", it->to);
-	llist_add_tail(&j->list, &d->jobs);
+	llist_add_tail(&j->node, &d->jobs);
 	d->n_jobs++;
 	j->msg = dl_mail_build(j, &h, it->payload, it->len, &j->len);
 	j->easy = curl_easy_init();
-	if (!j->msg || !j->easy || (rc = job_setup(d, j)) < 0 ||
-	    (curl_multi_add_handle(d->multi, j->easy) != CURLM_OK && (rc = -EIO))) {
+	if (j->msg && j->easy && (rc = job_setup(d, j)) == 0)
+		rc = -pthread_create(&j->tid, NULL, transfer_main, j);
+	if (rc < 0) {
 		LOGP(DSMTP, LOGL_ERROR, "downlink %s to %s: cannot start the transfer: %s\n", j->id,
 		     j->to, strerror(-rc));
-		curl_easy_cleanup(j->easy);
-		j->easy = NULL;
 		job_free(j);
 		return rc;
 	}
+	j->started = true;
 	return 0;
 }
 
+/* The outbox is closing: no word about m (its transfer ends at stop). */
 static void mail_cancel(void *data, struct ob_msg *m)
 {
 	struct dl_mail *d = data;
-	struct ml_job *j, *tmp;
+	struct ml_job *j;
 
-	llist_for_each_entry_safe(j, tmp, &d->jobs, list)
+	llist_for_each_entry(j, &d->jobs, node)
 		if (j->m == m)
-			job_free(j);
+			j->m = NULL;
 }
 
 static const struct outbox_bearer_ops mail_ops = {
@@ -461,13 +374,32 @@ static char *url_of(void *ctx, const struct txgw_downlink_cfg *c)
 	return talloc_asprintf(ctx, "%s/%s", c->relay, at ? at + 1 : "localhost");
 }
 
+static int open_efd(struct dl_mail *d)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	if (fd < 0) {
+		int rc = -errno;
+		LOGP(DSMTP, LOGL_ERROR, "downlink: mail bearer: eventfd: %s\n", strerror(-rc));
+		return rc;
+	}
+	osmo_fd_setup(&d->efd, fd, OSMO_FD_READ, on_done, d, 0);
+	if (osmo_fd_register(&d->efd) < 0) {
+		LOGP(DSMTP, LOGL_ERROR, "downlink: mail bearer: cannot register the eventfd\n");
+		close(fd);
+		return -EIO;
+	}
+	return 0;
+}
+
 int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 {
 	const struct txgw_downlink_cfg *c = &g->cfg->downlink;
 	struct dl_mail *d;
+	int rc;
 
 	if (c->relay_ca_file && access(c->relay_ca_file, R_OK) < 0) {
-		int rc = -errno;
+		rc = -errno;
 		LOGP(DSMTP, LOGL_ERROR, "downlink: relay-ca-file %s: %s\n", c->relay_ca_file,
 		     strerror(-rc));
 		return rc;
@@ -475,8 +407,7 @@ int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 	d = talloc_zero(g->ctx, struct dl_mail);
 	if (!d || !(d->url = url_of(d, c)) || !(d->relay = talloc_strdup(d, c->relay)) ||
 	    !(d->mail_from = talloc_strdup(d, c->mail_from)) ||
-	    (c->relay_ca_file && !(d->ca_file = talloc_strdup(d, c->relay_ca_file))) ||
-	    !(d->multi = curl_multi_init())) {
+	    (c->relay_ca_file && !(d->ca_file = talloc_strdup(d, c->relay_ca_file)))) {
 		LOGP(DSMTP, LOGL_ERROR, "downlink: cannot start the mail bearer: out of memory\n");
 		talloc_free(d);
 		return -ENOMEM;
@@ -485,12 +416,16 @@ int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 	d->ob = ob;
 	d->tls = c->relay_tls;
 	INIT_LLIST_HEAD(&d->jobs);
-	INIT_LLIST_HEAD(&d->socks);
-	osmo_timer_setup(&d->timer, on_timer, d);
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
+	INIT_LLIST_HEAD(&d->done);
+	pthread_mutex_init(&d->lock, NULL);
+	atomic_init(&d->stopping, false);
+	rc = open_efd(d);
+	if (rc < 0) {
+		pthread_mutex_destroy(&d->lock);
+		talloc_free(d);
+		return rc;
+	}
+	d->running = true;
 	outbox_set_bearer(ob, OB_SMTP, &mail_ops, d);
 	LOGP(DSMTP, LOGL_INFO, "downlink: mail through %s (relay-tls %s)\n", c->relay,
 	     c->relay_tls == TXGW_RELAY_TLS_REQUIRED ? "required" :
@@ -499,20 +434,25 @@ int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 	return 0;
 }
 
+/* Every transfer ends within about a second (on_progress()); their
+ * messages stay the outbox's, sent again at the next start. */
 void gw_dl_mail_stop(struct dl_mail *d)
 {
 	struct ml_job *j, *tmp;
-	struct ml_sock *k;
 
-	if (!d)
+	if (!d || !d->running)
 		return;
+	d->running = false;
 	d->ob = NULL;
-	llist_for_each_entry_safe(j, tmp, &d->jobs, list)
+	atomic_store(&d->stopping, true);
+	llist_for_each_entry(j, &d->jobs, node) {
+		pthread_join(j->tid, NULL);
+		j->started = false;
+	}
+	INIT_LLIST_HEAD(&d->done);	/* every thread joined: no lock needed */
+	llist_for_each_entry_safe(j, tmp, &d->jobs, node)
 		job_free(j);
-	/* the connections it keeps: their QUIT fails at once (on_open()) */
-	llist_for_each_entry(k, &d->socks, list)
-		shutdown(k->fd, SHUT_RDWR);
-	curl_multi_cleanup(d->multi);
-	d->multi = NULL;
-	osmo_timer_del(&d->timer);
+	osmo_fd_unregister(&d->efd);
+	close(d->efd.fd);
+	pthread_mutex_destroy(&d->lock);
 }

@@ -15,6 +15,8 @@ The recipient's local part scripts the answer:
   busy...     RCPT  451 4.3.0 Try again later, the first time for that
               address; 250 after
   datafail... after the data: 554 5.6.0 Message refused
+  slow...     after the data, the first time for that address: no answer
+              for 20 s (the mail is kept only if the 250 then goes out)
   anything    250
 Each message accepted is written to DIR/N.eml (the data) and DIR/N.json
 (the envelope: mail_from, rcpt, the raw MAIL line).  Every command line is
@@ -27,6 +29,7 @@ import signal
 import socketserver
 import sys
 import threading
+import time
 
 LOCK = threading.Lock()
 SEEN_BUSY = set()
@@ -92,6 +95,19 @@ class Session(socketserver.StreamRequestHandler):
                 data = self.read_data()
                 if data is None:
                     return
+                if rcpt[0].split("@")[0].startswith("slow"):
+                    with LOCK:
+                        first = rcpt[0] not in SEEN_BUSY
+                        SEEN_BUSY.add(rcpt[0])
+                        if first:
+                            sys.stdout.write("holding the data for %s\n" % rcpt[0])
+                            sys.stdout.flush()
+                    if first:
+                        time.sleep(20)
+                        self.reply("250 2.0.0 Ok: late")	# raises if the client went
+                        self.store(mail_from, rcpt, mail_line, data)
+                        mail_from, rcpt = None, []
+                        continue
                 if rcpt[0].split("@")[0].startswith("datafail"):
                     self.reply("554 5.6.0 Message refused")
                 else:
