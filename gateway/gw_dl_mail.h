@@ -2,8 +2,8 @@
  * gw_dl_mail.h — the downlink's mail bearer (doc/downlink.md section 3):
  * the message it sends and how a relay's answer ends a message
  * (gw_dl_mail_msg.c, pure functions, unit-tested without a network), and
- * the bearer itself (gw_dl_mail.c: libcurl's multi interface on the
- * select loop).
+ * the bearer itself (gw_dl_mail.c: libcurl's SMTP client, a thread a
+ * transfer).
  */
 #pragma once
 #include <stddef.h>
@@ -72,6 +72,7 @@ void dl_mail_classify(int curl_code, const char *reply, long resp_code, const ch
 /* With a relay: the bearer registered with the outbox as OB_SMTP.  0, or a
  * negative errno after logging why. */
 int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out);
-/* Every transfer dropped (its message is submitted again on the next
- * start, at least once), libcurl's handles freed; no word to the outbox. */
+/* Every transfer ended within about a second and joined (its message is
+ * submitted again on the next start, at least once); no word to the
+ * outbox. */
 void gw_dl_mail_stop(struct dl_mail *d);
