@@ -4,19 +4,23 @@
  * (gw_dl_mail_msg.c) through the configured relay with libcurl's SMTP
  * client and tells the outbox what became of it.
  *
- * - One thread a transfer (curl_easy_perform()), at most DL_MAIL_FLIGHT at
- *   once; the loop hears of a transfer's end through an eventfd and joins
- *   its thread.  Not libcurl's multi interface on the select loop: libcurl
- *   7.88's SMTP client waits for the reply to the end of the data, and for
- *   the 221 to QUIT, *blocking* (smtp_done() and smtp_disconnect() call
- *   smtp_block_statemach(), up to its 120 s response timeout), even under
- *   the multi interface: a relay slow to answer the final dot held the
- *   whole gateway (the stats socket did not answer for as long).
- * - The thread touches its job and libcurl only: no talloc, no logging,
- *   no outbox; the loop does those once it is joined.
+ * - libcurl's multi interface, up to DL_MAIL_FLIGHT transfers at once, on
+ *   one thread of the bearer's own (not a thread a mail): the loop hands it
+ *   a transfer (curl_multi_wakeup()), it hands the loop the transfers that
+ *   ended through an eventfd.  Not the multi interface on the select loop
+ *   itself: libcurl's SMTP client (7.88, and later ones alike) waits for
+ *   the reply to the end of the data, and for the 221 to QUIT, *blocking*
+ *   (smtp_done() and smtp_disconnect() call smtp_block_statemach(), up to
+ *   its 120 s response timeout), even under the multi interface: a relay
+ *   slow to answer the final dot held the whole gateway (the stats socket
+ *   did not answer for as long).  On the bearer's thread such a wait holds
+ *   only the other mails.
+ * - The thread touches the multi, the easy handles and the jobs' transfer
+ *   fields only: no talloc, no logging, no outbox; the loop does those
+ *   once a job is back.
  * - A connection a mail (CURLOPT_FORBID_REUSE): it is closed, QUIT and all,
- *   inside curl_easy_perform(), where the progress callback can end the
- *   wait for a 221 that does not come, and end a transfer at stop.
+ *   when its transfer ends, where the progress callback can end the wait
+ *   for a 221 that does not come, and end a transfer at stop.
  * - The outcome (gw_dl_mail.h dl_mail_classify()): CURLE_OK is the relay's
  *   250 after the data: submitted; a 5xx reply: failed "smtp <reply>"; a
  *   4xx, no connection, a timeout, TLS refused or failed: the outbox tries
@@ -53,12 +57,10 @@ struct dl_mail;
 
 struct ml_job {
 	struct llist_head node;		/* in d->jobs: the loop's */
-	struct llist_head done_node;	/* in d->done, under d->lock */
+	struct llist_head xfer_node;	/* in d->incoming or d->done, under d->lock */
 	struct dl_mail *d;
 	struct ob_msg *m;		/* NULL once cancelled */
-	pthread_t tid;
-	bool started;			/* tid is a thread to join */
-	/* the thread's, until it puts the job on d->done */
+	/* the thread's, from d->incoming until it puts the job on d->done */
 	CURL *easy;
 	struct curl_slist *rcpt;
 	char *msg;
@@ -82,10 +84,13 @@ struct dl_mail {
 	enum txgw_relay_tls tls;
 	struct llist_head jobs;		/* transfers under way (the loop's list) */
 	unsigned n_jobs;
-	pthread_mutex_t lock;		/* guards done */
-	struct llist_head done;		/* transfers ended, for the loop */
-	struct osmo_fd efd;		/* the threads -> the loop */
-	atomic_bool stopping;		/* the threads end their transfer now */
+	CURLM *multi;			/* the thread's, but for curl_multi_wakeup() */
+	pthread_t tid;
+	pthread_mutex_t lock;		/* guards incoming and done */
+	struct llist_head incoming;	/* the loop -> the thread */
+	struct llist_head done;		/* transfers ended: the thread -> the loop */
+	struct osmo_fd efd;		/* wakes the loop for done */
+	atomic_bool stopping;		/* the thread ends every transfer now */
 	bool running;
 	struct log_ratelimit rl_temp;	/* a relay that fails every message: a line a second */
 };
@@ -132,30 +137,67 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	return j->quit || atomic_load(&j->d->stopping);
 }
 
-/* The thread of one transfer: libcurl only, then the job to the loop. */
-static void *transfer_main(void *arg)
+/* The thread: a transfer ended (CURLMSG_DONE), its job to the loop. */
+static void xfer_done(struct dl_mail *d, CURL *e, CURLcode rc)
 {
-	struct ml_job *j = arg;
-	struct dl_mail *d = j->d;
+	struct ml_job *j = NULL;
 	uint64_t one = 1;
 
-	j->rc = curl_easy_perform(j->easy);
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->code);
-	curl_easy_cleanup(j->easy);	/* no connection left: FORBID_REUSE */
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
+	j->rc = rc;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->code);
+	curl_multi_remove_handle(d->multi, e);
+	curl_easy_cleanup(e);	/* no connection left: FORBID_REUSE */
 	j->easy = NULL;
 	pthread_mutex_lock(&d->lock);
-	llist_add_tail(&j->done_node, &d->done);
+	llist_add_tail(&j->xfer_node, &d->done);
 	pthread_mutex_unlock(&d->lock);
 	if (write(d->efd.fd, &one, sizeof(one)) < 0) {
 		/* a counter at its maximum: the loop reads it anyway */
+	}
+}
+
+/* The thread: the loop's new transfers into the multi. */
+static void xfer_take(struct dl_mail *d)
+{
+	struct ml_job *j, *tmp;
+	LLIST_HEAD(new);
+
+	pthread_mutex_lock(&d->lock);
+	llist_splice_init(&d->incoming, &new);
+	pthread_mutex_unlock(&d->lock);
+	llist_for_each_entry_safe(j, tmp, &new, xfer_node) {
+		llist_del(&j->xfer_node);
+		if (curl_multi_add_handle(d->multi, j->easy) != CURLM_OK)
+			xfer_done(d, j->easy, CURLE_OUT_OF_MEMORY);
+	}
+}
+
+/*
+ * The bearer's thread: libcurl's multi, woken by the loop
+ * (curl_multi_wakeup()) for a new transfer or the stop, else by its
+ * sockets and timeouts.  At stop, every transfer still under way is
+ * ended (on_progress() aborts it) and left for gw_dl_mail_stop().
+ */
+static void *xfer_main(void *arg)
+{
+	struct dl_mail *d = arg;
+	struct CURLMsg *msg;
+	int running, left;
+
+	while (!atomic_load(&d->stopping)) {
+		xfer_take(d);
+		curl_multi_perform(d->multi, &running);
+		while ((msg = curl_multi_info_read(d->multi, &left)))
+			if (msg->msg == CURLMSG_DONE)
+				xfer_done(d, msg->easy_handle, msg->data.result);
+		curl_multi_poll(d->multi, NULL, 0, 1000, NULL);
 	}
 	return NULL;
 }
 
 static void job_free(struct ml_job *j)
 {
-	if (j->started)
-		pthread_join(j->tid, NULL);
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
 	curl_slist_free_all(j->rcpt);
@@ -164,7 +206,7 @@ static void job_free(struct ml_job *j)
 	talloc_free(j);
 }
 
-/* A joined job: its outcome to the log and the outbox. */
+/* A job back from the thread: its outcome to the log and the outbox. */
 static void finish(struct dl_mail *d, struct ml_job *j)
 {
 	struct ob_result r = { 0 };
@@ -210,8 +252,8 @@ static int on_done(struct osmo_fd *ofd, unsigned int what)
 	pthread_mutex_lock(&d->lock);
 	llist_splice_init(&d->done, &ended);
 	pthread_mutex_unlock(&d->lock);
-	llist_for_each_entry_safe(j, tmp, &ended, done_node) {
-		llist_del(&j->done_node);
+	llist_for_each_entry_safe(j, tmp, &ended, xfer_node) {
+		llist_del(&j->xfer_node);
 		finish(d, j);
 	}
 	return 0;
@@ -270,7 +312,7 @@ static int job_setup(struct dl_mail *d, struct ml_job *j)
 	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->len);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)DL_MAIL_CONNECT_S);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)DL_MAIL_TOTAL_S);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);	/* a thread: no SIGALRM for DNS */
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);	/* not the main thread: no SIGALRM for DNS */
 	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");	/* no proxy from the environment */
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
@@ -330,15 +372,18 @@ static int mail_submit(void *data, struct ob_msg *m, const struct ob_item *it)
 	d->n_jobs++;
 	j->msg = dl_mail_build(j, &h, it->payload, it->len, &j->len);
 	j->easy = curl_easy_init();
-	if (j->msg && j->easy && (rc = job_setup(d, j)) == 0)
-		rc = -pthread_create(&j->tid, NULL, transfer_main, j);
+	if (j->msg && j->easy)
+		rc = job_setup(d, j);
 	if (rc < 0) {
 		LOGP(DSMTP, LOGL_ERROR, "downlink %s to %s: cannot start the transfer: %s\n", j->id,
 		     j->to, strerror(-rc));
 		job_free(j);
 		return rc;
 	}
-	j->started = true;
+	pthread_mutex_lock(&d->lock);
+	llist_add_tail(&j->xfer_node, &d->incoming);
+	pthread_mutex_unlock(&d->lock);
+	curl_multi_wakeup(d->multi);
 	return 0;
 }
 
@@ -392,6 +437,28 @@ static int open_efd(struct dl_mail *d)
 	return 0;
 }
 
+/* The multi and its thread. */
+static int start_thread(struct dl_mail *d)
+{
+	int rc;
+
+	d->multi = curl_multi_init();
+	if (!d->multi) {
+		LOGP(DSMTP, LOGL_ERROR, "downlink: mail bearer: curl_multi_init failed\n");
+		return -ENOMEM;
+	}
+	curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)DL_MAIL_FLIGHT);
+	rc = -pthread_create(&d->tid, NULL, xfer_main, d);
+	if (rc < 0) {
+		LOGP(DSMTP, LOGL_ERROR, "downlink: mail bearer: cannot start its thread: %s\n",
+		     strerror(-rc));
+		curl_multi_cleanup(d->multi);
+		d->multi = NULL;
+		return rc;
+	}
+	return 0;
+}
+
 int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 {
 	const struct txgw_downlink_cfg *c = &g->cfg->downlink;
@@ -419,8 +486,17 @@ int gw_dl_mail_start(struct gw *g, struct outbox *ob, struct dl_mail **out)
 	INIT_LLIST_HEAD(&d->done);
 	pthread_mutex_init(&d->lock, NULL);
 	atomic_init(&d->stopping, false);
+	INIT_LLIST_HEAD(&d->incoming);
 	rc = open_efd(d);
 	if (rc < 0) {
+		pthread_mutex_destroy(&d->lock);
+		talloc_free(d);
+		return rc;
+	}
+	rc = start_thread(d);
+	if (rc < 0) {
+		osmo_fd_unregister(&d->efd);
+		close(d->efd.fd);
 		pthread_mutex_destroy(&d->lock);
 		talloc_free(d);
 		return rc;
@@ -445,13 +521,21 @@ void gw_dl_mail_stop(struct dl_mail *d)
 	d->running = false;
 	d->ob = NULL;
 	atomic_store(&d->stopping, true);
-	llist_for_each_entry(j, &d->jobs, node) {
-		pthread_join(j->tid, NULL);
-		j->started = false;
-	}
-	INIT_LLIST_HEAD(&d->done);	/* every thread joined: no lock needed */
-	llist_for_each_entry_safe(j, tmp, &d->jobs, node)
+	curl_multi_wakeup(d->multi);
+	pthread_join(d->tid, NULL);
+	/* the thread is gone: no lock needed.  A transfer that ended but
+	 * was not taken up here is not journaled: its message goes again at
+	 * the next start, counted as resubmitted (its DL_ATTEMPT has no
+	 * answer) */
+	INIT_LLIST_HEAD(&d->incoming);
+	INIT_LLIST_HEAD(&d->done);
+	llist_for_each_entry_safe(j, tmp, &d->jobs, node) {
+		if (j->easy)
+			curl_multi_remove_handle(d->multi, j->easy);
 		job_free(j);
+	}
+	curl_multi_cleanup(d->multi);
+	d->multi = NULL;
 	osmo_fd_unregister(&d->efd);
 	close(d->efd.fd);
 	pthread_mutex_destroy(&d->lock);

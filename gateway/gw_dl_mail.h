@@ -2,8 +2,8 @@
  * gw_dl_mail.h — the downlink's mail bearer (doc/downlink.md section 3):
  * the message it sends and how a relay's answer ends a message
  * (gw_dl_mail_msg.c, pure functions, unit-tested without a network), and
- * the bearer itself (gw_dl_mail.c: libcurl's SMTP client, a thread a
- * transfer).
+ * the bearer itself (gw_dl_mail.c: libcurl's multi interface on one
+ * thread of its own).
  */
 #pragma once
 #include <stddef.h>
