@@ -21,6 +21,7 @@ struct extract_result;
 struct rate_ctr_group;
 struct bus_send;
 struct dl_sms;
+struct dl_mail;
 struct reload_job;
 
 struct gw {
@@ -35,6 +36,7 @@ struct gw {
 	struct smtp_srv *smtp;
 	struct bus_send *send;		/* downlink requests (gw_downlink.c) */
 	struct dl_sms *dl_sms;		/* the downlink's SMS bearer */
+	struct dl_mail *dl_mail;	/* ... its mail bearer, with a relay */
 	struct extract_result *mail_scratch;	/* frames of the mail being looked at */
 	struct log_ratelimit rl_mail_refused;	/* refused mail: a line a second */
 	struct log_ratelimit rl_receipt;	/* receipts with no downlink to match */

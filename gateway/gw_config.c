@@ -165,6 +165,10 @@ static int check_required(const struct txgw_cfg *cfg, const char *path, char *er
 		snprintf(err, cap, "%s: 'registry' is required in the 'devices' node", path);
 		return -EINVAL;
 	}
+	if (cfg->downlink.enabled && cfg->downlink.relay && !cfg->downlink.mail_from) {
+		snprintf(err, cap, "%s: 'relay' needs 'mail-from' in the 'downlink' node", path);
+		return -EINVAL;
+	}
 	if (cfg->smtp.enabled && cfg->smtp.require_tls && !cfg->smtp.tls_cert) {
 		snprintf(err, cap, "%s: 'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE' "
 			 "in the 'mail' node", path);

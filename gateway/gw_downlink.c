@@ -2,7 +2,8 @@
  * gw_downlink.c — the downlink wired into the gateway (gw_downlink.h): SEND
  * requests from the send socket to the engine's outbox and its answers
  * back, delivery receipts from the binds to the outbox (answered once
- * journaled), the binds' tx_ready to the SMS bearer.
+ * journaled), the binds' tx_ready to the SMS bearer; the mail bearer
+ * (gw_dl_mail.c) with a relay.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "gateway/engine/engine.h"
 #include "gateway/engine/outbox.h"
 #include "gateway/gw.h"
+#include "gateway/gw_dl_mail.h"
 #include "gateway/gw_downlink.h"
 #include "gateway/lib/counters.h"
 #include "gateway/lib/logging.h"
@@ -153,6 +155,9 @@ int gw_downlink_start(struct gw *g)
 	rc = gw_dl_sms_start(g, ob, &g->dl_sms);
 	if (rc < 0)
 		return rc;
+	/* without a relay no mail bearer: SEND for mail answers no_bearer */
+	if (c->relay && (rc = gw_dl_mail_start(g, ob, &g->dl_mail)) < 0)
+		return rc;
 	/* bus_send_open() logs the endpoint that would not bind, and why */
 	return bus_send_open(g->ctx, g->bus, g->cfg->bus_send, &send_ops, g, &g->send);
 }
@@ -166,6 +171,7 @@ void gw_downlink_pause(struct gw *g)
 void gw_downlink_stop(struct gw *g)
 {
 	gw_dl_sms_stop(g->dl_sms);
+	gw_dl_mail_stop(g->dl_mail);
 	bus_send_close(g->send);
 	g->send = NULL;
 }

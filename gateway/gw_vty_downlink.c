@@ -124,6 +124,27 @@ DEFUN(cfg_dl_relay_tls, cfg_dl_relay_tls_cmd, "relay-tls (none|opportunistic|req
 	return CMD_SUCCESS;
 }
 
+/* A setting of trust (gw_vty_trust.c): which relay certificates are
+ * believed decides who reads the mail downlink, so, like ca-file, it comes
+ * from the file only. */
+DEFUN(cfg_dl_relay_ca, cfg_dl_relay_ca_cmd, "relay-ca-file PATH",
+      "CA certificates the relay's must chain to (relay-tls required)\n" "Path of a PEM file\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	set_str(txgw_vty_cfg(vty), &DL(vty)->relay_ca_file, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_dl_no_relay_ca, cfg_dl_no_relay_ca_cmd, "no relay-ca-file",
+      NO_STR "Check the relay's certificate against the system's CA store\n")
+{
+	if (cfg_trust_locked(vty, self))
+		return CMD_WARNING;
+	set_str(txgw_vty_cfg(vty), &DL(vty)->relay_ca_file, NULL);
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_dl_mail_from, cfg_dl_mail_from_cmd, "mail-from ADDR",
       "The From: and envelope sender of the mail downlink\n" "An RFC 5321 mailbox\n")
 {
@@ -158,6 +179,8 @@ static int config_write_downlink(struct vty *vty)
 	if (d->relay)
 		vty_out(vty, " relay %s%s", d->relay, VTY_NEWLINE);
 	vty_out(vty, " relay-tls %s%s", tls[d->relay_tls], VTY_NEWLINE);
+	if (d->relay_ca_file)
+		vty_out(vty, " relay-ca-file %s%s", d->relay_ca_file, VTY_NEWLINE);
 	if (d->mail_from)
 		vty_out(vty, " mail-from %s%s", d->mail_from, VTY_NEWLINE);
 	vty_out(vty, " plain-msisdn %s%s", d->plain_international ? "international" : "unknown",
@@ -190,6 +213,8 @@ void txgw_vty_downlink_init(int node, int bus_node)
 	install_element(node, &cfg_dl_relay_cmd);
 	install_element(node, &cfg_dl_no_relay_cmd);
 	install_element(node, &cfg_dl_relay_tls_cmd);
+	install_element(node, &cfg_dl_relay_ca_cmd);
+	install_element(node, &cfg_dl_no_relay_ca_cmd);
 	install_element(node, &cfg_dl_mail_from_cmd);
 	install_element(node, &cfg_dl_plain_cmd);
 	install_element(bus_node, &cfg_bus_send_cmd);

@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <osmocom/core/application.h>
 #include <osmocom/core/fsm.h>
 #include <osmocom/core/msgb.h>
@@ -279,6 +280,12 @@ int main(int argc, char **argv)
 	struct gw *g = &d.gw;
 
 	parse_opts(argc, argv, &o);
+	/* before any thread: curl_global_init() is not thread-safe (the mail
+	 * downlink, gw_dl_mail.c) */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "txgw: libcurl does not initialise\n");
+		return 1;
+	}
 	g->ctx = talloc_named_const(NULL, 0, "txgw");
 	msgb_talloc_ctx_init(g->ctx, 0);
 	osmo_init_logging2(g->ctx, &txgw_log_info);
@@ -313,5 +320,6 @@ int main(int argc, char **argv)
 		LOGP(DMAIN, LOGL_ERROR, "stopped after a failure (exit %d)\n", g->exit_code);
 	else
 		LOGP(DMAIN, LOGL_NOTICE, "stopped cleanly\n");
+	curl_global_cleanup();
 	return g->exit_code;
 }

@@ -26,6 +26,7 @@ struct txgw_downlink_cfg {
 	uint32_t max_age;		/* s */
 	char *relay;			/* mail downlink through it; NULL: none */
 	enum txgw_relay_tls relay_tls;
+	char *relay_ca_file;		/* CAs for relay-tls required; NULL: the system's */
 	char *mail_from;
 	bool plain_international;	/* an msisdn without '+' is international */
 };

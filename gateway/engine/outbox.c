@@ -344,8 +344,9 @@ void ob_submit_now(struct outbox *ob, struct ob_msg *m)
 	if (m->maybe_sent) {
 		ob_ctr(ob, TXGW_CTR_DOWNLINK_RESUBMITTED, 1);
 		LOGP(DSMS, LOGL_NOTICE, "downlink %s to %s: submitted again (attempt %u): the answer "
-		     "to an earlier submit_sm was lost, the SMSC may have it twice\n", m->key->id,
-		     m->to, m->attempts);
+		     "to an earlier %s was lost, the %s may have it twice\n", m->key->id, m->to,
+		     m->attempts, m->bearer == OB_SMTP ? "mail" : "submit_sm",
+		     m->bearer == OB_SMTP ? "relay" : "SMSC");
 		m->maybe_sent = false;
 	}
 	m->st = OB_ST_FLIGHT;

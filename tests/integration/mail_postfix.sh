@@ -10,108 +10,34 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 KEY=$TOP/tests/vectors/keys/00112233aabbccdd-1.key
+. "$(dirname "$0")/postfix_lib.bash"
 PF_WAIT=30	# seconds for both mails to cross Postfix
 it_setup
-PF=$WORK/postfix	# config in $PF/etc (root's), queue and data beside it
-MTA_PORT=$(free_port)
 
-pf_stop() {
-	[ -f "$PF/etc/main.cf" ] || return 0
-	timeout 20 postfix -c "$PF/etc" stop >/dev/null 2>&1 || true
-	# the master exits at once; make sure no Postfix process of ours stays
-	local pid
-	pid=$(cat "$PF/queue/pid/master.pid" 2>/dev/null | tr -d ' ' || true)
-	for _ in $(seq 50); do
-		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
-}
 fail() {
 	echo "FAIL  $*"
-	[ ! -f "$PF/maillog" ] || { echo "--- Postfix log:"; tail -30 "$PF/maillog"; }
+	[ ! -f "${PF:-}/maillog" ] || { echo "--- Postfix log:"; tail -30 "$PF/maillog"; }
 	echo "--- txgw log:"; tail -10 "$WORK/txgw.log"
 	pf_stop
 	echo "mail_postfix: FAIL"; exit 1
 }
 trap 'pf_stop; it_cleanup' EXIT
 
-for t in postfix postconf postqueue /usr/sbin/sendmail; do
-	command -v "$t" >/dev/null || fail "Postfix is not installed ($t missing; Debian package postfix)"
-done
-
+pf_init || fail "no Postfix"
 make_test_ca_work
 NO_ESME=1 WITH_MAIL=1 write_config
 start_txgw
 wait_smtp
 
-# Postfix's daemons run as the postfix user: it must reach its queue and
-# data directories (mktemp made $WORK private)
-mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
-chmod 755 "$WORK" "$PF"
-chown postfix "$PF/data"
-cat >"$PF/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $PF/queue
-data_directory = $PF/data
-maillog_file = $PF/maillog
-maillog_file_prefixes = $PF
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mta.test.example
-mydomain = test.example
+pf_config <<CF
 myorigin = handset.example
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-mynetworks = 127.0.0.0/8
 relay_domains = txlog.example
 transport_maps = inline:{ txlog.example=smtp:[127.0.0.1]:$SMTP_PORT }
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtp_tls_security_level = encrypt
 smtp_tls_CAfile = $WORK/ca.pem
 smtp_tls_loglevel = 1
-queue_run_delay = 1s
-minimal_backoff_time = 1s
-maximal_backoff_time = 2s
-biff = no
 CF
-# only the services this relay needs; none chrooted
-cat >"$PF/etc/master.cf" <<CF
-127.0.0.1:$MTA_PORT inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-tlsmgr    unix  - - n 1000? 1 tlsmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CF
-if ! timeout 30 postfix -c "$PF/etc" start >"$WORK/pf-start.log" 2>&1; then
-	cat "$WORK/pf-start.log"; cat "$PF/maillog" 2>/dev/null || true
-	fail "Postfix does not start here (see above)"
-fi
-for _ in $(seq 100); do	# its smtpd answers: 10 s at most
-	$PY -c "import socket; socket.create_connection(('127.0.0.1', $MTA_PORT), 1).close()" \
-		2>/dev/null && break
-	sleep 0.1
-done
+pf_start || fail "Postfix does not start"
 echo "ok    Postfix $(postconf -c "$PF/etc" -h mail_version) on 127.0.0.1:$MTA_PORT, relaying txlog.example to txgw on $SMTP_PORT"
 
 # mail 1: sendmail -> pickup; mail 2: smtplib -> Postfix's smtpd

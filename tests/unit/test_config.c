@@ -168,6 +168,7 @@ static const char full_cfg[] =
 	" max-age 600\n"
 	" relay smtp://127.0.0.1:25\n"
 	" relay-tls opportunistic\n"
+	" relay-ca-file /tmp/relay-ca.pem\n"
 	" mail-from gw@txlog.example\n"
 	" plain-msisdn unknown\n"
 	"bus\n"
@@ -203,6 +204,7 @@ static void round_trip(void **state)
 	assert_int_equal(osmo_vty_write_config_file(out1), 0);
 	char *text1 = slurp(out1);
 	assert_non_null(strstr(text1, " name gw-round\n"));
+	assert_non_null(strstr(text1, " relay-ca-file /tmp/relay-ca.pem\n"));
 	assert_non_null(strstr(text1, "  data-coding-1 gsm7\n"));
 	assert_non_null(strstr(text1, " smtp-tls certificate /tmp/c.pem key /tmp/k.pem\n"));
 	assert_non_null(strstr(text1, " esme b\n"));
@@ -306,6 +308,8 @@ static const struct bad_case bad_cases[] = {
 	  ":6: curve-clients without curve-secret-key" },
 	{ "gateway\n state-dir /x\ndevices\n registry /x\nmail\n smtp-listen 127.0.0.1 25\n"
 	  " smtp-require-tls\n", "'smtp-require-tls' needs 'smtp-tls certificate FILE key FILE'" },
+	{ "gateway\n state-dir /x\ndevices\n registry /x\ndownlink\n relay smtp://127.0.0.1:25\n",
+	  "'relay' needs 'mail-from' in the 'downlink' node" },
 	{ "mail\n smtp-max-sessions-per-ip -1\n", ":2: " },
 	{ "mail\n smtp-min-data-rate 100 window 0\n", ":2: " },
 };
@@ -450,6 +454,8 @@ static void trust_locked_on_session(void **state)
 		{ "devices", "registry /tmp/evil-devices.txt" },
 		{ "devices", "ca-file /tmp/evil-ca.pem" },
 		{ "devices", "no ca-file" },
+		{ "downlink", "relay-ca-file /tmp/evil-relay-ca.pem" },
+		{ "downlink", "no relay-ca-file" },
 		{ "bus", "curve-secret-key /tmp/evil.key" },
 		{ "bus", "no curve-secret-key" },
 		{ "bus", "curve-clients /tmp/evil-clients" },
@@ -472,6 +478,7 @@ static void trust_locked_on_session(void **state)
 	assert_string_equal(live->state_dir, "/tmp/txgw-state");
 	assert_string_equal(live->registry, "/tmp/devices.txt");
 	assert_string_equal(live->ca_file, "/tmp/ca.pem");
+	assert_string_equal(live->downlink.relay_ca_file, "/tmp/relay-ca.pem");
 	assert_string_equal(live->bus_curve_secret, "/tmp/bus.key");
 	assert_string_equal(live->bus_curve_clients, "/tmp/bus-clients");
 	assert_true(live->bus_allow_plaintext);
