@@ -45,7 +45,7 @@ static void *watch_handshakes(struct sub *s)
 	return m;
 }
 
-void handshake_failed(struct sub *s, int64_t now)
+void sub_handshake_failed(struct sub *s, int64_t now)
 {
 	uint8_t ev[6];
 	uint16_t event;
@@ -59,7 +59,7 @@ void handshake_failed(struct sub *s, int64_t now)
 		s->mon_said_ms = now;
 		memcpy(&event, ev, 2);
 		memcpy(&value, ev + 2, 4);
-		status_clear(s);
+		sub_status_clear(s);
 		if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 			fprintf(stderr, "txgw-sub: %s refused our CURVE key %s (ZAP status %u): is it in "
 				"the gateway's curve-clients file?\n", s->o.replay, s->o.curve.public_z85, value);
