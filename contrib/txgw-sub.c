@@ -96,9 +96,9 @@ static int run(struct sub *s)
 		{ .socket = s->sub, .events = ZMQ_POLLIN },
 		{ .socket = s->dealer, .events = ZMQ_POLLIN },
 		{ .fd = s->sigfd, .events = ZMQ_POLLIN },
-		{ .socket = s->mon, .events = ZMQ_POLLIN },
+		{ .socket = s->watch.mon, .events = ZMQ_POLLIN },
 	};
-	int n_items = s->mon ? 4 : 3;
+	int n_items = s->watch.mon ? 4 : 3;
 
 	s->news_ms = s->saved_ms = start;
 	sub_maybe_ask(s, start, true);
@@ -116,7 +116,7 @@ static int run(struct sub *s)
 		if (items[2].revents)
 			return 0;	/* SIGINT or SIGTERM: the caller prints the summary */
 		now = bc_now_ms();
-		if (s->mon && items[3].revents)
+		if (s->watch.mon && items[3].revents)
 			sub_handshake_failed(s, now);
 		if (sub_read_sockets(s, now) < 0)
 			return 1;

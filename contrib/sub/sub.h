@@ -65,8 +65,7 @@ struct gap {
 struct sub {
 	struct opts o;
 	void *zctx, *sub, *dealer;
-	void *mon;			/* the DEALER's handshake failures */
-	int64_t mon_said_ms;
+	struct bc_watch watch;		/* the DEALER's handshake failures */
 	int sigfd;
 	bool tty;
 	struct slot *ring;
