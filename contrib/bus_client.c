@@ -124,6 +124,75 @@ void *bc_connect(void *zctx, const struct bc_sock *s, struct bc_fail *fail)
 	return z;
 }
 
+/* ---- handshakes ------------------------------------------------------------------- */
+
+#define WATCH_SAY_MS	10000
+
+int bc_watch_open(void *zctx, void *sock, const char *name, struct bc_watch *w)
+{
+	char ep[96];
+
+	memset(w, 0, sizeof(*w));
+	snprintf(ep, sizeof(ep), "inproc://bc-handshakes-%s", name);
+	if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) < 0)
+		return -1;
+	w->mon = zmq_socket(zctx, ZMQ_PAIR);
+	if (w->mon && zmq_connect(w->mon, ep) < 0) {
+		zmq_close(w->mon);
+		w->mon = NULL;
+	}
+	return w->mon ? 0 : -1;
+}
+
+void bc_watch_close(struct bc_watch *w)
+{
+	if (w->mon)
+		zmq_close(w->mon);
+	w->mon = NULL;
+}
+
+/* Why ep refused us: RFC 27 (ZAP) status for an unlisted key, else the
+ * ZMTP error (RFC 23, RFC 26). */
+static void watch_why(struct bc_watch *w, const char *ep, const struct bc_curve *c, uint16_t event,
+		      uint32_t value)
+{
+	bool on = c && c->on;
+
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		snprintf(w->why, sizeof(w->why), "%s refused our CURVE key %s (ZAP status %u): is it "
+			 "in the gateway's curve-clients file?", ep, on ? c->public_z85 : "-", value);
+	else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+		snprintf(w->why, sizeof(w->why), "%s %s", ep, on ?
+			 "does not speak CURVE: drop --curve-server-key and --curve-key" :
+			 "wants CURVE: give --curve-server-key and --curve-key");
+	else
+		snprintf(w->why, sizeof(w->why), "%s: handshake failed (protocol error 0x%x)%s", ep,
+			 value, on ? ": is --curve-server-key the gateway's public key?" : "");
+}
+
+bool bc_watch_read(struct bc_watch *w, const char *ep, const struct bc_curve *c, int64_t now)
+{
+	uint8_t ev[6];
+	uint16_t event;
+	uint32_t value;
+	char addr[256];
+	bool say = false;
+
+	while (w->mon && zmq_recv(w->mon, ev, sizeof(ev), ZMQ_DONTWAIT) == (int)sizeof(ev)) {
+		zmq_recv(w->mon, addr, sizeof(addr), 0);	/* the endpoint frame */
+		memcpy(&event, ev, 2);
+		memcpy(&value, ev + 2, 4);
+		if (!say)	/* the first of a burst is the one said */
+			watch_why(w, ep, c, event, value);
+		if (w->said_ms && now - w->said_ms < WATCH_SAY_MS)
+			continue;
+		w->said_ms = now;
+		say = true;
+	}
+	return say;
+}
+
 int bc_ask_replay(void *dealer, uint64_t from, uint64_t max, int flags)
 {
 	char f[24], m[24];

@@ -2,7 +2,8 @@
  * bus_client.h — what the bus's command-line clients, txgw-sub and
  * txgw-send, share: the default endpoints, a monotonic clock, decimal
  * option values, the CURVE keys of --curve-server-key and --curve-key
- * (doc/bus.md "Who may connect"), a connected socket, whole messages
+ * (doc/bus.md "Who may connect"), a connected socket, the watch that
+ * says why a gateway refused our handshake, whole messages
  * received without waiting, and the ["REPLAY", from, max] request
  * (doc/bus.md "Replay").  Compiled into each client; uses lib only.
  */
@@ -60,6 +61,25 @@ struct bc_fail {
 /* A socket with no linger, connected to s->ep.  NULL on failure, with the
  * stage and the error in *fail, for the caller's own message. */
 void *bc_connect(void *zctx, const struct bc_sock *s, struct bc_fail *fail);
+
+/* A refused handshake leaves a client waiting in silence while libzmq
+ * retries (a refused CURVE client gets no answer): the socket's failed
+ * handshakes, read from a monitor, say why. */
+struct bc_watch {
+	void *mon;			/* the PAIR reading the events; NULL: none */
+	int64_t said_ms;		/* when a reason was last given */
+	char why[320];			/* the last reason, "" before any */
+};
+
+/* Watch sock's handshakes (name: unique in the process).  0, or -1 (then
+ * w->mon is NULL: no explanations, no harm). */
+int bc_watch_open(void *zctx, void *sock, const char *name, struct bc_watch *w);
+void bc_watch_close(struct bc_watch *w);
+
+/* Read the failures queued on w->mon; true when there is one to report
+ * now (at most every 10 s): then w->why says, without the program's
+ * name, why ep refused us, with what to do. */
+bool bc_watch_read(struct bc_watch *w, const char *ep, const struct bc_curve *c, int64_t now);
 
 /* Send ["REPLAY", from, max] (with flags, e.g. ZMQ_DONTWAIT): 0 or -1. */
 int bc_ask_replay(void *dealer, uint64_t from, uint64_t max, int flags);

@@ -12,6 +12,10 @@
  * the lowest seq QUEUED gave, in seq order (the journal's order), asking
  * again as the publish socket says that something new came; a message has
  * ended once failed, delivered, or submitted when it asked for no receipt.
+ * With --curve-server-key and --curve-key every socket speaks CURVE to a
+ * gateway configured with curve-secret-key (doc/bus.md "Who may connect");
+ * a refused handshake gets no answer at all, so the send socket's
+ * handshakes are watched to say why a request goes unanswered.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +57,8 @@ struct req {
 
 struct opts {
 	const char *send, *pub, *replay, *file;
+	const char *server_key, *key_file;	/* --curve-server-key, --curve-key */
+	struct bc_curve curve;
 	bool follow, json, quiet;
 	int64_t timeout_ms, wait_ms;
 	unsigned retries, window;
@@ -64,6 +70,8 @@ struct opts {
 struct run {
 	struct opts o;
 	void *zctx, *snd, *sub, *rep;
+	struct bc_watch watch;		/* the send socket's handshakes */
+	bool gave_up;			/* a request went unanswered */
 	struct req *r;
 	size_t n, cap;
 	size_t answered, outstanding;
@@ -103,6 +111,19 @@ static void usage(FILE *out)
 "  --send EP           txgw's send socket (" BC_DEF_SEND ")\n"
 "  --publish EP        its publish socket, with --follow (" BC_DEF_PUB ")\n"
 "  --replay EP         its replay socket, with --follow (" BC_DEF_REPLAY ")\n"
+"  --curve-server-key KEY|FILE\n"
+"                      speak CURVE (RFC 26) on all three sockets to a gateway\n"
+"                      configured with curve-secret-key: its public key, 40\n"
+"                      characters of Z85, or a key file holding it\n"
+"                      (txgw-keygen's PUBLIC-FILE)\n"
+"  --curve-key FILE    with --curve-server-key: our secret key file\n"
+"                      (txgw-keygen's SECRET-FILE, readable by its owner only);\n"
+"                      our public key is derived from it and must be in the\n"
+"                      gateway's curve-clients file.  A gateway that refuses\n"
+"                      our handshake does not answer at all: txgw-send says why\n"
+"                      on standard error (at most every 10 s) and, once a\n"
+"                      request is unanswered after its retries, names the\n"
+"                      reason again\n"
 "\n"
 "Behaviour:\n"
 "  --timeout S         seconds to wait for an answer before sending again (10)\n"
@@ -127,13 +148,21 @@ static void usage(FILE *out)
 "\n"
 "Exit status: 0 when every request was queued (and, with --follow, every\n"
 "message ended and none failed); 1 when one was refused, unanswered,\n"
-"failed or did not end in time; 2 on bad usage or when a socket could not\n"
-"be set up.\n"
+"failed or did not end in time; 2 on bad usage, a key that cannot be read\n"
+"(a secret key file that group or others may read is refused), or when a\n"
+"socket could not be set up.\n"
+"\n"
+"Key files: one 40-character Z85 key on a line of its own; lines starting\n"
+"with '#', and blank lines, are comments (doc/bus.md).  txgw-keygen makes\n"
+"them.\n"
 "\n"
 "Examples:\n"
 "  txgw-send --id cmd-42 --device 00112233aabbccdd --payload-hex deadbeef \\\n"
 "      --receipt --follow\n"
-"  txgw-send --follow --json requests.jsonl > outcome.jsonl\n");
+"  txgw-send --follow --json requests.jsonl > outcome.jsonl\n"
+"  txgw-send --send tcp://gw1.example:5562 --curve-server-key /etc/txgw/gw1.pub \\\n"
+"      --curve-key ~/.txgw/ops.key --id cmd-43 --msisdn +886912345678 \\\n"
+"      --payload-b64 3q2+7w==\n");
 }
 
 /* ---- options -------------------------------------------------------------------- */
@@ -141,6 +170,7 @@ static void usage(FILE *out)
 enum {
 	O_SEND = 256, O_PUB, O_REPLAY, O_FOLLOW, O_JSON, O_TIMEOUT, O_WAIT, O_RETRY, O_WINDOW, O_ID,
 	O_MSISDN, O_DEVICE, O_MAIL, O_PHEX, O_PB64, O_PFILE, O_RECEIPT, O_EXPIRES, O_VERSION,
+	O_SERVER_KEY, O_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -151,6 +181,7 @@ static const struct option long_opts[] = {
 	{ "mail", 1, NULL, O_MAIL }, { "payload-hex", 1, NULL, O_PHEX },
 	{ "payload-b64", 1, NULL, O_PB64 }, { "payload-file", 1, NULL, O_PFILE },
 	{ "receipt", 0, NULL, O_RECEIPT }, { "expires", 1, NULL, O_EXPIRES },
+	{ "curve-server-key", 1, NULL, O_SERVER_KEY }, { "curve-key", 1, NULL, O_KEY },
 	{ "quiet", 0, NULL, 'q' }, { "help", 0, NULL, 'h' }, { "version", 0, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
@@ -193,6 +224,8 @@ static void parse_opt(struct opts *o, int c, const char *a)
 	case O_PFILE: o->payload_file = a; break;
 	case O_RECEIPT: o->receipt = true; break;
 	case O_EXPIRES: o->expires = a; break;
+	case O_SERVER_KEY: o->server_key = a; break;
+	case O_KEY: o->key_file = a; break;
 	case 'q': o->quiet = true; break;
 	case 'h': usage(stdout); exit(0);
 	case O_VERSION: printf("txgw-send %s\n", PACKAGE_VERSION); exit(0);
@@ -331,12 +364,13 @@ static void make_request(struct run *r)
 
 static void *sock(struct run *r, int type, const char *ep, const char *topic)
 {
-	struct bc_sock want = { .type = type, .ep = ep, .subscribe = topic };
+	struct bc_sock want = { .type = type, .ep = ep, .subscribe = topic, .curve = &r->o.curve };
 	struct bc_fail fail;
 	void *s = bc_connect(r->zctx, &want, &fail);
 
 	if (!s) {
-		fprintf(stderr, "txgw-send: %s: %s\n", ep, zmq_strerror(fail.err));
+		fprintf(stderr, "txgw-send: %s%s: %s\n", fail.stage == BC_CURVE ? "CURVE on " : "", ep,
+			zmq_strerror(fail.err));
 		exit(2);
 	}
 	return s;
@@ -420,6 +454,20 @@ static void on_answer(struct run *r, char fr[3][FRAME_MAX])
 		printf("%s %s %s\n", fr[0], q->id[0] ? q->id : "-", fr[2]);
 }
 
+/* The first request unanswered after its retries: say why, once (not a
+ * summary: -q keeps it).  A refused handshake is the likely reason. */
+static void gave_up(struct run *r, const struct req *q)
+{
+	if (r->gave_up)
+		return;
+	r->gave_up = true;
+	bc_watch_read(&r->watch, r->o.send, &r->o.curve, bc_now_ms());
+	fprintf(stderr, "txgw-send: no answer from %s to %s in %" PRId64 " s (%u %s): %s\n", r->o.send,
+		q->id[0] ? q->id : "-", q->sent * r->o.timeout_ms / 1000, q->sent,
+		q->sent == 1 ? "try" : "tries", r->watch.why[0] ? r->watch.why :
+		"is txgw running there, with a send socket?");
+}
+
 /* Send within the window, read answers, send again what waited too long. */
 static void exchange(struct run *r)
 {
@@ -429,12 +477,14 @@ static void exchange(struct run *r)
 	while (r->answered < r->n) {
 		while (next < r->n && r->outstanding < r->o.window)
 			send_req(r, &r->r[next++]);
-		zmq_pollitem_t pi = { r->snd, 0, ZMQ_POLLIN, 0 };
-		zmq_poll(&pi, 1, POLL_MS);
+		zmq_pollitem_t pi[] = { { r->snd, 0, ZMQ_POLLIN, 0 }, { r->watch.mon, 0, ZMQ_POLLIN, 0 } };
+		zmq_poll(pi, r->watch.mon ? 2 : 1, POLL_MS);
 		char fr[3][FRAME_MAX];
 		while (recv3(r->snd, fr) == 3)
 			on_answer(r, fr);
 		now = bc_now_ms();
+		if (pi[1].revents && bc_watch_read(&r->watch, r->o.send, &r->o.curve, now))
+			fprintf(stderr, "txgw-send: %s\n", r->watch.why);
 		for (size_t i = 0; i < next; i++) {
 			struct req *q = &r->r[i];
 			if (q->answered || now - q->sent_ms < r->o.timeout_ms)
@@ -444,6 +494,7 @@ static void exchange(struct run *r)
 				r->answered++;
 				r->outstanding--;
 				snprintf(q->detail, sizeof(q->detail), "unanswered");
+				gave_up(r, q);
 				if (r->o.json)
 					json_line("unanswered", q->id, NULL, NULL);
 				else
@@ -612,8 +663,13 @@ int main(int argc, char **argv)
 		read_file(&r, argv[optind]);
 	if (!r.n)
 		die_usage("%s", "no request");
+	if (bc_curve_load("txgw-send", r.o.server_key, r.o.key_file, &r.o.curve) < 0) {
+		fprintf(stderr, "(txgw-send --help tells more)\n");
+		exit(2);
+	}
 	r.zctx = zmq_ctx_new();
 	r.snd = sock(&r, ZMQ_DEALER, r.o.send, NULL);
+	bc_watch_open(r.zctx, r.snd, "txgw-send", &r.watch);	/* none: no reasons, no harm */
 	if (r.o.follow) {
 		r.sub = sock(&r, ZMQ_SUB, r.o.pub, "txlog.downlink");
 		r.rep = sock(&r, ZMQ_DEALER, r.o.replay, NULL);
@@ -622,6 +678,7 @@ int main(int argc, char **argv)
 	if (r.o.follow)
 		follow(&r);
 	int rc = summary(&r);
+	bc_watch_close(&r.watch);
 	zmq_close(r.snd);
 	if (r.sub) {
 		zmq_close(r.sub);

@@ -78,7 +78,7 @@ static int state_save(struct sub *s)
 		if (fd >= 0)
 			close(fd);
 		unlink(tmp);
-		status_clear(s);
+		sub_status_clear(s);
 		fprintf(stderr, "txgw-sub: cannot write %s: %s\n", s->o.state, strerror(err));
 		return -1;
 	}
@@ -96,16 +96,16 @@ static int run(struct sub *s)
 		{ .socket = s->sub, .events = ZMQ_POLLIN },
 		{ .socket = s->dealer, .events = ZMQ_POLLIN },
 		{ .fd = s->sigfd, .events = ZMQ_POLLIN },
-		{ .socket = s->mon, .events = ZMQ_POLLIN },
+		{ .socket = s->watch.mon, .events = ZMQ_POLLIN },
 	};
-	int n_items = s->mon ? 4 : 3;
+	int n_items = s->watch.mon ? 4 : 3;
 
 	s->news_ms = s->saved_ms = start;
-	maybe_ask(s, start, true);
-	while (!done(s)) {
+	sub_maybe_ask(s, start, true);
+	while (!sub_done(s)) {
 		int64_t now = bc_now_ms(), wait = POLL_MS;
 		if (s->o.timeout_ms && now - start >= s->o.timeout_ms) {
-			status_clear(s);
+			sub_status_clear(s);
 			fprintf(stderr, "txgw-sub: timeout, next seq %" PRIu64 " not seen\n", s->next);
 			return 1;
 		}
@@ -116,16 +116,16 @@ static int run(struct sub *s)
 		if (items[2].revents)
 			return 0;	/* SIGINT or SIGTERM: the caller prints the summary */
 		now = bc_now_ms();
-		if (s->mon && items[3].revents)
-			handshake_failed(s, now);
-		if (read_sockets(s, now) < 0)
+		if (s->watch.mon && items[3].revents)
+			sub_handshake_failed(s, now);
+		if (sub_read_sockets(s, now) < 0)
 			return 1;
-		maybe_ask(s, now, false);
+		sub_maybe_ask(s, now, false);
 		if (now - s->saved_ms >= SAVE_MS) {
 			state_save(s);
 			s->saved_ms = now;
 		}
-		status_show(s);
+		sub_status_show(s);
 		if (s->printed) {
 			fflush(stdout);
 			s->printed = false;
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	bool found = false;
 	int rc = 1;
 
-	parse_opts(argc, argv, &s.o);
+	sub_parse_opts(argc, argv, &s.o);
 	s.tty = isatty(STDOUT_FILENO);
 	if (s.o.mode == OUT_AUTO)
 		s.o.mode = s.tty ? OUT_TABLE : OUT_JSON;
@@ -157,9 +157,9 @@ int main(int argc, char **argv)
 	}
 	if (sub_open(&s) == 0) {
 		if (s.o.mode == OUT_TABLE)
-			table_header();
+			sub_table_header();
 		rc = run(&s);
-		summary(&s);
+		sub_summary(&s);
 		if (state_save(&s) < 0)
 			rc = 1;
 	}

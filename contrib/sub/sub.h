@@ -65,8 +65,7 @@ struct gap {
 struct sub {
 	struct opts o;
 	void *zctx, *sub, *dealer;
-	void *mon;			/* the DEALER's handshake failures */
-	int64_t mon_said_ms;
+	struct bc_watch watch;		/* the DEALER's handshake failures */
 	int sigfd;
 	bool tty;
 	struct slot *ring;
@@ -87,24 +86,24 @@ struct sub {
 };
 
 /* sub_opts.c: returns 0, or exits: 0 after --help/--version, 2 on bad usage. */
-int parse_opts(int argc, char **argv, struct opts *o);
+int sub_parse_opts(int argc, char **argv, struct opts *o);
 
 /* sub_out.c */
-int row_parse(const char *payload, size_t len, struct row *r);
-bool topic_ok(const char *t, size_t len);
-void status_clear(struct sub *s);
-void status_show(struct sub *s);
-void summary(struct sub *s);
-void note_gap(struct sub *s, uint64_t from, uint64_t to, bool expired);
-void table_header(void);
-void emit(struct sub *s, const struct slot *sl);
+int sub_row_parse(const char *payload, size_t len, struct row *r);
+bool sub_topic_ok(const char *t, size_t len);
+void sub_status_clear(struct sub *s);
+void sub_status_show(struct sub *s);
+void sub_summary(struct sub *s);
+void sub_note_gap(struct sub *s, uint64_t from, uint64_t to, bool expired);
+void sub_table_header(void);
+void sub_emit(struct sub *s, const struct slot *sl);
 
 /* sub_order.c */
-bool done(const struct sub *s);
-void maybe_ask(struct sub *s, int64_t now, bool first);
-int read_sockets(struct sub *s, int64_t now);
+bool sub_done(const struct sub *s);
+void sub_maybe_ask(struct sub *s, int64_t now, bool first);
+int sub_read_sockets(struct sub *s, int64_t now);
 
 /* sub_conn.c */
 int sub_open(struct sub *s);
 void sub_close(struct sub *s);
-void handshake_failed(struct sub *s, int64_t now);
+void sub_handshake_failed(struct sub *s, int64_t now);

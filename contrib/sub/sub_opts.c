@@ -170,7 +170,7 @@ static int opt_value(struct opts *o, int c, const char *arg)
 }
 
 /* Returns 0, or exits: 0 after --help/--version, 2 on bad usage. */
-int parse_opts(int argc, char **argv, struct opts *o)
+int sub_parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "pub", required_argument, NULL, 'p' },

@@ -12,7 +12,7 @@
 
 #include "contrib/sub/sub.h"
 
-bool done(const struct sub *s)
+bool sub_done(const struct sub *s)
 {
 	return (s->o.has_until && s->started && s->next > s->o.until) ||
 	       (s->o.count && s->shown >= s->o.count);
@@ -35,8 +35,8 @@ static void slot_free(struct sub *s, struct slot *sl)
 static void drain(struct sub *s)
 {
 	struct slot *sl;
-	while (!done(s) && (sl = slot_of(s, s->next))->used) {
-		emit(s, sl);
+	while (!sub_done(s) && (sl = slot_of(s, s->next))->used) {
+		sub_emit(s, sl);
 		slot_free(s, sl);
 		s->next++;
 	}
@@ -47,14 +47,14 @@ static void skip_to(struct sub *s, uint64_t limit, bool expired)
 {
 	if (s->o.has_until && limit > s->o.until + 1)
 		limit = s->o.until + 1;
-	while (s->next < limit && !done(s)) {
+	while (s->next < limit && !sub_done(s)) {
 		uint64_t from = s->next;
 		if (!s->held)
 			s->next = limit;	/* nothing held: no need to walk the range */
 		while (s->next < limit && !slot_of(s, s->next)->used)
 			s->next++;
 		if (s->next > from)
-			note_gap(s, from, s->next - 1, expired);
+			sub_note_gap(s, from, s->next - 1, expired);
 		drain(s);
 	}
 }
@@ -62,7 +62,7 @@ static void skip_to(struct sub *s, uint64_t limit, bool expired)
 static void warn_malformed(struct sub *s, const char *how, const char *why)
 {
 	s->malformed++;
-	status_clear(s);
+	sub_status_clear(s);
 	fprintf(stderr, "txgw-sub: malformed %s message ignored: %s\n", how, why);
 }
 
@@ -73,8 +73,8 @@ static void take(struct sub *s, const char *topic, size_t tlen, const char *payl
 	struct row r;
 	struct slot *sl;
 
-	if (!topic_ok(topic, tlen) || row_parse(payload, plen, &r) < 0) {
-		warn_malformed(s, replayed ? "replayed" : "live", topic_ok(topic, tlen) ?
+	if (!sub_topic_ok(topic, tlen) || sub_row_parse(payload, plen, &r) < 0) {
+		warn_malformed(s, replayed ? "replayed" : "live", sub_topic_ok(topic, tlen) ?
 			       "payload is not one JSON object with a seq" : "bad topic");
 		return;
 	}
@@ -120,11 +120,11 @@ static void ask(struct sub *s, int64_t now)
 }
 
 /* Ask at start, on a gap, after a quiet spell, or when an answer was lost. */
-void maybe_ask(struct sub *s, int64_t now, bool first)
+void sub_maybe_ask(struct sub *s, int64_t now, bool first)
 {
 	if (s->pending && now - s->asked_ms >= ANSWER_MS)
 		s->pending = false;
-	if (s->pending || !s->started || done(s))
+	if (s->pending || !s->started || sub_done(s))
 		return;
 	if (first || s->held || s->top >= s->next || now - s->news_ms >= IDLE_MS)
 		ask(s, now);
@@ -144,7 +144,7 @@ static int on_replay(struct sub *s, struct bc_frames *f)
 	if (f->total == 2 && bc_frame_is(f, 0, "ERROR")) {
 		if (!bc_frame_seq(f, 1, &seq) || (s->started && seq <= s->next)) {
 			/* "bad request", or an oldest seq that does not explain the refusal */
-			status_clear(s);
+			sub_status_clear(s);
 			fprintf(stderr, "txgw-sub: the replay socket answered ERROR '%.*s'\n",
 				(int)(bc_fsize(f, 1) > 200 ? 200 : bc_fsize(f, 1)), bc_fdata(f, 1));
 			return -1;
@@ -170,19 +170,19 @@ static void on_live(struct sub *s, struct bc_frames *f)
 }
 
 /* Read everything queued on both sockets.  Returns 0 or -1 (failure). */
-int read_sockets(struct sub *s, int64_t now)
+int sub_read_sockets(struct sub *s, int64_t now)
 {
 	struct bc_frames f;
 	int rc;
 
-	while (!done(s) && (rc = bc_frames_recv(s->sub, &f)) != 0) {
+	while (!sub_done(s) && (rc = bc_frames_recv(s->sub, &f)) != 0) {
 		if (rc < 0)
 			return -1;
 		on_live(s, &f);
 		bc_frames_close(&f);
 		s->news_ms = now;
 	}
-	while (!done(s) && (rc = bc_frames_recv(s->dealer, &f)) != 0) {
+	while (!sub_done(s) && (rc = bc_frames_recv(s->dealer, &f)) != 0) {
 		if (rc < 0)
 			return -1;
 		rc = on_replay(s, &f);

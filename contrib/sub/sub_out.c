@@ -53,7 +53,7 @@ static void row_member(void *data, const char *key, const struct sj_val *v)
 }
 
 /* A payload as bus.md makes it: one line, one JSON object, a seq >= 1. */
-int row_parse(const char *payload, size_t len, struct row *r)
+int sub_row_parse(const char *payload, size_t len, struct row *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (memchr(payload, '\n', len) || memchr(payload, '\r', len))
@@ -66,7 +66,7 @@ int row_parse(const char *payload, size_t len, struct row *r)
 
 /* A topic we can print without escaping: 1..TOPIC_MAX printable ASCII,
  * no quote or backslash. */
-bool topic_ok(const char *t, size_t len)
+bool sub_topic_ok(const char *t, size_t len)
 {
 	if (!len || len > TOPIC_MAX)
 		return false;
@@ -105,7 +105,7 @@ static void tally_print(FILE *out, const char *what, const struct tally *t)
 }
 
 /* Take the terminal's status line away before anything else is written. */
-void status_clear(struct sub *s)
+void sub_status_clear(struct sub *s)
 {
 	if (s->status_on) {
 		fputs("\r\033[K", stdout);
@@ -114,11 +114,11 @@ void status_clear(struct sub *s)
 	}
 }
 
-void summary(struct sub *s)
+void sub_summary(struct sub *s)
 {
 	FILE *out = s->o.mode == OUT_JSON ? stderr : stdout;
 
-	status_clear(s);
+	sub_status_clear(s);
 	fprintf(out, "txgw-sub: %" PRIu64 " messages", s->shown);
 	tally_print(out, "; topics:", &s->topics);
 	tally_print(out, "; alerts:", &s->kinds);
@@ -137,9 +137,9 @@ void summary(struct sub *s)
 	fflush(out);
 }
 
-void note_gap(struct sub *s, uint64_t from, uint64_t to, bool expired)
+void sub_note_gap(struct sub *s, uint64_t from, uint64_t to, bool expired)
 {
-	status_clear(s);
+	sub_status_clear(s);
 	fprintf(stderr, "txgw-sub: seqs %" PRIu64 "..%" PRIu64 " %s\n", from, to,
 		expired ? "are no longer kept" : "could not be filled by replay");
 	s->gap_seqs += to - from + 1;
@@ -149,7 +149,7 @@ void note_gap(struct sub *s, uint64_t from, uint64_t to, bool expired)
 
 /* ---- output ------------------------------------------------------------------ */
 
-void table_header(void)
+void sub_table_header(void)
 {
 	printf("%8s  %-24s  %-6s  %-16s  %-20s  %-12s  %16s  %12s  %s\n", "SEQ", "TIME", "TOPIC",
 	       "DEVICE", "COUNTER/KIND/REASON", "TYPE", "AMOUNT CUR", "BALANCE", "FLAGS");
@@ -192,14 +192,14 @@ static bool topic_selected(const struct opts *o, const char *topic)
 }
 
 /* Print the message of the next seq (its payload was checked on arrival). */
-void emit(struct sub *s, const struct slot *sl)
+void sub_emit(struct sub *s, const struct slot *sl)
 {
 	struct row r;
 
 	if (!topic_selected(&s->o, sl->topic))
 		return;
-	row_parse(sl->payload, strlen(sl->payload), &r);
-	status_clear(s);
+	sub_row_parse(sl->payload, strlen(sl->payload), &r);
+	sub_status_clear(s);
 	if (s->o.mode == OUT_JSON)
 		printf("{\"topic\":\"%s\",\"payload\":%s}\n", sl->topic, sl->payload);
 	else
@@ -215,7 +215,7 @@ void emit(struct sub *s, const struct slot *sl)
 		tally_add(&s->reasons, r.reason);
 }
 
-void status_show(struct sub *s)
+void sub_status_show(struct sub *s)
 {
 	if (!s->tty || s->o.mode != OUT_TABLE)
 		return;

@@ -9,17 +9,10 @@ set -euo pipefail
 . "$(dirname "$0")/downlink_lib.bash"
 it_setup
 dl_ports
-KEYGEN=$TOP/gateway/tools/txgw-keygen
-K=$WORK/keys
-mkdir -p "$K"
-"$KEYGEN" "$K/srv.key" "$K/srv.pub" >/dev/null
-"$KEYGEN" "$K/a.key" "$K/a.pub" >/dev/null
-"$KEYGEN" "$K/b.key" "$K/b.pub" >/dev/null
-grep -v '^#' "$K/a.pub" > "$K/clients"
+dl_curve_keys
 KEY=hex:3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c
 echo "1122334455667788 1 ed25519 886955500001 active $KEY" > "$WORK/reg.txt"
-BUS_EXTRA=" curve-secret-key $K/srv.key
- curve-clients $K/clients" NO_ESME=1 dl_config "$WORK/reg.txt"
+BUS_EXTRA=$CURVE_BUS NO_ESME=1 dl_config "$WORK/reg.txt"
 dl_esme_idle
 start_txgw
 $PY - "tcp://127.0.0.1:$SEND_PORT" "$K" <<'PYEOF'

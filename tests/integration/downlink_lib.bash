@@ -24,6 +24,21 @@ dl_config() {
 	} >>"$WORK/txgw.cfg"
 }
 
+# dl_curve_keys: CURVE keys made by txgw-keygen in K=$WORK/keys: the
+# gateway's (srv), a listed client's (a), an unlisted one's (b); the
+# clients file lists a; CURVE_BUS holds the bus lines for BUS_EXTRA.
+dl_curve_keys() {
+	local n
+	K=$WORK/keys
+	mkdir -p "$K"
+	for n in srv a b; do
+		"$TOP/gateway/tools/txgw-keygen" "$K/$n.key" "$K/$n.pub" >/dev/null
+	done
+	grep -v '^#' "$K/a.pub" >"$K/clients"
+	CURVE_BUS=" curve-secret-key $K/srv.key
+ curve-clients $K/clients"
+}
+
 # dl_esme_idle: an esme node towards SMSC_PORT, where nothing listens: a
 # bind that can transmit (requests are QUEUED), never bound
 dl_esme_idle() {
