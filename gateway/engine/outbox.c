@@ -124,7 +124,7 @@ struct ob_msg *ob_msg_new(struct outbox *ob, struct ob_key *k)
 	return m;
 }
 
-void ob_mid_add(struct outbox *ob, struct ob_msg *m, unsigned part, const char *id)
+static void mid_add(struct outbox *ob, struct ob_msg *m, unsigned part, const char *id, bool umr)
 {
 	size_t n = strlen(id) + 1;
 	struct ob_mid *d = talloc_size(m, sizeof(*d) + n);
@@ -133,38 +133,83 @@ void ob_mid_add(struct outbox *ob, struct ob_msg *m, unsigned part, const char *
 		return;		/* its receipt will not match: counted then */
 	d->m = m;
 	d->part = (uint8_t)part;
+	d->umr = umr;
 	memcpy(d->id, id, n);
 	hash_add(ob->by_mid, &d->node, hash_str(id));
+	m->mids[m->n_mids++] = d;
+}
+
+/* "MSISDN/umr", the MSISDN without its '+' */
+static void umr_key(char *buf, size_t cap, const char *msisdn, uint16_t umr)
+{
+	snprintf(buf, cap, "%s/%u", msisdn + (msisdn[0] == '+'), umr);
+}
+
+/* The keys of m's parts: each SMSC message id, and for SMS each part's
+ * user_message_reference with the MSISDN.  The keys are kept with m, so
+ * that dropping them costs its parts, not the length of a bucket: an
+ * SMSC that gives every message the same id puts them all in one. */
+static void mids_add(struct outbox *ob, struct ob_msg *m)
+{
+	char key[OB_TO_MAX + 8];
+
+	ob_mids_drop(ob, m);
+	m->mids = talloc_zero_array(m, struct ob_mid *, 2 * m->n_ids);
+	if (!m->mids)
+		return;
+	for (unsigned i = 0; i < m->n_ids; i++) {
+		mid_add(ob, m, i, m->ids[i], false);
+		if (m->bearer != OB_SMS)
+			continue;
+		umr_key(key, sizeof(key), m->to, ob_umr(m->ref, i));
+		mid_add(ob, m, i, key, true);
+	}
 }
 
 void ob_mids_drop(struct outbox *ob, struct ob_msg *m)
 {
-	struct ob_mid *d;
-	struct hlist_node *tmp;
-	unsigned b;
-
-	if (!m->n_ids)
-		return;
-	/* a message's ids: a walk of their buckets */
-	for (unsigned i = 0; i < m->n_ids; i++) {
-		b = hash_min(hash_str(m->ids[i]), HASH_BITS(ob->by_mid));
-		hlist_for_each_entry_safe(d, tmp, &ob->by_mid[b], node) {
-			if (d->m == m) {
-				hash_del(&d->node);
-				talloc_free(d);
-			}
-		}
+	for (unsigned i = 0; i < m->n_mids; i++) {
+		hash_del(&m->mids[i]->node);
+		talloc_free(m->mids[i]);
 	}
+	m->n_mids = 0;
+	TALLOC_FREE(m->mids);
 }
 
-static struct ob_mid *mid_find(struct outbox *ob, const char *id)
+static struct ob_mid *mid_find(struct outbox *ob, const char *id, bool umr)
 {
 	struct ob_mid *d;
 
 	hash_for_each_possible(ob->by_mid, d, node, hash_str(id))
-		if (!strcmp(d->id, id))
+		if (d->umr == umr && !strcmp(d->id, id))
 			return d;
 	return NULL;
+}
+
+/* The part a receipt names: by its message id, else by the
+ * user_message_reference from the handset's number. */
+static struct ob_mid *receipt_part(struct outbox *ob, const struct ob_receipt *r)
+{
+	struct ob_mid *d = mid_find(ob, r->message_id, false);
+	char key[OB_TO_MAX + 8];
+
+	struct ob_mid *e, *any = NULL;
+
+	if (d || !r->has_umr || !r->from || !r->from[0] || strlen(r->from) > OB_TO_MAX)
+		return d;
+	umr_key(key, sizeof(key), r->from, r->umr);
+	/* Several parts awaiting may share the reference (32 submissions to
+	 * one number): the oldest whose receipt has not come, as an SMSC
+	 * delivers a handset's messages in order.  (A bucket lists the newest
+	 * first.) */
+	hash_for_each_possible(ob->by_mid, e, node, hash_str(key)) {
+		if (!e->umr || strcmp(e->id, key))
+			continue;
+		any = e;
+		if (!(e->m->delivered & (1u << e->part)))
+			d = e;
+	}
+	return d ? d : any;
 }
 
 /* ---- the trees: due time per bearer, expiry ----------------------------------- */
@@ -391,8 +436,7 @@ void ob_msg_submitted(struct outbox *ob, struct ob_msg *m, int64_t at_ms)
 	/* the ones awaiting receipts in the order of their submission */
 	llist_del(&m->list);
 	llist_add_tail(&m->list, &ob->msgs);
-	for (unsigned i = 0; i < m->n_ids; i++)
-		ob_mid_add(ob, m, i, m->ids[i]);
+	mids_add(ob, m);
 }
 
 static void result_submitted(struct outbox *ob, struct ob_msg *m, const struct ob_result *r)
@@ -433,15 +477,20 @@ void outbox_result(struct outbox *ob, struct ob_msg *m, const struct ob_result *
 
 int outbox_receipt(struct outbox *ob, const struct ob_receipt *r, engine_ack_cb cb, void *cb_data)
 {
-	struct ob_mid *d = mid_find(ob, r->message_id);
+	struct ob_mid *d = receipt_part(ob, r);
 	struct ob_msg *m;
 	char error[64];
 	unsigned part;
 
 	if (!d) {
 		ob_ctr(ob, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED, 1);
-		LOGP_RL(&ob->rl_unmatched, DSMS, LOGL_NOTICE, "receipt for message id '%s' (%s) "
-			"matches no message awaiting one", r->message_id, r->stat);
+		if (r->has_umr)
+			LOGP_RL(&ob->rl_unmatched, DSMS, LOGL_NOTICE, "receipt for message id '%s' (%s, "
+				"user_message_reference %u from '%s') matches no message awaiting one",
+				r->message_id, r->stat, r->umr, r->from ? r->from : "");
+		else
+			LOGP_RL(&ob->rl_unmatched, DSMS, LOGL_NOTICE, "receipt for message id '%s' (%s) "
+				"matches no message awaiting one", r->message_id, r->stat);
 		return 1;
 	}
 	m = d->m;
