@@ -77,6 +77,7 @@ struct dl_job {
 	char to[21];
 	uint8_t ton, npi;
 	bool receipt;
+	uint8_t ref;			/* the destination's counter (ob_umr()) */
 	unsigned n_parts, sent, answered;
 	bool stop;			/* a part failed: send no more */
 	bool counted_out;		/* no longer in n_waiting */
@@ -272,6 +273,7 @@ static bool send_part(struct dl_job *j)
 		.dest_addr_npi = j->npi, .esm_class = 0x40, .data_coding = 0x04,
 		.registered_delivery = j->receipt ? 0x01 : 0x00,
 		.sm = j->parts[i].ud, .sm_len = j->parts[i].len,
+		.has_umr = true, .umr = ob_umr(j->ref, i),
 	};
 
 	if (!j->es)
@@ -393,6 +395,7 @@ static int sms_submit(void *data, struct ob_msg *m, const struct ob_item *it)
 	j->s = s;
 	j->m = m;
 	j->receipt = it->receipt;
+	j->ref = it->ref;
 	address_of(s, j, it);
 	n = sms_out_split(it->payload, it->len, s->port, it->ref, j->parts);
 	if (n < 0) {

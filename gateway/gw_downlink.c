@@ -109,7 +109,8 @@ int gw_downlink_receipt(void *data, const struct smpp_receipt *r, struct esme_ac
 {
 	struct gw *g = data;
 	struct ob_receipt or = { .message_id = r->message_id, .kind = kind_of(r->state),
-				 .stat = smpp_msg_state_name(r->state), .err = r->err };
+				 .stat = smpp_msg_state_name(r->state), .err = r->err,
+				 .has_umr = r->has_umr, .umr = r->umr, .from = r->from };
 	int rc;
 
 	if (g->stopping)

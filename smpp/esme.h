@@ -134,6 +134,8 @@ struct esme_submit {
 	uint8_t data_coding;
 	const uint8_t *sm;		/* short_message, at most 254 octets */
 	size_t sm_len;
+	bool has_umr;			/* a user_message_reference TLV (§5.3.2.17) */
+	uint16_t umr;
 };
 
 /* What became of a submit_sm. */

@@ -157,6 +157,8 @@ static int fill(struct smpp_pdu *p, const struct esme_submit *q)
 	p->data_coding = q->data_coding;
 	p->sm_length = (uint8_t)q->sm_len;
 	p->short_message = q->sm_len ? q->sm : NULL;
+	if (q->has_umr)
+		return smpp_tlv_add_uint(p, SMPP_TLV_USER_MESSAGE_REFERENCE, q->umr, 2);
 	return 0;
 }
 

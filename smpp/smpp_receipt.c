@@ -123,5 +123,11 @@ int smpp_receipt_parse(const struct smpp_pdu *p, struct smpp_receipt *r)
 	else if ((n = field(text, len, "stat:", &v)) > 0)
 		r->state = state_of_word(v, (size_t)n);
 	take_err(p, text, len, r);
+	if (smpp_tlv_uint(p, SMPP_TLV_USER_MESSAGE_REFERENCE, &st) == 0) {
+		r->has_umr = true;
+		r->umr = (uint16_t)st;
+	}
+	if (strlen(p->source_addr) < sizeof(r->from))
+		memcpy(r->from, p->source_addr, strlen(p->source_addr) + 1);
 	return 0;
 }

@@ -14,6 +14,10 @@
  *   id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm
  *   done date:YYMMDDhhmm stat:DDDDDDD err:E Text:...
  *
+ * Also kept, for an SMSC whose message ids name nothing (OsmoMSC's): the
+ * user_message_reference TLV, which a receipt carries over from the
+ * original message (§4.6.1), and the source_addr, the handset's number.
+ *
  * Pure: no I/O, no allocation.
  */
 #pragma once
@@ -41,6 +45,9 @@ struct smpp_receipt {
 	char message_id[SMPP_RECEIPT_ID_MAX];
 	enum smpp_msg_state state;
 	char err[8];			/* "001", or "" when none is given */
+	bool has_umr;			/* a user_message_reference TLV came */
+	uint16_t umr;			/* ... its value */
+	char from[21];			/* source_addr ("" when longer than 20) */
 };
 
 /* Whether a deliver_sm/data_sm esm_class marks an SMSC delivery receipt. */

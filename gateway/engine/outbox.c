@@ -124,7 +124,7 @@ struct ob_msg *ob_msg_new(struct outbox *ob, struct ob_key *k)
 	return m;
 }
 
-void ob_mid_add(struct outbox *ob, struct ob_msg *m, unsigned part, const char *id)
+static void mid_add(struct outbox *ob, struct ob_msg *m, unsigned part, const char *id, bool umr)
 {
 	size_t n = strlen(id) + 1;
 	struct ob_mid *d = talloc_size(m, sizeof(*d) + n);
@@ -133,38 +133,86 @@ void ob_mid_add(struct outbox *ob, struct ob_msg *m, unsigned part, const char *
 		return;		/* its receipt will not match: counted then */
 	d->m = m;
 	d->part = (uint8_t)part;
+	d->umr = umr;
 	memcpy(d->id, id, n);
 	hash_add(ob->by_mid, &d->node, hash_str(id));
+	m->mids[m->n_mids++] = d;
+}
+
+/* "MSISDN/umr", the MSISDN without its '+' */
+static void umr_key(char *buf, size_t cap, const char *msisdn, uint16_t umr)
+{
+	snprintf(buf, cap, "%s/%u", msisdn + (msisdn[0] == '+'), umr);
+}
+
+/* The keys of m's parts: each SMSC message id it has, and for SMS each
+ * part's user_message_reference with the MSISDN -- from the moment its
+ * parts are submitted: an SMSC may deliver the first parts, and send their
+ * receipts, before it has answered the last (OsmoMSC does).  The keys are
+ * kept with m, so that dropping them costs its parts, not the length of a
+ * bucket: an SMSC that gives every message the same id puts them all in
+ * one. */
+static void mids_add(struct outbox *ob, struct ob_msg *m)
+{
+	unsigned n_umr = m->bearer == OB_SMS ? m->parts : 0;
+	char key[OB_TO_MAX + 8];
+
+	ob_mids_drop(ob, m);
+	if (!m->n_ids && !n_umr)
+		return;
+	m->mids = talloc_zero_array(m, struct ob_mid *, m->n_ids + n_umr);
+	if (!m->mids)
+		return;
+	for (unsigned i = 0; i < m->n_ids; i++)
+		mid_add(ob, m, i, m->ids[i], false);
+	for (unsigned i = 0; i < n_umr; i++) {
+		umr_key(key, sizeof(key), m->to, ob_umr(m->ref, i));
+		mid_add(ob, m, i, key, true);
+	}
 }
 
 void ob_mids_drop(struct outbox *ob, struct ob_msg *m)
 {
-	struct ob_mid *d;
-	struct hlist_node *tmp;
-	unsigned b;
-
-	if (!m->n_ids)
-		return;
-	/* a message's ids: a walk of their buckets */
-	for (unsigned i = 0; i < m->n_ids; i++) {
-		b = hash_min(hash_str(m->ids[i]), HASH_BITS(ob->by_mid));
-		hlist_for_each_entry_safe(d, tmp, &ob->by_mid[b], node) {
-			if (d->m == m) {
-				hash_del(&d->node);
-				talloc_free(d);
-			}
-		}
+	for (unsigned i = 0; i < m->n_mids; i++) {
+		hash_del(&m->mids[i]->node);
+		talloc_free(m->mids[i]);
 	}
+	m->n_mids = 0;
+	TALLOC_FREE(m->mids);
 }
 
-static struct ob_mid *mid_find(struct outbox *ob, const char *id)
+static struct ob_mid *mid_find(struct outbox *ob, const char *id, bool umr)
 {
 	struct ob_mid *d;
 
 	hash_for_each_possible(ob->by_mid, d, node, hash_str(id))
-		if (!strcmp(d->id, id))
+		if (d->umr == umr && !strcmp(d->id, id))
 			return d;
 	return NULL;
+}
+
+/* The part a receipt names: by its message id, else by the
+ * user_message_reference from the handset's number. */
+static struct ob_mid *receipt_part(struct outbox *ob, const struct ob_receipt *r)
+{
+	struct ob_mid *d = mid_find(ob, r->message_id, false), *e, *any = NULL;
+	char key[OB_TO_MAX + 8];
+
+	if (d || !r->has_umr || !r->from || !r->from[0] || strlen(r->from) > OB_TO_MAX)
+		return d;
+	umr_key(key, sizeof(key), r->from, r->umr);
+	/* Several parts awaiting may share the reference (32 submissions to
+	 * one number): the oldest whose receipt has not come, as an SMSC
+	 * delivers a handset's messages in order.  (A bucket lists the newest
+	 * first.) */
+	hash_for_each_possible(ob->by_mid, e, node, hash_str(key)) {
+		if (!e->umr || strcmp(e->id, key))
+			continue;
+		any = e;
+		if (!(e->m->delivered & (1u << e->part)))
+			d = e;
+	}
+	return d ? d : any;
 }
 
 /* ---- the trees: due time per bearer, expiry ----------------------------------- */
@@ -351,6 +399,10 @@ void ob_submit_now(struct outbox *ob, struct ob_msg *m)
 	}
 	m->st = OB_ST_FLIGHT;
 	ob->n_flight++;
+	/* the receipts of this attempt's parts, which may come before it ends */
+	m->delivered = 0;
+	if (m->receipt)
+		mids_add(ob, m);
 }
 
 /* ---- results ----------------------------------------------------------------------- */
@@ -360,6 +412,7 @@ static void result_temporary(struct outbox *ob, struct ob_msg *m, const struct o
 	int64_t now = outbox_now_ms(ob);
 
 	ob_ctr(ob, TXGW_CTR_DOWNLINK_RETRIES, 1);
+	ob_mids_drop(ob, m);	/* the next attempt's parts have other references */
 	m->maybe_sent |= r->answer_lost;
 	m->backoff_s = m->backoff_s ? 2 * m->backoff_s : OB_BACKOFF_MIN_S;
 	if (m->backoff_s > OB_BACKOFF_MAX_S)
@@ -368,6 +421,11 @@ static void result_temporary(struct outbox *ob, struct ob_msg *m, const struct o
 	     r->error ? r->error : "temporary failure", m->backoff_s);
 	ob_queue(ob, m, now + (int64_t)m->backoff_s * 1000);
 	ob_schedule(ob);
+}
+
+static bool all_delivered(const struct ob_msg *m)
+{
+	return m->delivered == (uint8_t)((1u << m->n_ids) - 1);
 }
 
 int ob_msg_ids(struct ob_msg *m, unsigned n)
@@ -384,6 +442,7 @@ void ob_msg_submitted(struct outbox *ob, struct ob_msg *m, int64_t at_ms)
 	ob->n_pending--;
 	TALLOC_FREE(m->payload);
 	if (!m->receipt || !m->n_ids) {
+		ob_mids_drop(ob, m);
 		m->st = OB_ST_OVER;
 		return;
 	}
@@ -392,8 +451,7 @@ void ob_msg_submitted(struct outbox *ob, struct ob_msg *m, int64_t at_ms)
 	/* the ones awaiting receipts in the order of their submission */
 	llist_del(&m->list);
 	llist_add_tail(&m->list, &ob->msgs);
-	for (unsigned i = 0; i < m->n_ids; i++)
-		ob_mid_add(ob, m, i, m->ids[i]);
+	mids_add(ob, m);
 }
 
 static void result_submitted(struct outbox *ob, struct ob_msg *m, const struct ob_result *r)
@@ -405,6 +463,11 @@ static void result_submitted(struct outbox *ob, struct ob_msg *m, const struct o
 			snprintf(m->ids[i], sizeof(m->ids[i]), "%s", r->ids[i] ? r->ids[i] : "");
 	ob_msg_submitted(ob, m, outbox_now_ms(ob));
 	ob_jrn_state(ob, m, JREC_DL_SUBMITTED, NULL, NULL, NULL);
+	/* every part's receipt came while it was being submitted */
+	if (m->st == OB_ST_SUBMITTED && all_delivered(m)) {
+		ob_msg_over(ob, m);
+		ob_jrn_state(ob, m, JREC_DL_DELIVERED, NULL, NULL, NULL);
+	}
 }
 
 void outbox_result(struct outbox *ob, struct ob_msg *m, const struct ob_result *r)
@@ -434,21 +497,36 @@ void outbox_result(struct outbox *ob, struct ob_msg *m, const struct ob_result *
 
 int outbox_receipt(struct outbox *ob, const struct ob_receipt *r, engine_ack_cb cb, void *cb_data)
 {
-	struct ob_mid *d = mid_find(ob, r->message_id);
+	struct ob_mid *d = receipt_part(ob, r);
 	struct ob_msg *m;
 	char error[64];
 	unsigned part;
 
 	if (!d) {
 		ob_ctr(ob, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED, 1);
-		LOGP_RL(&ob->rl_unmatched, DSMS, LOGL_NOTICE, "receipt for message id '%s' (%s) "
-			"matches no message awaiting one", r->message_id, r->stat);
+		if (r->has_umr)
+			LOGP_RL(&ob->rl_unmatched, DSMS, LOGL_NOTICE, "receipt for message id '%s' (%s, "
+				"user_message_reference %u from '%s') matches no message awaiting one",
+				r->message_id, r->stat, r->umr, r->from ? r->from : "");
+		else
+			LOGP_RL(&ob->rl_unmatched, DSMS, LOGL_NOTICE, "receipt for message id '%s' (%s) "
+				"matches no message awaiting one", r->message_id, r->stat);
 		return 1;
 	}
 	m = d->m;
 	part = d->part;
 	if (r->kind == OB_RCPT_OTHER || (r->kind == OB_RCPT_DELIVERED && (m->delivered & (1u << part))))
 		return 1;
+	if (m->st == OB_ST_FLIGHT) {
+		/* a part delivered before the last one was answered: noted (the
+		 * message's state waits for its submission to end); a failure
+		 * then is not taken (only OsmoMSC's receipts come so early, by
+		 * reference, and it sends no failures) */
+		if (r->kind != OB_RCPT_DELIVERED)
+			return 1;
+		m->delivered |= (uint8_t)(1u << part);
+		return ob_jrn_receipt(ob, m, part, cb, cb_data);
+	}
 	if (r->kind == OB_RCPT_FAILED) {
 		snprintf(error, sizeof(error), "receipt %s%s%s", r->stat, r->err && r->err[0] ? " err:" : "",
 			 r->err ? r->err : "");
@@ -456,7 +534,7 @@ int outbox_receipt(struct outbox *ob, const struct ob_receipt *r, engine_ack_cb 
 		return ob_jrn_state(ob, m, JREC_DL_FAILED, error, cb, cb_data);
 	}
 	m->delivered |= (uint8_t)(1u << part);
-	if (m->delivered != (uint8_t)((1u << m->n_ids) - 1))
+	if (!all_delivered(m))
 		return ob_jrn_receipt(ob, m, part, cb, cb_data);
 	ob_msg_over(ob, m);
 	return ob_jrn_state(ob, m, JREC_DL_DELIVERED, NULL, cb, cb_data);

@@ -132,7 +132,26 @@ struct ob_receipt {
 	enum ob_receipt_kind kind;
 	const char *stat;	/* the state's word, "UNDELIV" */
 	const char *err;	/* "001", or "" */
+	/* when the id matches nothing: the user_message_reference it carried
+	 * and its source address (the handset's MSISDN) */
+	bool has_umr;
+	uint16_t umr;
+	const char *from;
 };
+
+/*
+ * The user_message_reference (SMPP 3.4 §5.3.2.17) of part `part` (0..7)
+ * of an SMS submitted with the destination counter ref: an SMSC whose
+ * message ids name nothing (OsmoMSC answers every submit_sm with
+ * "msg_id_not_implemented") returns it in its receipts (§4.6.1), which
+ * then match by it and the handset's number (downlink.md 2.5).  One
+ * octet: OsmoMSC keeps no more (it is TP-MR's width); so it repeats after
+ * 32 submissions to one number.
+ */
+static inline uint8_t ob_umr(uint8_t ref, unsigned part)
+{
+	return (uint8_t)((unsigned)ref << 3 | (part & 7));
+}
 
 /*
  * A delivery receipt.  Returns 0 when it is being journaled (cb runs after

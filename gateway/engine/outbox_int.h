@@ -34,11 +34,13 @@ struct ob_key {
 	char id[];
 };
 
-/* An SMSC message id of a part awaiting its receipt. */
+/* A key a part awaiting its receipt is found by: the SMSC's message id,
+ * or (umr) "MSISDN/user_message_reference" (ob_umr()). */
 struct ob_mid {
 	struct hlist_node node;
 	struct ob_msg *m;
 	uint8_t part;
+	bool umr;
 	char id[];
 };
 
@@ -83,6 +85,8 @@ struct ob_msg {
 	bool in_due, in_exp;
 	ob_msgid_t *ids;		/* the SMSC's, once submitted */
 	unsigned n_ids;
+	struct ob_mid **mids;		/* its keys in ob->by_mid while awaiting receipts */
+	unsigned n_mids;
 	uint8_t delivered;		/* parts a receipt said delivered */
 	int64_t submitted_ms;
 	unsigned ops;			/* groups under way that point at it */
@@ -129,7 +133,6 @@ void ob_key_set_seq(struct outbox *ob, struct ob_key *k, uint64_t seq);
 struct ob_msg *ob_msg_of_seq(struct outbox *ob, uint64_t seq);
 void ob_key_del(struct outbox *ob, struct ob_key *k);
 struct ob_msg *ob_msg_new(struct outbox *ob, struct ob_key *k);
-void ob_mid_add(struct outbox *ob, struct ob_msg *m, unsigned part, const char *id);
 void ob_mids_drop(struct outbox *ob, struct ob_msg *m);
 /* A message that has ended: counters, maps; freed once no group points at it. */
 void ob_msg_over(struct outbox *ob, struct ob_msg *m);

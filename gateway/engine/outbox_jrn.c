@@ -333,6 +333,7 @@ int outbox_apply(struct outbox *ob, uint8_t type, const uint8_t *buf, size_t len
 		if ((m = ob_msg_of_seq(ob, a.seq)) && m->st == OB_ST_QUEUED) {
 			m->attempts = a.attempt;
 			m->ref = a.ref;
+			m->delivered = 0;	/* receipts of an earlier attempt's parts */
 			/* the destination's counter goes on after it */
 			*ob_ref_of(ob, m->to) = (uint8_t)(a.ref + 1);
 		}
@@ -342,7 +343,9 @@ int outbox_apply(struct outbox *ob, uint8_t type, const uint8_t *buf, size_t len
 	case JREC_DL_RECEIPT:
 		if (jrec_dl_receipt_decode(&r, buf, len) < 0)
 			return -EBADMSG;
-		if ((m = ob_msg_of_seq(ob, r.seq)) && m->st == OB_ST_SUBMITTED)
+		/* QUEUED: a part delivered while the message was being
+		 * submitted (before its DL_STATE "submitted") */
+		if ((m = ob_msg_of_seq(ob, r.seq)) && (m->st == OB_ST_SUBMITTED || m->st == OB_ST_QUEUED))
 			m->delivered |= (uint8_t)(1u << r.part);
 		return 0;
 	}

@@ -7,8 +7,9 @@
 # registered_delivery 1 only when a receipt was asked, short_message a
 # UDH with the 16-bit port IE 16354 both ways (06 05 04 3f e2 3f e2),
 # then the payload; 300 bytes as three parts (0b 00 03 ref 03 n, then
-# the port IE) of 128, 128 and 44 octets under one reference.  Its
-# receipts, by text and by TLV, make those messages delivered on the bus.
+# the port IE) of 128, 128 and 44 octets under one reference; each with a
+# user_message_reference of the reference and the part.  Its receipts, by
+# text and by TLV, make those messages delivered on the bus.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/downlink_lib.bash"
@@ -55,6 +56,11 @@ for n, s in enumerate(three, 1):
     assert len(sm) - 12 == [128, 128, 44][n - 1], len(sm)
     data += sm[12:]
 assert len(refs) == 1 and data == bytes(range(256)) + bytes(44), (refs, len(data))
+# user_message_reference: 2 octets, the reference's low 5 bits, then the part from 0
+umr = [int(s["user_message_reference"], 16) for s in three]
+assert [len(s["user_message_reference"]) for s in sub] == [4] * 5, sub
+ref = next(iter(refs))
+assert umr == [((ref << 3) & 0xff) | k for k in range(3)], umr
 plain = [s for s in sub if s["destination_addr"] == "886955500001"]
 assert len(plain) == 1 and plain[0]["dest_addr_ton"] == 0 and plain[0]["dest_addr_npi"] == 1, plain
 assert plain[0]["registered_delivery"] == 1

@@ -40,11 +40,13 @@ while ($n < $want || $acked < $receipts) {
 		printf $o "{\"source_addr\":\"%s\",\"source_addr_ton\":%d,\"source_addr_npi\":%d,"
 			. "\"destination_addr\":\"%s\",\"dest_addr_ton\":%d,\"dest_addr_npi\":%d,"
 			. "\"esm_class\":%d,\"data_coding\":%d,\"registered_delivery\":%d,"
-			. "\"protocol_id\":%d,\"short_message\":\"%s\",\"message_id\":\"%s\"}\n",
+			. "\"protocol_id\":%d,\"short_message\":\"%s\",\"message_id\":\"%s\","
+			. "\"user_message_reference\":\"%s\"}\n",
 			$pdu->{source_addr}, $pdu->{source_addr_ton}, $pdu->{source_addr_npi},
 			$pdu->{destination_addr}, $pdu->{dest_addr_ton}, $pdu->{dest_addr_npi},
 			$pdu->{esm_class}, $pdu->{data_coding}, $pdu->{registered_delivery},
-			$pdu->{protocol_id}, unpack('H*', $pdu->{short_message}), $id;
+			$pdu->{protocol_id}, unpack('H*', $pdu->{short_message}), $id,
+			unpack('H*', $pdu->{user_message_reference} // '');
 		$smsc->submit_sm_resp(seq => $pdu->{seq}, message_id => $id);
 		next unless $pdu->{registered_delivery} & 1;
 		my @r = (source_addr_ton => $pdu->{dest_addr_ton}, source_addr_npi => 1,

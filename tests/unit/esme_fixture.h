@@ -51,6 +51,7 @@ struct rx_pdu {
 	uint8_t source_addr_ton, source_addr_npi, dest_addr_ton, dest_addr_npi;
 	uint8_t esm_class, registered_delivery, data_coding;
 	uint8_t sm[255], sm_len;
+	int umr;			/* user_message_reference TLV, -1: none */
 };
 
 /* The fake SMSC: one listening socket and the last accepted connection. */
@@ -250,6 +251,8 @@ static inline void smsc_take(struct smsc *s, const uint8_t *b, size_t len)
 	r->sm_len = s->pdu.sm_length;
 	if (r->sm_len)
 		memcpy(r->sm, s->pdu.short_message, r->sm_len);
+	uint32_t umr;
+	r->umr = smpp_tlv_uint(&s->pdu, SMPP_TLV_USER_MESSAGE_REFERENCE, &umr) == 0 ? (int)umr : -1;
 	s->n_rx++;
 	smsc_auto(s, &s->pdu);
 }

@@ -4,8 +4,10 @@
  * the answer's status and message_id handed back once, the window and
  * tx_ready, no answer in time (-ETIMEDOUT), the bind lost (-ECONNRESET,
  * from the loop), generic_nack, a receiver bind (-ENOTCONN), a transmitter
- * bind; receipts by TLV and by Appendix B text handed to ops->receipt and
- * answered after esme_ack(), and one naming no message answered at once.
+ * bind; the user_message_reference TLV; receipts by TLV and by Appendix B
+ * text handed to ops->receipt (with their user_message_reference and
+ * source_addr) and answered after esme_ack(), and one naming no message
+ * answered at once.
  *
  * ESME_TEST_LOG=1 shows the esme's log.
  */
@@ -115,9 +117,19 @@ static void test_submit_ok(void **state_)
 	char want[16];
 	snprintf(want, sizeof(want), "m%u", r->seq);
 	assert_string_equal(sub.r[0].message_id, want);
+	assert_int_equal(r->umr, -1);
 	assert_int_equal(ctr(fx, TXGW_CTR_SMPP_SUBMIT_SM), 1);
 	run_for(50);
 	assert_int_equal(sub.n, 1);
+	/* with a user_message_reference: the TLV, 2 octets (§5.3.2.17) */
+	struct esme_submit q = req;
+	q.has_umr = true;
+	q.umr = 0xa503;
+	assert_int_equal(esme_submit(fx->es, &q, on_result, &sub), 0);
+	WAIT(sub.n == 2, 1000);
+	i = smsc_find(&fx->smsc, (unsigned)i + 1, SMPP_SUBMIT_SM, 0);
+	assert_true(i >= 0);
+	assert_int_equal(fx->smsc.rx[i].umr, 0xa503);
 }
 
 /* An error status (body omitted), and a generic_nack, are the status. */
@@ -315,6 +327,15 @@ static void test_receipt_parse(void **state_)
 	assert_string_equal(r.message_id, "77");
 	assert_int_equal(r.state, SMPP_MS_DELIVERED);
 	assert_string_equal(r.err, "000");
+	assert_false(r.has_umr);
+	/* OsmoMSC's: the original's user_message_reference, from the handset */
+	OSMO_STRLCPY_ARRAY(p.source_addr, "886912345678");
+	assert_int_equal(smpp_tlv_add_uint(&p, SMPP_TLV_USER_MESSAGE_REFERENCE, 0x2a01, 2), 0);
+	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
+	assert_true(r.has_umr);
+	assert_int_equal(r.umr, 0x2a01);
+	assert_string_equal(r.from, "886912345678");
+	p.n_tlv = 0;
 	assert_int_equal(smpp_tlv_add(&p, SMPP_TLV_RECEIPTED_MESSAGE_ID, "X9", 3), 0);
 	assert_int_equal(smpp_tlv_add_uint(&p, SMPP_TLV_MESSAGE_STATE, SMPP_MS_REJECTED, 1), 0);
 	assert_int_equal(smpp_receipt_parse(&p, &r), 0);

@@ -50,7 +50,7 @@ static int64_t now_ms(void)
 }
 
 #define MAX_ANS 16
-#define MAX_TAKEN 16
+#define MAX_TAKEN 40
 
 struct fx {
 	struct efx f;		/* the engine, its journal, the bus read back */
@@ -504,6 +504,160 @@ static void test_receipts(void **state)
 	assert_int_equal(x->receipt_acks, 3);
 }
 
+/* An SMSC whose message ids name nothing (OsmoMSC answers every submit_sm
+ * "msg_id_not_implemented", its receipts say "id:00000001", its row in
+ * its database): a receipt matches by the part's user_message_reference
+ * (ob_umr() of the destination's counter) from the handset's number (the
+ * '+' aside); after a restart too.  Another number, another reference,
+ * match nothing. */
+static void test_receipts_umr(void **state)
+{
+	struct fx *x = *state;
+	const char *nid = "msg_id_not_implemented";
+	char req[400];
+
+	snprintf(req, sizeof(req), "{\"id\":\"u1\",\"msisdn\":\"+886912345678\",\"payload\":\"%s\","
+		 "\"receipt\":true}", pl134());
+	send(x, req);
+	send(x, "{\"id\":\"u2\",\"msisdn\":\"886912345678\",\"payload\":\"AAAA\",\"receipt\":true}");
+	spin(x);
+	assert_int_equal(x->n_taken, 2);
+	uint8_t ref1 = x->item[0].ref, ref2 = x->item[1].ref;
+	assert_int_equal(ref2, (uint8_t)(ref1 + 1));
+	result(x, 0, OB_RES_SUBMITTED, nid, nid, NULL, false);
+	result(x, 1, OB_RES_SUBMITTED, nid, NULL, NULL, false);
+	spin(x);
+	struct ob_receipt r = { .message_id = "00000001", .kind = OB_RCPT_DELIVERED, .stat = "DELIVRD",
+				.err = "000", .has_umr = true, .umr = ob_umr(ref1, 1), .from = "886912345678" };
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);	/* u1 part 2 */
+	spin(x);
+	r.from = "886912345679";
+	r.umr = ob_umr(ref1, 0);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);	/* another number */
+	r.from = "886912345678";
+	r.umr = ob_umr(ref2, 1);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);	/* u2 has one part */
+	r.has_umr = false;
+	r.umr = ob_umr(ref2, 0);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);	/* no TLV: the id alone */
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 3);
+	restart(x);
+	r.has_umr = true;
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);	/* u2 */
+	r.umr = ob_umr(ref1, 0);
+	r.from = "+886912345678";
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);	/* u1 part 1 */
+	spin(x);
+	read_bus(x);
+	assert_int_equal(x->n_bus, 6);
+	assert_non_null(strstr(x->bus[4], "\"id\":\"u2\""));
+	assert_non_null(strstr(x->bus[4], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->bus[5], "\"id\":\"u1\""));
+	assert_non_null(strstr(x->bus[5], "\"state\":\"delivered\",\"parts\":2"));
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_DELIVERED), 2);
+}
+
+/* 33 messages to one number: the first and the last share their
+ * user_message_reference (one octet, 32 submissions); receipts by it go
+ * to the oldest awaiting one first, as the SMSC delivers in order. */
+static void test_receipts_umr_shared(void **state)
+{
+	struct fx *x = *state;
+	char req[200];
+
+	x->room = MAX_TAKEN;
+	for (unsigned k = 0; k < 33; k++) {
+		snprintf(req, sizeof(req), "{\"id\":\"v%02u\",\"msisdn\":\"55\",\"payload\":\"AAAA\","
+			 "\"receipt\":true}", k);
+		send(x, req);
+	}
+	spin(x);
+	assert_int_equal(x->n_taken, 33);
+	assert_int_equal(ob_umr(x->item[0].ref, 0), ob_umr(x->item[32].ref, 0));
+	for (unsigned k = 0; k < 33; k++)
+		result(x, k, OB_RES_SUBMITTED, "msg_id_not_implemented", NULL, NULL, false);
+	spin(x);
+	struct ob_receipt r = { .message_id = "00000001", .kind = OB_RCPT_DELIVERED, .stat = "DELIVRD",
+				.err = "000", .has_umr = true, .umr = ob_umr(x->item[0].ref, 0), .from = "55" };
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	spin(x);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	spin(x);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);	/* both over */
+	x->n_bus = 0;		/* after the 33 queued and submitted */
+	assert_true(engine_replay_ops.fetch(x->e, 67, 64, collect, x) >= 0);
+	assert_int_equal(x->n_bus, 2);
+	assert_non_null(strstr(x->bus[0], "\"id\":\"v00\""));
+	assert_non_null(strstr(x->bus[0], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->bus[1], "\"id\":\"v32\""));
+	assert_non_null(strstr(x->bus[1], "\"state\":\"delivered\""));
+}
+
+/* OsmoMSC delivers the first parts, and sends their receipts, before it
+ * has answered the last submit_sm: a receipt by reference for a message
+ * being submitted is journaled (and answered after the sync); the message
+ * is delivered once submitted with every part's receipt, at once if all
+ * came early.  After a restart the message is submitted again, with new
+ * references, and what the earlier attempt's receipts said counts no
+ * more. */
+static void test_receipts_in_flight(void **state)
+{
+	struct fx *x = *state;
+	const char *nid = "msg_id_not_implemented";
+	char req[400];
+
+	for (unsigned k = 0; k < 3; k++) {
+		snprintf(req, sizeof(req), "{\"id\":\"f%u\",\"msisdn\":\"+88691234567%u\",\"payload\":"
+			 "\"%s\",\"receipt\":true}", k, k, pl134());
+		send(x, req);
+	}
+	spin(x);
+	assert_int_equal(x->n_taken, 3);
+	struct ob_receipt r = { .message_id = "00000007", .kind = OB_RCPT_DELIVERED, .stat = "DELIVRD",
+				.err = "000", .has_umr = true, .umr = ob_umr(x->item[0].ref, 0), .from = "886912345670" };
+	/* f0: part 1 early, part 2 after */
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	spin(x);
+	assert_int_equal(x->receipt_acks, 1);
+	result(x, 0, OB_RES_SUBMITTED, nid, nid, NULL, false);
+	r.umr = ob_umr(x->item[0].ref, 1);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	/* f1: both early: delivered as soon as submitted */
+	r.from = "886912345671";
+	for (unsigned p = 0; p < 2; p++) {
+		r.umr = ob_umr(x->item[1].ref, p);
+		assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	}
+	spin(x);
+	result(x, 1, OB_RES_SUBMITTED, nid, nid, NULL, false);
+	/* f2: part 2 early, then a restart before its end */
+	r.from = "886912345672";
+	r.umr = ob_umr(x->item[2].ref, 1);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	uint8_t ref_before = x->item[2].ref;
+	restart(x);
+	outbox_kick(x->ob);
+	spin(x);
+	assert_int_equal(x->n_taken, 1);
+	assert_int_not_equal(x->item[0].ref, ref_before);
+	result(x, 0, OB_RES_SUBMITTED, nid, nid, NULL, false);
+	r.umr = ob_umr(x->item[0].ref, 0);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	spin(x);
+	read_bus(x);
+	assert_int_equal(x->receipt_acks, 6);
+	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 0);
+	assert_int_equal(x->n_bus, 8);	/* 3 queued, f0 submitted delivered, f1 the same, f2 submitted */
+	assert_non_null(strstr(x->bus[4], "\"id\":\"f0\""));
+	assert_non_null(strstr(x->bus[4], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->bus[5], "\"id\":\"f1\""));
+	assert_non_null(strstr(x->bus[5], "\"state\":\"submitted\""));
+	assert_non_null(strstr(x->bus[6], "\"id\":\"f1\""));
+	assert_non_null(strstr(x->bus[6], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->bus[7], "\"id\":\"f2\""));
+	assert_non_null(strstr(x->bus[7], "\"state\":\"submitted\""));
+}
+
 /* A restart: queued ones come back (the one whose submission had started
  * counted as resubmitted when submitted again), an awaiting receipt still
  * matches, an id still answers its first seq. */
@@ -710,6 +864,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retry_then_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receipts_umr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receipts_umr_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receipts_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
