@@ -540,7 +540,7 @@ static void test_receipts_umr(void **state)
 	r.has_umr = false;
 	r.umr = ob_umr(ref2, 0);
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);	/* no TLV: the id alone */
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 3);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 3);
 	restart(x);
 	r.has_umr = true;
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);	/* u2 */
@@ -549,12 +549,12 @@ static void test_receipts_umr(void **state)
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);	/* u1 part 1 */
 	spin(x);
 	read_bus(x);
-	assert_int_equal(x->n_bus, 6);
-	assert_non_null(strstr(x->bus[4], "\"id\":\"u2\""));
-	assert_non_null(strstr(x->bus[4], "\"state\":\"delivered\""));
-	assert_non_null(strstr(x->bus[5], "\"id\":\"u1\""));
-	assert_non_null(strstr(x->bus[5], "\"state\":\"delivered\",\"parts\":2"));
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_DELIVERED), 2);
+	assert_int_equal(x->f.n, 6);
+	assert_non_null(strstr(x->f.payload[4], "\"id\":\"u2\""));
+	assert_non_null(strstr(x->f.payload[4], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->f.payload[5], "\"id\":\"u1\""));
+	assert_non_null(strstr(x->f.payload[5], "\"state\":\"delivered\",\"parts\":2"));
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_DELIVERED), 2);
 }
 
 /* 33 messages to one number: the first and the last share their
@@ -584,13 +584,12 @@ static void test_receipts_umr_shared(void **state)
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
 	spin(x);
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);	/* both over */
-	x->n_bus = 0;		/* after the 33 queued and submitted */
-	assert_true(engine_replay_ops.fetch(x->e, 67, 64, collect, x) >= 0);
-	assert_int_equal(x->n_bus, 2);
-	assert_non_null(strstr(x->bus[0], "\"id\":\"v00\""));
-	assert_non_null(strstr(x->bus[0], "\"state\":\"delivered\""));
-	assert_non_null(strstr(x->bus[1], "\"id\":\"v32\""));
-	assert_non_null(strstr(x->bus[1], "\"state\":\"delivered\""));
+	efx_read(&x->f, 67);		/* after the 33 queued and submitted */
+	assert_int_equal(x->f.n, 2);
+	assert_non_null(strstr(x->f.payload[0], "\"id\":\"v00\""));
+	assert_non_null(strstr(x->f.payload[0], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->f.payload[1], "\"id\":\"v32\""));
+	assert_non_null(strstr(x->f.payload[1], "\"state\":\"delivered\""));
 }
 
 /* OsmoMSC delivers the first parts, and sends their receipts, before it
@@ -646,16 +645,16 @@ static void test_receipts_in_flight(void **state)
 	spin(x);
 	read_bus(x);
 	assert_int_equal(x->receipt_acks, 6);
-	assert_int_equal(ctr(x, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 0);
-	assert_int_equal(x->n_bus, 8);	/* 3 queued, f0 submitted delivered, f1 the same, f2 submitted */
-	assert_non_null(strstr(x->bus[4], "\"id\":\"f0\""));
-	assert_non_null(strstr(x->bus[4], "\"state\":\"delivered\""));
-	assert_non_null(strstr(x->bus[5], "\"id\":\"f1\""));
-	assert_non_null(strstr(x->bus[5], "\"state\":\"submitted\""));
-	assert_non_null(strstr(x->bus[6], "\"id\":\"f1\""));
-	assert_non_null(strstr(x->bus[6], "\"state\":\"delivered\""));
-	assert_non_null(strstr(x->bus[7], "\"id\":\"f2\""));
-	assert_non_null(strstr(x->bus[7], "\"state\":\"submitted\""));
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 0);
+	assert_int_equal(x->f.n, 8);	/* 3 queued, f0 submitted delivered, f1 the same, f2 submitted */
+	assert_non_null(strstr(x->f.payload[4], "\"id\":\"f0\""));
+	assert_non_null(strstr(x->f.payload[4], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->f.payload[5], "\"id\":\"f1\""));
+	assert_non_null(strstr(x->f.payload[5], "\"state\":\"submitted\""));
+	assert_non_null(strstr(x->f.payload[6], "\"id\":\"f1\""));
+	assert_non_null(strstr(x->f.payload[6], "\"state\":\"delivered\""));
+	assert_non_null(strstr(x->f.payload[7], "\"id\":\"f2\""));
+	assert_non_null(strstr(x->f.payload[7], "\"state\":\"submitted\""));
 }
 
 /* A restart: queued ones come back (the one whose submission had started
