@@ -522,8 +522,15 @@ int outbox_receipt(struct outbox *ob, const struct ob_receipt *r, engine_ack_cb 
 		 * message's state waits for its submission to end); a failure
 		 * then is not taken (only OsmoMSC's receipts come so early, by
 		 * reference, and it sends no failures) */
-		if (r->kind != OB_RCPT_DELIVERED)
+		if (r->kind != OB_RCPT_DELIVERED) {
+			if (r->kind == OB_RCPT_FAILED) {
+				ob_ctr(ob, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED, 1);
+				LOGP_RL(&ob->rl_unmatched, DSMS, LOGL_NOTICE, "receipt %s for downlink %s "
+					"part %u came while it was still being submitted: not taken",
+					r->stat, m->key->id, part + 1);
+			}
 			return 1;
+		}
 		m->delivered |= (uint8_t)(1u << part);
 		return ob_jrn_receipt(ob, m, part, cb, cb_data);
 	}

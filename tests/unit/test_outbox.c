@@ -633,6 +633,14 @@ static void test_receipts_in_flight(void **state)
 	r.from = "886912345672";
 	r.umr = ob_umr(x->item[2].ref, 1);
 	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 0);
+	/* a failure that early is not taken, but counted */
+	r.kind = OB_RCPT_FAILED;
+	r.stat = "UNDELIV";
+	r.umr = ob_umr(x->item[2].ref, 0);
+	assert_int_equal(outbox_receipt(x->ob, &r, on_receipt_ack, x), 1);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 1);
+	r.kind = OB_RCPT_DELIVERED;
+	r.stat = "DELIVRD";
 	uint8_t ref_before = x->item[2].ref;
 	restart(x);
 	outbox_kick(x->ob);
@@ -645,7 +653,7 @@ static void test_receipts_in_flight(void **state)
 	spin(x);
 	read_bus(x);
 	assert_int_equal(x->receipt_acks, 6);
-	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 0);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 1);
 	assert_int_equal(x->f.n, 8);	/* 3 queued, f0 submitted delivered, f1 the same, f2 submitted */
 	assert_non_null(strstr(x->f.payload[4], "\"id\":\"f0\""));
 	assert_non_null(strstr(x->f.payload[4], "\"state\":\"delivered\""));
