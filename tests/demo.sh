@@ -11,10 +11,18 @@
 #      whether the subscriber got exactly what the simulator sent; then
 #      `show stats` from the stats socket;
 #   5. alongside an Osmocom network: a private core (osmo-stp, osmo-hlr,
-#      osmo-msc), a txgw of its own bound to osmo-msc's SMSC as the esme
-#      osmo-msc, five handsets (txgw-handset-sim) uploading through the
-#      core to it; the same summary, then `show binds`.  A SKIP line
-#      without the Osmocom packages.
+#      osmo-msc), a txgw of its own (with a downlink node, for part 6)
+#      bound to osmo-msc's SMSC as the esme osmo-msc, five handsets
+#      (txgw-handset-sim) uploading through the core to it; the same
+#      summary, then `show binds`.  A SKIP line without the Osmocom
+#      packages;
+#   6. the downlink, in the same core: the operation server answers each
+#      of the five handsets with a signed receipt of 300 octets (3 SMS),
+#      sent with txgw-send to that txgw's send socket, which submits it to
+#      osmo-msc; osmo-msc pages the handset, delivers, and sends txgw a
+#      delivery receipt a part.  Each message's events as they come
+#      (queued, submitted, delivered), a line a handset from what it got,
+#      then the downlink's counters.  Skipped with part 5.
 # Everything runs in a temporary directory on 127.0.0.1 ports (the core on
 # an address of its own in 127.0.0.0/8).
 set -euo pipefail
@@ -22,6 +30,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 . tests/integration/lib.sh
 . tests/osmocom/lib.sh
+. tests/integration/downlink_lib.bash
 
 # at exit, whatever happened: part 5's core (its daemons stopped by their
 # PIDs), then every process started here, and the work directory
@@ -130,7 +139,7 @@ osmo_progress() {
 }
 
 demo_osmocom() {
-	local why last rc=0
+	local why last
 	echo
 	echo "== 5. Osmocom: txgw-handset-sim -> osmo-stp -> osmo-msc -> txgw -> bus -> txgw-sub"
 	why=$(osmo_missing)
@@ -148,7 +157,12 @@ demo_osmocom() {
 	sed 's/^core.sh: /  /' "$WORK/core.out"
 	fleet_prepare --devices 5 --alg mix --records-per-upload 3 --seed 2026
 	fleet_provision --devices 5 --seed 2026 | sed 's/^core.sh: /  osmo-hlr: /'
-	txgw_up
+	# with a downlink node and a send socket from the start, for part 6
+	dl_ports
+	ESME_NAME=osmo-msc write_config "$WORK/reg.txt" "data-coding-1 gsm7"
+	printf 'downlink\nbus\n send tcp://127.0.0.1:%s\n' "$SEND_PORT" >>"$WORK/txgw.cfg"
+	start_txgw || osmo_fail "txgw did not start"
+	wait_bound || osmo_fail "no bind"
 	echo "  txgw bound to osmo-msc's SMSC at $CORE_IP:$SMPP_PORT (esme osmo-msc, data-coding-1 gsm7)"
 	"$TOP/contrib/txgw-sub" --pub "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
 		--json --timeout 90 > "$WORK/sub.jsonl" 2> "$WORK/sub.err" &
@@ -167,14 +181,14 @@ demo_osmocom() {
 	kill -INT "$SUB_PID" 2>/dev/null || true
 	wait "$SUB_PID" 2>/dev/null || true
 	/usr/bin/python3 tests/demo_summary.py --handsets "$WORK/sim.json" "$WORK/bus.jsonl" \
-		"$WORK/sub.jsonl" || rc=1
+		"$WORK/sub.jsonl" || DEMO_RC=1
 	if /usr/bin/python3 tests/integration/sim_compare.py --summary "$WORK/sim.json" \
 		--bus "$WORK/bus.jsonl" --all-acked > "$WORK/compare.txt" 2>&1; then
 		echo "  exact comparison of the bus with the handsets' summary: identical"
 	else
 		echo "  exact comparison of the bus with the handsets' summary: DIFFERENT"
 		sed 's/^/    /' "$WORK/compare.txt" | head -20
-		rc=1
+		DEMO_RC=1
 	fi
 	echo
 	echo "== show binds (stats socket $WORK/stats.sock)"
@@ -183,11 +197,58 @@ import json, sys
 for b in json.load(sys.stdin):
     print("  esme %s: %s to %s since %s, %d PDUs in, %d out"
           % (b["name"], b["state"], b["remote"], b["since"], b["rx_pdus"], b["tx_pdus"]))'
-	stop_txgw || rc=1
+	OSMO_UP=1
+}
+
+# ---- 6. the downlink, through part 5's core and txgw ----
+
+demo_downlink() {
+	echo
+	echo "== 6. downlink: txgw-send -> txgw -> osmo-msc -> handsets; receipts back -> bus"
+	if [ -z "${OSMO_UP:-}" ]; then
+		echo "  SKIP: with part 5"
+		return 0
+	fi
+	/usr/bin/python3 tests/demo_downlink.py requests "$WORK/reg.txt" "$WORK/bus.jsonl" \
+		"$WORK/reqs.jsonl"
+	# the handsets again, idle until paged, until each has its message
+	hsim_start "${LOAD[@]}" --mt-only --ready "$WORK/mt.ready" --linger 20 --until-mt 5 \
+		--summary "$WORK/mt.json"
+	for _ in $(seq 100); do [ -s "$WORK/mt.ready" ] && break; sleep 0.1; done
+	echo "  the handsets (txgw-handset-sim --mt-only): $(cat "$WORK/mt.ready" 2>/dev/null ||
+		echo "not registered"), idle until paged"
+	# each event as it comes (stdbuf: txgw-send's lines are not held back)
+	if ! stdbuf -oL "$SEND_TOOL" --send "tcp://127.0.0.1:$SEND_PORT" \
+		--publish "tcp://127.0.0.1:$PUB_PORT" --replay "tcp://127.0.0.1:$REPLAY_PORT" \
+		--json --follow --wait 15 -q "$WORK/reqs.jsonl" | /usr/bin/python3 tests/demo_downlink.py events
+	then
+		echo "  (txgw-send: not every message delivered)"
+		DEMO_RC=1
+	fi
+	hsim_wait 10
+	/usr/bin/python3 tests/osmocom/mt_check.py --requests "$WORK/reqs.jsonl" --registry "$WORK/reg.txt" \
+		--summary "$WORK/mt.json" --per-handset | sed 's/^mt_check: /  /' || DEMO_RC=1
+	echo
+	echo "== show stats: downlink (stats socket $WORK/stats.sock)"
+	stats "show stats" | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+for k in sorted(s):
+    if k.startswith("downlink.") or k in ("smpp.submit_sm", "smpp.delivery_receipts"):
+        print("  %-28s %d" % (k, s[k]))'
+}
+
+# part 5's txgw and core, stopped once part 6 is done
+demo_osmocom_stop() {
+	[ -n "${OSMO_UP:-}" ] || return 0
+	stop_txgw || return 1
 	"$CORE" stop "$WORK/core"
 	echo "  stopped by PID: txgw $TXGW_PID; osmo-msc, osmo-hlr, osmo-stp (tests/osmocom/core.sh stop)"
 	WORK=$DEMO_WORK
-	return $rc
 }
 
+DEMO_RC=0
 demo_osmocom
+demo_downlink
+demo_osmocom_stop
+exit $DEMO_RC

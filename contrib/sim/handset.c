@@ -56,6 +56,7 @@ struct handset {
 	uint8_t next_ti, next_mr;
 	uint8_t last_cause;
 	unsigned lu_tries, conn_uploads;
+	unsigned paged;			/* PAGING messages for its IMSI */
 	struct osmo_timer_list guard;	/* an answer is due */
 	struct osmo_timer_list wake;	/* the end of a back-off */
 };
@@ -563,6 +564,7 @@ static void on_paging(void *data, const char *imsi)
 	if (!h)
 		return;
 	w->st.paged++;
+	h->paged++;
 	if (h->conn && !h->cleared)
 		return;		/* the MSC has a connection to use */
 	h->page_pending = true;
@@ -683,6 +685,11 @@ const char *hs_msisdn(const struct handset *h)
 unsigned hs_dev(const struct handset *h)
 {
 	return h->dev;
+}
+
+unsigned hs_paged(const struct handset *h)
+{
+	return h->paged;
 }
 
 const struct hs_stats *hs_get_stats(const struct hs_world *w)

@@ -109,6 +109,8 @@ bool hs_world_busy(const struct hs_world *w);
 const char *hs_imsi(const struct handset *h);
 const char *hs_msisdn(const struct handset *h);
 unsigned hs_dev(const struct handset *h);
+/* The PAGING messages the MSC sent for it so far. */
+unsigned hs_paged(const struct handset *h);
 
 const struct hs_stats *hs_get_stats(const struct hs_world *w);
 

@@ -436,6 +436,18 @@ static void write_extra(struct jw *w, void *data)
 	U(rp_ack); U(rp_error); U(guard_timeouts); U(lost); U(retries); U(failed); U(paged); U(mt_sms);
 #undef U
 	jw_obj_close(w);
+	/* each handset paged, by MSISDN: that a message reached it through a
+	 * paging, not a connection it had open */
+	jw_key(w, "paged_msisdn");
+	jw_obj_open(w);
+	for (unsigned i = 0; i < fleet_count(s->fl); i++) {
+		const struct handset *h = s->by_dev ? s->by_dev[i] : NULL;
+		if (h && hs_paged(h)) {
+			jw_key(w, hs_msisdn(h));
+			jw_uint(w, hs_paged(h));
+		}
+	}
+	jw_obj_close(w);
 	write_latency(w, s);
 	jw_key(w, "bsc");
 	jw_obj_open(w);
