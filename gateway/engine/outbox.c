@@ -703,7 +703,18 @@ void outbox_tick(struct outbox *ob)
 	}
 	/* receipts are waited for max-age after the submission, no longer */
 	llist_for_each_entry_safe(m, tmp, &ob->msgs, list) {
-		if (m->st != OB_ST_SUBMITTED || m->submitted_ms + wait > now)
+		if (m->st != OB_ST_SUBMITTED)
+			continue;
+		if (all_delivered(m)) {
+			/* every part's receipt journaled, the message's state not:
+			 * they came before the submission ended, and txgw stopped
+			 * (or its journal failed) between its submitted and its
+			 * delivered (result_submitted()) */
+			ob_msg_over(ob, m);
+			ob_jrn_state(ob, m, JREC_DL_DELIVERED, NULL, NULL, NULL);
+			continue;
+		}
+		if (m->submitted_ms + wait > now)
 			continue;
 		LOGP(DSMS, LOGL_INFO, "downlink %s: no receipt for %u of %u parts within %u s; no "
 		     "longer waited for\n", m->key->id, m->n_ids - (unsigned)__builtin_popcount(m->delivered),
