@@ -62,6 +62,7 @@ kannel_stop() {
 }
 # (set +e: a failing "(exit 1)" would end the trap before it_cleanup)
 trap 'rc=$?; set +e; kannel_stop; (exit $rc); it_cleanup' EXIT
+trap 'exit 143' TERM INT	# (the EXIT trap then stops everything)
 
 # sim_phase NAME [PORT]: a fresh simulator (on PORT, else SMSC_PORT) taking
 # submit_sm only; its files $WORK/NAME.{json,log}
