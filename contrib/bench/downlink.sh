@@ -159,6 +159,7 @@ smsc-password = secret
 system-type = VMA
 transceiver-mode = true
 max-pending-submits = 64
+enquire-link-interval = 1
 reconnect-delay = 1
 
 group = smsbox
