@@ -50,11 +50,14 @@
  * record (journaled before it is handed over) comes shortly before its
  * submit_sm, and a crash leaves few messages counted as "may have reached
  * the SMSC" that did not; yet enough for the attempts of a sync to keep
- * the rate busy.
+ * the rate busy.  The attempts of one sync are at most DL_WAITING_MAX, so
+ * the bearer's rate is at most DL_WAITING_MAX a sync: with 32 and syncs of
+ * 3 ms it submitted 4,600-5,100 a second while 9,000 were queued; 64 (a
+ * bind's window more, DL_JOBS_MAX) keeps up (contrib/bench/downlink.sh).
  */
 #define DL_AHEAD_MS	100
 #define DL_WAITING_MIN	2
-#define DL_WAITING_MAX	32
+#define DL_WAITING_MAX	64
 #define DL_JOBS_MAX	128	/* messages held at once, parts in flight included */
 #define DL_HOLD_MS	1000	/* all binds wait after ESME_RTHROTTLED / ESME_RMSGQFUL */
 #define DL_BURST_MS	10	/* the token bucket holds this much of the rate */

@@ -82,7 +82,7 @@ DEFUN(cfg_dl_source, cfg_dl_source_cmd, "source-addr ADDR",
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_dl_rate, cfg_dl_rate_cmd, "rate <1-10000>",
+DEFUN(cfg_dl_rate, cfg_dl_rate_cmd, "rate <1-100000>",
       "submit_sm a second, over all binds together\n" "submit_sm per second\n")
 {
 	DL(vty)->rate = (unsigned)atoi(argv[0]);

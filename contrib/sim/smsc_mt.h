@@ -22,7 +22,10 @@
  *   receipt_fail       destinations whose receipts say UNDELIV err:001
  *
  * The "mt" section of the summary (sim_summary.h) is written by
- * mt_summary().
+ * mt_summary(); its first_taken_us and last_taken_us (the wall clock, in
+ * microseconds since the epoch, of the first and the last submit_sm
+ * taken, 0 before any) give the rate an ESME submitted at, measured by
+ * its peer (contrib/bench/downlink.sh).
  */
 #pragma once
 #include <stdbool.h>

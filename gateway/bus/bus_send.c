@@ -138,13 +138,14 @@ void bus_send_pause(struct bus_send *s, bool paused)
 
 static int sock_bind(struct bus_send *s, struct bus *b, const char *ep)
 {
-	int one = 1, fd, rc;
+	int one = 1, hwm = BUS_SEND_SNDHWM, fd, rc;
 	int64_t max = BUS_SEND_MAXMSG;
 	size_t sz = sizeof(fd);
 
 	s->sock = zmq_socket(bus_zmq_ctx(b), ZMQ_ROUTER);
 	if (!s->sock || zmq_setsockopt(s->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0 ||
-	    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) < 0)
+	    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) < 0 ||
+	    zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) < 0)
 		goto zfail;
 	rc = bus_sock_secure(b, s->sock, "send");
 	if (rc < 0)

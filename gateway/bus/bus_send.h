@@ -43,6 +43,16 @@ struct bus;
 #define BUS_SEND_MAXMSG		(192 * 1024)
 #define BUS_SEND_BURST		256	/* requests read per loop wake-up */
 #define BUS_SEND_ID_MAX		255	/* ZeroMQ routing ids are 1..255 bytes */
+/*
+ * Answers queued per client (ZMQ_SNDHWM; ZeroMQ's default is 1,000).  One
+ * journal sync answers every request it covers at once, and up to 10,000
+ * may wait for it (OB_MAX_JOURNALING, engine/outbox.h): with 1,000 a
+ * client that reads as it should lost answers whenever a slow sync covered
+ * more than its I/O thread had written out yet.  Twice that, so that a
+ * client with at most 10,000 requests outstanding never loses an answer
+ * (a queued answer is about 100 bytes: 2 MB a client at most).
+ */
+#define BUS_SEND_SNDHWM		20000
 
 /* A client, as the ROUTER names it: copy it to answer later. */
 struct bus_send_peer {

@@ -775,9 +775,10 @@ int journal_sync(struct journal *j)
 		return -EIO;
 	/* A background sync in flight may cover what the caller will ack. */
 	rc = jnl_async_wait(j);
-	if (rc || !j->dirty)
-		return rc;
-	return do_sync(j);
+	if (!rc && j->dirty)
+		rc = do_sync(j);
+	jnl_async_reported(j);
+	return rc;
 }
 
 uint64_t journal_last_entry(const struct journal *j)

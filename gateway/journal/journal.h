@@ -132,7 +132,9 @@ int journal_sync(struct journal *j);
  * journal_sync_complete: collect a finished sync (call when the fd is
  * readable): 1 done and journal_synced_*() advanced (ack those inputs now),
  * 0 none finished yet, or the sync's negative errno (the journal is failed).
- * journal_sync(), a rotation and journal_close() wait for one in flight.
+ * journal_sync(), a rotation and journal_close() wait for one in flight;
+ * one a rotation (inside journal_append) took is still reported this way,
+ * and until it is, journal_sync_async() says -EBUSY.
  */
 int journal_sync_fd(struct journal *j);
 int journal_sync_async(struct journal *j);

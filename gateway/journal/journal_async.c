@@ -28,6 +28,7 @@ struct async {
 	bool busy;		/* a request is pending or running */
 	bool done;		/* finished, result not collected yet */
 	bool stop;
+	bool unreported;	/* collected by a wait, not by journal_sync_complete */
 	int fd;			/* request: the fd to sync */
 	uint64_t entry, seq;	/* request: what the sync covers */
 	uint64_t off;		/* request: the last segment's size then */
@@ -102,16 +103,27 @@ void jnl_async_stop(struct journal *j)
 	j->as = NULL;
 }
 
-/* Take the result of a finished background sync (as->mu held). */
-static int async_collect(struct journal *j)
+/* Reset the eventfd (as->mu held); -EAGAIN when it was drained already. */
+static void async_drain(struct async *as)
+{
+	uint64_t cnt;
+	ssize_t n = read(as->efd, &cnt, sizeof(cnt));
+
+	(void)n;
+	as->unreported = false;
+}
+
+/* Take the result of a finished background sync (as->mu held); the
+ * eventfd is reset only when the loop takes it (journal_sync_complete). */
+static int async_collect(struct journal *j, bool by_loop)
 {
 	struct async *as = j->as;
-	uint64_t cnt;
 
 	as->busy = as->done = false;
-	/* Reset the eventfd; -EAGAIN when the loop drained it already. */
-	ssize_t n = read(as->efd, &cnt, sizeof(cnt));
-	(void)n;
+	if (by_loop)
+		async_drain(as);
+	else
+		as->unreported = true;
 	if (as->rc)
 		return jnl_fail(j, as->rc);
 	j->syncs++;
@@ -121,7 +133,13 @@ static int async_collect(struct journal *j)
 	return 1;
 }
 
-/* Block until no background sync is in flight; 0 or the error it had. */
+/*
+ * Block until no background sync is in flight; 0 or the error it had.  A
+ * sync it takes is still reported to the loop (the eventfd stays
+ * readable, journal_sync_complete() says 1): a rotation inside
+ * journal_append() waits here, and the inputs that sync covered are the
+ * loop's to acknowledge.
+ */
 int jnl_async_wait(struct journal *j)
 {
 	struct async *as = j->as;
@@ -133,9 +151,21 @@ int jnl_async_wait(struct journal *j)
 	while (as->busy && !as->done)
 		pthread_cond_wait(&as->cv, &as->mu);
 	if (as->busy)
-		rc = async_collect(j);
+		rc = async_collect(j, false);
 	pthread_mutex_unlock(&as->mu);
 	return rc < 0 ? rc : 0;
+}
+
+/* journal_sync()'s caller acknowledges everything itself: nothing is left
+ * to report. */
+void jnl_async_reported(struct journal *j)
+{
+	if (!j->as)
+		return;
+	pthread_mutex_lock(&j->as->mu);
+	if (j->as->unreported)
+		async_drain(j->as);
+	pthread_mutex_unlock(&j->as->mu);
 }
 
 int journal_sync_fd(struct journal *j)
@@ -160,7 +190,9 @@ int journal_sync_async(struct journal *j)
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&j->as->mu);
-	if (j->as->busy) {
+	/* one taken by a wait but not reported yet counts as in flight: the
+	 * loop collects it first, and learns what it covered */
+	if (j->as->busy || j->as->unreported) {
 		pthread_mutex_unlock(&j->as->mu);
 		return -EBUSY;
 	}
@@ -183,8 +215,13 @@ int journal_sync_complete(struct journal *j)
 	if (!j->as)
 		return 0;
 	pthread_mutex_lock(&j->as->mu);
-	if (j->as->done)
-		rc = async_collect(j);
+	if (j->as->done) {
+		rc = async_collect(j, true);
+	} else if (j->as->unreported) {
+		/* taken by a wait (a rotation): its result is in j already */
+		async_drain(j->as);
+		rc = j->failed ? j->failed : 1;
+	}
 	pthread_mutex_unlock(&j->as->mu);
 	return rc;
 }

@@ -96,6 +96,7 @@ uint64_t jnl_seg_of(const struct journal *j, uint64_t e);
 int jnl_fail(struct journal *j, int err);
 /* Wait for a background sync in flight and take its result: 0 or -errno. */
 int jnl_async_wait(struct journal *j);
+void jnl_async_reported(struct journal *j);
 /* Decode an entry header (not its CRC, which covers the payload too):
  * 0, or -EBADMSG with *why. */
 int jnl_ent_hdr_decode(const uint8_t *b, struct ent_hdr *h, const char **why);
