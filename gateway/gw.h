@@ -51,6 +51,9 @@ struct gw {
 	uint64_t bus_refused_seen;
 	struct reload_job *reload;	/* the registry reload under way (gw_reload.c) */
 	bool reload_again;		/* a SIGHUP came meanwhile */
+	/* a stats request that came once the reload under way was answered,
+	 * while its thread still frees: it runs once that one ends */
+	bool reload_queued, reload_queued_force;
 };
 
 /* Load the registry, open the journal and bus, start the binds and the

@@ -31,7 +31,9 @@
  * it says it has loaded; only then may the loop swap it out.
  *
  * One reload at a time.  A stats request meanwhile gets "error reload in
- * progress" at once (the operator asked, and can ask again); a SIGHUP
+ * progress" at once (the operator asked, and can ask again), unless the
+ * one under way has been answered and only frees (step 4): then it runs
+ * next, its connection waiting, as if the other had ended; a SIGHUP
  * meanwhile is remembered and runs once this one ends (a signal has no
  * answer: dropping it would silently lose an operator's edit).
  *
@@ -80,6 +82,7 @@ struct reload_job {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool loaded;			/* under mu: the results below are set */
+	bool answered;			/* the loop's: step 3 is over */
 	bool released;			/* under mu: the loop is done with tctx */
 	/* the thread's, but for step 3 */
 	void *tctx;			/* its talloc context: paths, registry, report */
@@ -314,6 +317,7 @@ static void loaded(struct reload_job *j)
 		apply(j);
 	}
 	report_end(j, rc, msg);
+	j->answered = true;
 	release(j);
 }
 
@@ -326,7 +330,17 @@ static void finished(struct reload_job *j)
 	pthread_join(j->tid, NULL);
 	g->reload = NULL;
 	job_free(j);
-	if (g->reload_again) {
+	if (g->reload_queued) {
+		/* it reads the files again: a SIGHUP meanwhile is served too */
+		bool force = g->reload_queued_force;
+		int rc;
+
+		g->reload_queued = false;
+		g->reload_again = false;
+		rc = gw_reload_start(g, force, true, msg, sizeof(msg));
+		if (rc < 0 && g->stats)
+			stats_reload_done(g->stats, rc, msg);
+	} else if (g->reload_again) {
 		g->reload_again = false;
 		LOGP(DREG, LOGL_NOTICE, "SIGHUP came during that reload: reloading again\n");
 		gw_reload_start(g, false, false, msg, sizeof(msg));
@@ -460,6 +474,15 @@ int gw_reload_start(struct gw *g, bool force, bool from_stats, char *msg, size_t
 {
 	int rc;
 
+	if (g->reload && from_stats && g->reload->answered && !g->reload_queued) {
+		/* the one under way was answered and only frees now (step 4,
+		 * milliseconds): an operator who reloads twice in a row must
+		 * not be told "in progress" */
+		g->reload_queued = true;
+		g->reload_queued_force = force;
+		LOGP(DREG, LOGL_INFO, "registry reload asked for as the last one ends: it runs next\n");
+		return 0;
+	}
 	if (g->reload) {
 		if (!from_stats)
 			g->reload_again = true;

@@ -8,6 +8,9 @@
     overlap SOCK        "reload registry" on one connection and, while it
                         runs, another "reload registry" and "show info":
                         "NAME ASKED ANSWERED ANSWER", seconds from the first
+    twice SOCK          "reload registry", and another sent the moment the
+                        first is answered (while the first's thread still
+                        frees): "first ANSWER" and "second ANSWER"
 """
 import os
 import socket
@@ -47,6 +50,19 @@ def ask(sock, cmd, secs):
     print("%.3f %s" % (time.monotonic() - t0, a))
 
 
+def twice(sock):
+    first = send(sock, "reload registry", 60)
+    # the second connection is made before the first answer comes, so
+    # that its request goes the moment it does
+    second = socket.socket(socket.AF_UNIX)
+    second.settimeout(60)
+    second.connect(sock)
+    a = answer(first)
+    second.sendall(b"reload registry\n")
+    print("first %s" % a)
+    print("second %s" % answer(second))
+
+
 def overlap(sock):
     got = {}
     t0 = time.monotonic()
@@ -78,5 +94,7 @@ if __name__ == "__main__":
         ask(*args)
     elif what == "overlap":
         overlap(*args)
+    elif what == "twice":
+        twice(*args)
     else:
         sys.exit(__doc__)

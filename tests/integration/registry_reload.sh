@@ -15,6 +15,7 @@
 #    at once and a second reload `error reload in progress`; the reload
 #    answers `ok 1000050`; a SIGHUP during a reload runs one more after
 #    it; deliver_sm -> deliver_sm_resp p99 under a quarter of a reload's time.
+#    a reload asked the moment the one before is answered runs next;
 #    REG_RELOAD_KEYS sets the size (default 1000000).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -216,6 +217,15 @@ wait "$ASK_PID" || true
 	grep -q " ok $want$" "$WORK/again.txt" &&
 	pass "1M: SIGHUP during a reload: it ran again after it" ||
 	fail "1M: SIGHUP during a reload: $(cat "$WORK/again.txt"), $(grep -c 'reloaded:' "$WORK/txgw.log") reloads"
+
+# two reloads in a row: the second asked the moment the first is answered,
+# while the first's thread still frees the old registry, runs next (it was
+# answered "error reload in progress", and under ASan a script's next
+# reload hit it)
+"${HELP[@]}" twice "$WORK/stats.sock" > "$WORK/twice.txt" || true
+grep -q "^first ok $want$" "$WORK/twice.txt" && grep -q "^second ok $want$" "$WORK/twice.txt" &&
+	pass "1M: a reload asked as the last one is answered runs next: $(tr '\n' ' ' < "$WORK/twice.txt")" ||
+	fail "1M: two reloads in a row: $(tr '\n' ' ' < "$WORK/twice.txt")"
 
 wait_sim 40
 [ "$SIM_RC" = 0 ] || fail "txgw-smsc-sim exit $SIM_RC: not every upload acknowledged"
