@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,11 +91,9 @@ static void take_err(const struct smpp_pdu *p, const char *text, size_t len, str
 		memcpy(r->err, v, (size_t)n);
 		r->err[n] = '\0';
 	} else if (smpp_tlv_uint(p, SMPP_TLV_NETWORK_ERROR_CODE, &nec) == 0) {
-		/* §5.3.2.31: network type, then a 2-octet error code */
-		unsigned code = nec & 0xffff;
-		for (int i = 2; i >= 0; i--, code /= 10)
-			r->err[i] = (char)('0' + code % 10);
-		r->err[3] = '\0';
+		/* §5.3.2.31: network type, then a 2-octet error code: up to
+		 * 65535, five digits; Appendix B's three at least */
+		snprintf(r->err, sizeof(r->err), "%03u", nec & 0xffff);
 	}
 }
 

@@ -351,6 +351,15 @@ static void test_receipt_parse(void **state_)
 	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
 	assert_int_equal(r.state, SMPP_MS_EXPIRED);
 	assert_string_equal(r.err, "007");
+	/* its 2-octet code whole, not its last three digits */
+	p.n_tlv = 0;
+	assert_int_equal(smpp_tlv_add_uint(&p, SMPP_TLV_NETWORK_ERROR_CODE, 0x0304d2, 3), 0);
+	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
+	assert_string_equal(r.err, "1234");
+	p.n_tlv = 0;
+	assert_int_equal(smpp_tlv_add_uint(&p, SMPP_TLV_NETWORK_ERROR_CODE, 0x01ffff, 3), 0);
+	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
+	assert_string_equal(r.err, "65535");
 	/* a state word we do not know; an id too long */
 	t = "id:5 stat:WHATEVER";
 	p.short_message = (const uint8_t *)t;
