@@ -10,7 +10,8 @@
  * has a message id of 1 to 64 bytes, NUL-terminated: the TLV's when it is
  * there, else a word of the text; a state of the enum; an error string
  * NUL-terminated within its bound, either the word after "err:" or the
- * TLV's whole code in decimal; from as sent or "".
+ * TLV's whole code in decimal; from as sent or "".  The id, the error and
+ * from are printable ASCII: they go into the logs.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -59,13 +60,22 @@ static bool has_field(const char *text, const char *key, const char *word, size_
 	return false;
 }
 
+/* s[n] printable ASCII (it goes into the logs), space included or not. */
+static bool printable(const char *s, size_t n, bool space)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < (space ? 0x20 : 0x21) || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 static void check_err(const struct smpp_pdu *p, const char *text, const struct smpp_receipt *r)
 {
 	size_t n = strnlen(r->err, sizeof(r->err));
 	uint32_t nec;
 	char *end;
 
-	if (n >= sizeof(r->err) || memchr(r->err, ' ', n))
+	if (n >= sizeof(r->err) || !printable(r->err, n, false))
 		abort();
 	if (!n || has_field(text, "err:", r->err, n))
 		return;
@@ -82,7 +92,7 @@ static void check(const struct smpp_pdu *p, const struct smpp_receipt *r)
 	size_t n = strnlen(r->message_id, sizeof(r->message_id));
 	uint32_t v;
 
-	if (n < 1 || n >= sizeof(r->message_id))
+	if (n < 1 || n >= sizeof(r->message_id) || !printable(r->message_id, n, true))
 		abort();
 	if (smpp_tlv_cstr(p, SMPP_TLV_RECEIPTED_MESSAGE_ID, &tlv) == 0 && tlv[0]) {
 		if (strcmp(tlv, r->message_id))
@@ -96,7 +106,8 @@ static void check(const struct smpp_pdu *p, const struct smpp_receipt *r)
 	if (r->has_umr != (smpp_tlv_uint(p, SMPP_TLV_USER_MESSAGE_REFERENCE, &v) == 0) ||
 	    (r->has_umr && r->umr != v))
 		abort();
-	if (strnlen(r->from, sizeof(r->from)) >= sizeof(r->from) ||
+	n = strnlen(r->from, sizeof(r->from));
+	if (n >= sizeof(r->from) || !printable(r->from, n, true) ||
 	    (r->from[0] && strcmp(r->from, p->source_addr)))
 		abort();
 	free(text);
