@@ -16,7 +16,10 @@
  *     1,000 bytes (65,536 for mail) whose base64 is the payload string,
  *     receipt as sent, and expires (when sent) the instant its first 19
  *     characters name.
+ * And the raw input, as a string, is a mailbox, an msisdn or an id for
+ * ob_req_*_ok() exactly when it is for the grammars written again here.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +180,66 @@ static void check_expires(const struct ob_req *r, const struct view *w)
 	}
 }
 
+/* RFC 5321 §4.1.2 Dot-string: atoms of atext (RFC 5322 §3.2.3) joined by
+ * single dots. */
+static bool dot_string_ok(const char *s, size_t n)
+{
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+	size_t atom = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (!atom)
+				return false;
+			atom = 0;
+		} else if (isalnum(c) || (c && memchr(specials, c, sizeof(specials) - 1))) {
+			atom++;
+		} else {
+			return false;
+		}
+	}
+	return atom > 0;
+}
+
+/* RFC 5321 §4.1.2 Domain: sub-domains of let-dig, '-' inside only, each at
+ * most 63 characters (RFC 1035 §2.3.4). */
+static bool domain_ok(const char *s, size_t n)
+{
+	size_t b = 0;
+
+	for (size_t e = 0; e <= n; e++) {
+		if (e < n && s[e] != '.')
+			continue;
+		if (e == b || e - b > 63 || s[b] == '-' || s[e - 1] == '-')
+			return false;
+		for (size_t i = b; i < e; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+				return false;
+		b = e + 1;
+	}
+	return true;
+}
+
+/* The grammars of doc/downlink.md 1.1 written again, differently, to check
+ * ob_req_*_ok() both ways on the raw input. */
+static void check_grammars(const char *s, size_t n)
+{
+	const char *at = memchr(s, '@', n);
+	size_t plus = n && s[0] == '+', local = at ? (size_t)(at - s) : 0;
+	bool mail = at && n <= OB_TO_MAX && local >= 1 && local <= 64 && dot_string_ok(s, local) &&
+		    domain_ok(at + 1, n - local - 1);
+	bool msisdn = n - plus >= 1 && n - plus <= 15;
+	bool id = n >= 1 && n <= 64;
+
+	for (size_t i = plus; i < n; i++)
+		msisdn = msisdn && isdigit((unsigned char)s[i]);
+	for (size_t i = 0; i < n; i++)
+		id = id && s[i] && strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-", s[i]);
+	if (ob_req_mail_ok(s, n) != mail || ob_req_msisdn_ok(s, n) != msisdn || ob_req_id_ok(s, n) != id)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct ob_req_buf buf = { text, sizeof(text), payload, sizeof(payload) };
@@ -185,6 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *reason = NULL;
 	int rc = ob_req_parse((const char *)data, size, &buf, &r, &reason);
 	bool json_ok = sj_object_every((const char *)data, size, on_member, &w) == 0;
+
+	check_grammars((const char *)data, size);
 
 	if (memchr(r.id, '\0', sizeof(r.id)) == NULL || (r.id[0] && (!id_ok(r.id) || strcmp(r.id, w.id))))
 		abort();
