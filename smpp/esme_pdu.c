@@ -144,7 +144,8 @@ static int h_receipt(struct esme_conn *c, const struct smpp_pdu *p)
 		esme_ctr_inc(es, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED);
 		LOGP_RL(&es->rl_receipt, DSMPP, LOGL_NOTICE, "ESME(%s): receipt seq %u names no "
 			"message (%s): dropped", es->cfg.name, seq,
-			rc == -ENOENT ? "no receipted_message_id, no id:" : "id too long");
+			rc == -ENOENT ? "no receipted_message_id, no id:" :
+			"id too long or not printable ASCII");
 		esme_conn_send_resp(c, resp, seq, ESME_ROK);
 		return 0;
 	}

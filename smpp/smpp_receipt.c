@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -39,6 +40,16 @@ static enum smpp_msg_state state_of_word(const char *w, size_t n)
 		if (strlen(state_names[i].name) == n && !strncasecmp(state_names[i].name, w, n))
 			return state_names[i].state;
 	return SMPP_MS_UNKNOWN_VALUE;
+}
+
+/* Printable ASCII only: what an SMSC's ids and error codes are made of,
+ * and what may go into our logs (a CR or LF there would forge a line). */
+static bool printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
 }
 
 /*
@@ -86,15 +97,13 @@ static void take_err(const struct smpp_pdu *p, const char *text, size_t len, str
 	uint32_t nec;
 	int n = field(text, len, "err:", &v);
 
-	if (n > 0 && (size_t)n < sizeof(r->err)) {
+	if (n > 0 && (size_t)n < sizeof(r->err) && printable(v, (size_t)n)) {
 		memcpy(r->err, v, (size_t)n);
 		r->err[n] = '\0';
 	} else if (smpp_tlv_uint(p, SMPP_TLV_NETWORK_ERROR_CODE, &nec) == 0) {
-		/* §5.3.2.31: network type, then a 2-octet error code */
-		unsigned code = nec & 0xffff;
-		for (int i = 2; i >= 0; i--, code /= 10)
-			r->err[i] = (char)('0' + code % 10);
-		r->err[3] = '\0';
+		/* §5.3.2.31: network type, then a 2-octet error code: up to
+		 * 65535, five digits; Appendix B's three at least */
+		snprintf(r->err, sizeof(r->err), "%03u", nec & 0xffff);
 	}
 }
 
@@ -114,7 +123,7 @@ int smpp_receipt_parse(const struct smpp_pdu *p, struct smpp_receipt *r)
 		if (n <= 0)
 			return -ENOENT;
 	}
-	if ((size_t)n >= sizeof(r->message_id))
+	if ((size_t)n >= sizeof(r->message_id) || !printable(id, (size_t)n))
 		return -EINVAL;
 	memcpy(r->message_id, id, (size_t)n);
 	r->message_id[n] = '\0';
@@ -127,7 +136,8 @@ int smpp_receipt_parse(const struct smpp_pdu *p, struct smpp_receipt *r)
 		r->has_umr = true;
 		r->umr = (uint16_t)st;
 	}
-	if (strlen(p->source_addr) < sizeof(r->from))
-		memcpy(r->from, p->source_addr, strlen(p->source_addr) + 1);
+	n = (int)strlen(p->source_addr);
+	if ((size_t)n < sizeof(r->from) && printable(p->source_addr, (size_t)n))
+		memcpy(r->from, p->source_addr, (size_t)n + 1);
 	return 0;
 }

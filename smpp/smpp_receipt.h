@@ -47,7 +47,7 @@ struct smpp_receipt {
 	char err[8];			/* "001", or "" when none is given */
 	bool has_umr;			/* a user_message_reference TLV came */
 	uint16_t umr;			/* ... its value */
-	char from[21];			/* source_addr ("" when longer than 20) */
+	char from[21];			/* source_addr ("" when longer than 20 or not printable) */
 };
 
 /* Whether a deliver_sm/data_sm esm_class marks an SMSC delivery receipt. */
@@ -58,8 +58,10 @@ static inline bool smpp_is_receipt(uint8_t esm_class)
 
 /*
  * Read the receipt in p.  Returns 0; -ENOENT when it names no message
- * (neither the TLV nor an "id:" field); -EINVAL for an id too long.  An
- * unknown state is SMPP_MS_UNKNOWN_VALUE, not an error.
+ * (neither the TLV nor an "id:" field); -EINVAL for an id too long or with
+ * a byte outside printable ASCII.  An "err:" word or a source_addr with
+ * such a byte is not taken (err, from "").  An unknown state is
+ * SMPP_MS_UNKNOWN_VALUE, not an error.
  */
 int smpp_receipt_parse(const struct smpp_pdu *p, struct smpp_receipt *r);
 

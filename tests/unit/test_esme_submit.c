@@ -309,6 +309,12 @@ static void test_receipt_text(void **state_)
 	assert_int_equal(ctr(fx, TXGW_CTR_DOWNLINK_RECEIPTS_UNMATCHED), 1);
 }
 
+static void set_text(struct smpp_pdu *p, const char *t)
+{
+	p->short_message = (const uint8_t *)t;
+	p->sm_length = (uint8_t)strlen(t);
+}
+
 /* The parser alone: TLVs win over the text, names and errors. */
 static void test_receipt_parse(void **state_)
 {
@@ -351,6 +357,15 @@ static void test_receipt_parse(void **state_)
 	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
 	assert_int_equal(r.state, SMPP_MS_EXPIRED);
 	assert_string_equal(r.err, "007");
+	/* its 2-octet code whole, not its last three digits */
+	p.n_tlv = 0;
+	assert_int_equal(smpp_tlv_add_uint(&p, SMPP_TLV_NETWORK_ERROR_CODE, 0x0304d2, 3), 0);
+	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
+	assert_string_equal(r.err, "1234");
+	p.n_tlv = 0;
+	assert_int_equal(smpp_tlv_add_uint(&p, SMPP_TLV_NETWORK_ERROR_CODE, 0x01ffff, 3), 0);
+	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
+	assert_string_equal(r.err, "65535");
 	/* a state word we do not know; an id too long */
 	t = "id:5 stat:WHATEVER";
 	p.short_message = (const uint8_t *)t;
@@ -369,6 +384,21 @@ static void test_receipt_parse(void **state_)
 	p.short_message = (const uint8_t *)t;
 	p.sm_length = (uint8_t)strlen(t);
 	assert_int_equal(smpp_receipt_parse(&p, &r), -ENOENT);
+	/* bytes outside printable ASCII, which would go into the logs: an
+	 * id is refused, an err: word and a source_addr are not taken */
+	set_text(&p, "id:5\r\nforged stat:DELIVRD");
+	assert_int_equal(smpp_receipt_parse(&p, &r), -EINVAL);
+	set_text(&p, "id:5\xff stat:DELIVRD");
+	assert_int_equal(smpp_receipt_parse(&p, &r), -EINVAL);
+	assert_int_equal(smpp_tlv_add(&p, SMPP_TLV_RECEIPTED_MESSAGE_ID, "m\n42", 5), 0);
+	assert_int_equal(smpp_receipt_parse(&p, &r), -EINVAL);
+	p.n_tlv = 0;
+	set_text(&p, "id:5 stat:UNDELIV err:0\x1b[2J");
+	OSMO_STRLCPY_ARRAY(p.source_addr, "8869\n1");
+	assert_int_equal(smpp_receipt_parse(&p, &r), 0);
+	assert_string_equal(r.message_id, "5");
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.from, "");
 }
 
 int main(void)

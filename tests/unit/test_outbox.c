@@ -37,6 +37,7 @@
 #include "gateway/engine/outbox_req.h"
 #include "gateway/journal/journal.h"
 #include "gateway/lib/counters.h"
+#include "gateway/txlog/armour.h"
 #include "gateway/txlog/registry.h"
 #include "tests/unit/engine_fixture.h"
 #include "tests/unit/log_capture.h"
@@ -889,6 +890,41 @@ static void test_parser_rules(void **state)
 	assert_true(ms == 0);
 }
 
+/* What the fuzzer's inputs (under 4 KiB) cannot reach: a mail payload of
+ * 65,536 bytes is read, one of 65,537 is too_large, and the largest with
+ * every '/' escaped (twice as long, doc/downlink.md 1.2) is still read. */
+static void test_parser_mail_limits(void **state)
+{
+	static char text[OB_REQ_TEXT_MAX], b64[OB_REQ_TEXT_MAX + 4];
+	static uint8_t payload[OB_REQ_PAYLOAD_MAX], bytes[OB_REQ_PAYLOAD_MAX + 1];
+	static char req[2 * OB_REQ_TEXT_MAX + 64];
+	const struct ob_req_buf buf = { text, sizeof(text), payload, sizeof(payload) };
+	struct ob_req r;
+	const char *why;
+	size_t o;
+
+	memset(bytes, 0xff, sizeof(bytes));	/* base64 "////...": all '/' */
+	for (size_t len = OB_REQ_PAYLOAD_MAX; len <= OB_REQ_PAYLOAD_MAX + 1; len++) {
+		assert_true(b64_encode(b64, sizeof(b64), bytes, len) > 0);
+		snprintf(req, sizeof(req), "{\"id\":\"m\",\"mail\":\"a@b\",\"payload\":\"%s\"}", b64);
+		assert_int_equal(ob_req_parse(req, strlen(req), &buf, &r, &why),
+				 len == OB_REQ_PAYLOAD_MAX ? 0 : -EINVAL);
+		if (len > OB_REQ_PAYLOAD_MAX)
+			assert_string_equal(why, "too_large");
+	}
+	assert_int_equal(b64_encode(b64, sizeof(b64), bytes, OB_REQ_PAYLOAD_MAX), OB_REQ_TEXT_MAX - 1);
+	o = (size_t)snprintf(req, sizeof(req), "{\"id\":\"m\",\"mail\":\"a@b\",\"payload\":\"");
+	for (size_t i = 0; b64[i]; i++) {
+		if (b64[i] == '/')
+			req[o++] = '\\';
+		req[o++] = b64[i];
+	}
+	memcpy(req + o, "\"}", 3);
+	assert_int_equal(ob_req_parse(req, strlen(req), &buf, &r, &why), 0);
+	assert_int_equal(r.len, OB_REQ_PAYLOAD_MAX);
+	assert_memory_equal(r.payload, bytes, OB_REQ_PAYLOAD_MAX);
+}
+
 /* The DL_* journal records: round trips, and what a decoder refuses. */
 static void test_jrec_dl(void **state)
 {
@@ -933,6 +969,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parser_rules),
+		cmocka_unit_test(test_parser_mail_limits),
 		cmocka_unit_test(test_jrec_dl),
 		cmocka_unit_test_setup_teardown(test_queued_submitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent, setup, teardown),
