@@ -315,10 +315,14 @@ void ob_msg_release(struct outbox *ob, struct ob_msg *m)
 
 /* ---- pumping the bearers ----------------------------------------------------------- */
 
+/* A message's failure is on the bus (txlog.downlink) and counted
+ * (downlink.failed); a client can cause them by the thousand (an expires
+ * already past, a number the SMSC refuses), so the log gets a line a
+ * second of them. */
 static void fail_expired(struct outbox *ob, struct ob_msg *m)
 {
-	LOGP(DSMS, LOGL_NOTICE, "downlink %s to %s: expired before it could be submitted\n",
-	     m->key->id, m->to);
+	LOGP_RL(&ob->rl_failed, DSMS, LOGL_NOTICE, "downlink %s to %s: expired before it could be "
+		"submitted", m->key->id, m->to);
 	ob_msg_over(ob, m);
 	ob_jrn_state(ob, m, JREC_DL_FAILED, "expired", NULL, NULL);
 }
@@ -500,8 +504,8 @@ void outbox_result(struct outbox *ob, struct ob_msg *m, const struct ob_result *
 		result_submitted(ob, m, r);
 		break;
 	case OB_RES_PERMANENT:
-		LOGP(DSMS, LOGL_NOTICE, "downlink %s to %s: failed: %s\n", m->key->id, m->to,
-		     r->error ? r->error : "?");
+		LOGP_RL(&ob->rl_failed, DSMS, LOGL_NOTICE, "downlink %s to %s: failed: %s", m->key->id,
+			m->to, r->error ? r->error : "?");
 		ob_msg_over(ob, m);
 		ob_jrn_state(ob, m, JREC_DL_FAILED, r->error ? r->error : "failed", NULL, NULL);
 		break;

@@ -116,6 +116,7 @@ struct outbox {
 	struct ob_req_buf buf;		/* request scratch */
 	struct ob_req req;
 	struct log_ratelimit rl_unmatched, rl_refused;
+	struct log_ratelimit rl_failed;	/* expired, failed: a client can make them at will */
 	uint8_t refs[OB_REFS];		/* the next counter of each destination (hashed) */
 	/* rebuild */
 	uint64_t rb_resubmit;		/* messages that may have reached the SMSC */

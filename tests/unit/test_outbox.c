@@ -446,6 +446,29 @@ static void test_payload_budget(void **state)
 	expect_answer(x, 5, "QUEUED", "big5", x->ans[5][2]);
 }
 
+/* 200 requests whose expires is past: each fails "expired" (on the bus,
+ * counted), and the log gets one line for them, not 200. */
+static void test_expired_log_rate(void **state)
+{
+	struct fx *x = *state;
+	char req[160];
+	unsigned lines = 0;
+
+	x->room = 10;
+	log_capture_reset();
+	for (unsigned i = 0; i < 200; i++) {
+		snprintf(req, sizeof(req), "{\"id\":\"e%u\",\"msisdn\":\"886912345678\","
+			 "\"payload\":\"AAAA\",\"expires\":\"2020-01-01T00:00:00Z\"}", i);
+		send(x, req);
+		spin(x);
+	}
+	assert_int_equal(x->n_queued, 200);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_FAILED), 200);
+	for (const char *p = log_captured; (p = strstr(p, "expired before it could be submitted")); p++)
+		lines++;
+	assert_int_equal(lines, 1);
+}
+
 /* Temporary failures back off 5 s, 10 s; a permanent one fails it. */
 static void test_retry_then_fail(void **state)
 {
@@ -1030,6 +1053,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_payload_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_log_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_then_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
