@@ -79,6 +79,23 @@ def flood(n, mk, read=True, t=120):
     return f
 
 
+def unread_many(clients, n):
+    """clients DEALERs that each send n bad requests and never read."""
+    def f():
+        socks = []
+        for c in range(clients):
+            s = dealer(rcvhwm=1)
+            for _ in range(n):
+                s.send_multipart([b"SEND", b"{}"])
+            socks.append(s)
+        time.sleep(3)
+        g = good_client_ms()
+        for s in socks:
+            s.close()
+        return "%d clients x %d requests, never read; %s" % (clients, n, g)
+    return f
+
+
 def identities(n):
     def f():
         socks = []
@@ -130,6 +147,11 @@ def main():
     P.run("send_mail_64k", flood(1000, lambda i: [b"SEND", json.dumps(dict(
         id="m-%s-%d" % (tag, i), mail="dev@handset.example",
         payload=base64.b64encode(os.urandom(65535)).decode())).encode()]))
+    P.run("send_expired", flood(50000, lambda i: req("x-%s-%d" % (tag, i),
+                                                     expires="2020-01-01T00:00:00Z")))
+    P.run("send_expired2", flood(50000, lambda i: req("y-%s-%d" % (tag, i),
+                                                      expires="2020-01-01T00:00:00Z")))
+    P.run("send_unread_many", unread_many(20, 30000))
     P.run("send_distinct2", flood(30000, lambda i: req("e-%s-%d" % (tag, i))))
 
 
