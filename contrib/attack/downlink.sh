@@ -3,7 +3,7 @@
 # surfaces (doc/security.md section 4): the send socket (downlink.py),
 # the mail relay as a hostile peer (relay_hostile.py, one txgw a mode,
 # all at once), receipts from a hostile SMSC (receipts_smsc.py), measured like
-# pass.sh.  Asserts nothing.  About 3 min.
+# pass.sh.  Asserts nothing.  About 1 min.
 # RELAY_ONLY=mode,... / SEND_ONLY=attack,... / SKIP_SEND=1 / SKIP_RECEIPTS=1 /
 # SKIP_RELAY=1
 set -euo pipefail

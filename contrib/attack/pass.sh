@@ -5,7 +5,7 @@
 # socket, the VTY) the way the integration tests do, lists what it listens
 # on (ss), runs pass.py against it, then again with CURVE on the bus.
 # Then contrib/attack/downlink.sh (SKIP_DOWNLINK=1: not).  Not part of
-# "make check": it measures, it asserts nothing.  About 6 min.
+# "make check": it measures, it asserts nothing.  About 4 min.
 set -euo pipefail
 . "$(dirname "$0")/../../tests/integration/lib.sh"
 it_setup
