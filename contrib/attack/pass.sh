@@ -4,7 +4,8 @@
 # txgw with every listener on (SMTP, bus publish and replay, the stats
 # socket, the VTY) the way the integration tests do, lists what it listens
 # on (ss), runs pass.py against it, then again with CURVE on the bus.
-# Not part of "make check": it measures, it asserts nothing.  About 3 min.
+# Then contrib/attack/downlink.sh (SKIP_DOWNLINK=1: not).  Not part of
+# "make check": it measures, it asserts nothing.  About 4 min.
 set -euo pipefail
 . "$(dirname "$0")/../../tests/integration/lib.sh"
 it_setup
@@ -35,3 +36,6 @@ $PY "$TOP/contrib/attack/pass.py" --pid "$TXGW_PID" --log "$WORK/txgw.log" \
 echo "bus.refused: $(stats 'show stats' | $PY -c 'import json,sys; print(json.load(sys.stdin).get("bus.refused"))')"
 stop_txgw
 echo "log lines: $(wc -l < "$WORK/txgw.log")"
+
+# the downlink's surfaces: send socket, a hostile relay, hostile receipts
+[ -n "${SKIP_DOWNLINK:-}" ] || bash "$TOP/contrib/attack/downlink.sh"

@@ -282,6 +282,24 @@ void ob_msg_over(struct outbox *ob, struct ob_msg *m)
 	ob_exp_del(ob, m);
 	ob_mids_drop(ob, m);
 	m->st = OB_ST_OVER;
+	ob_payload_drop(ob, m);
+}
+
+int ob_payload_set(struct outbox *ob, struct ob_msg *m, const uint8_t *p, size_t len)
+{
+	m->payload = talloc_memdup(m, p, len);
+	m->len = len;
+	if (!m->payload)
+		return -ENOMEM;
+	ob->payload_bytes += len;
+	return 0;
+}
+
+void ob_payload_drop(struct outbox *ob, struct ob_msg *m)
+{
+	if (!m->payload)
+		return;
+	ob->payload_bytes -= m->len;
 	TALLOC_FREE(m->payload);
 }
 
@@ -291,15 +309,20 @@ void ob_msg_release(struct outbox *ob, struct ob_msg *m)
 		return;
 	m->key->m = NULL;
 	llist_del(&m->list);
+	ob_payload_drop(ob, m);
 	talloc_free(m);
 }
 
 /* ---- pumping the bearers ----------------------------------------------------------- */
 
+/* A message's failure is on the bus (txlog.downlink) and counted
+ * (downlink.failed); a client can cause them by the thousand (an expires
+ * already past, a number the SMSC refuses), so the log gets a line a
+ * second of them. */
 static void fail_expired(struct outbox *ob, struct ob_msg *m)
 {
-	LOGP(DSMS, LOGL_NOTICE, "downlink %s to %s: expired before it could be submitted\n",
-	     m->key->id, m->to);
+	LOGP_RL(&ob->rl_failed, DSMS, LOGL_NOTICE, "downlink %s to %s: expired before it could be "
+		"submitted", m->key->id, m->to);
 	ob_msg_over(ob, m);
 	ob_jrn_state(ob, m, JREC_DL_FAILED, "expired", NULL, NULL);
 }
@@ -440,7 +463,7 @@ void ob_msg_submitted(struct outbox *ob, struct ob_msg *m, int64_t at_ms)
 	m->submitted_ms = at_ms;
 	ob_exp_del(ob, m);
 	ob->n_pending--;
-	TALLOC_FREE(m->payload);
+	ob_payload_drop(ob, m);
 	if (!m->receipt || !m->n_ids) {
 		ob_mids_drop(ob, m);
 		m->st = OB_ST_OVER;
@@ -481,8 +504,8 @@ void outbox_result(struct outbox *ob, struct ob_msg *m, const struct ob_result *
 		result_submitted(ob, m, r);
 		break;
 	case OB_RES_PERMANENT:
-		LOGP(DSMS, LOGL_NOTICE, "downlink %s to %s: failed: %s\n", m->key->id, m->to,
-		     r->error ? r->error : "?");
+		LOGP_RL(&ob->rl_failed, DSMS, LOGL_NOTICE, "downlink %s to %s: failed: %s", m->key->id,
+			m->to, r->error ? r->error : "?");
 		ob_msg_over(ob, m);
 		ob_jrn_state(ob, m, JREC_DL_FAILED, r->error ? r->error : "failed", NULL, NULL);
 		break;
@@ -594,7 +617,8 @@ static const char *admit(struct outbox *ob, struct ob_req *q, uint8_t *bearer)
 		return "no_bearer";
 	if (s->ops->parts(s->data, q->len) > JREC_DL_PARTS_MAX)
 		return "too_large";
-	if (ob->n_pending + ob->n_journaling >= OB_MAX_PENDING || ob->n_journaling >= OB_MAX_JOURNALING)
+	if (ob->n_pending + ob->n_journaling >= OB_MAX_PENDING || ob->n_journaling >= OB_MAX_JOURNALING ||
+	    ob->payload_bytes + q->len > ob->cfg.max_payload_bytes)
 		return "unavailable";
 	return NULL;
 }
@@ -614,8 +638,7 @@ static struct ob_msg *msg_of_request(struct outbox *ob, const struct ob_req *q, 
 	snprintf(m->to, sizeof(m->to), "%s", q->to);
 	m->has_device = q->kind == OB_TO_DEVICE;
 	m->device = q->device;
-	m->payload = talloc_memdup(m, q->payload, q->len);
-	m->len = q->len;
+	ob_payload_set(ob, m, q->payload, q->len);
 	m->receipt = q->receipt;
 	m->queued_ms = outbox_now_ms(ob);
 	m->expires_ms = q->has_expires ? q->expires_ms : m->queued_ms + (int64_t)ob->cfg.max_age_s * 1000;
@@ -728,6 +751,7 @@ void outbox_tick(struct outbox *ob)
 void outbox_get_info(const struct outbox *ob, struct outbox_info *info)
 {
 	info->pending = ob->n_pending;
+	info->payload_bytes = ob->payload_bytes;
 	info->in_flight = ob->n_flight;
 	info->awaiting_receipts = ob->n_awaiting;
 	info->journaling = ob->n_journaling;
@@ -741,6 +765,8 @@ void outbox_configure(struct outbox *ob, const struct outbox_cfg *cfg)
 	ob->cfg = *cfg;
 	if (!ob->cfg.max_age_s)
 		ob->cfg.max_age_s = OB_DEFAULT_MAX_AGE_S;
+	if (!ob->cfg.max_payload_bytes)
+		ob->cfg.max_payload_bytes = OB_MAX_PAYLOAD_BYTES;
 }
 
 void outbox_set_bearer(struct outbox *ob, enum ob_bearer b, const struct outbox_bearer_ops *ops,

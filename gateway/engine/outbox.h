@@ -37,6 +37,10 @@
 #define OB_BACKOFF_MAX_S	600
 #define OB_MAX_PENDING		100000	/* messages not ended; more SEND: unavailable */
 #define OB_MAX_JOURNALING	10000	/* SEND waiting for their sync; more: unavailable */
+/* The payloads held in memory (a message's until it is submitted or
+ * ends): 100,000 pending mails of 65,536 bytes would be 6.5 GB; past
+ * this, SEND: unavailable.  100,000 SMS of 1,000 bytes stay under it. */
+#define OB_MAX_PAYLOAD_BYTES	((size_t)256 << 20)
 #define OB_SMS_PAYLOAD_MAX	1000	/* downlink.md: 1 to 1,000 bytes by SMS */
 #define OB_MAIL_PAYLOAD_MAX	65536	/* ... 65,536 by mail */
 
@@ -96,6 +100,7 @@ struct ob_result {
 
 struct outbox_cfg {
 	uint32_t max_age_s;		/* 0: 86400 */
+	size_t max_payload_bytes;	/* 0: OB_MAX_PAYLOAD_BYTES */
 	/* the wall clock, Unix ms (tests); NULL: CLOCK_REALTIME */
 	int64_t (*now_ms)(void);
 };
@@ -171,6 +176,7 @@ struct outbox_info {
 	unsigned awaiting_receipts;
 	unsigned journaling;		/* SEND waiting for their sync */
 	size_t ids;			/* ids known (idempotence) */
+	size_t payload_bytes;		/* payloads held in memory */
 };
 void outbox_get_info(const struct outbox *ob, struct outbox_info *info);
 

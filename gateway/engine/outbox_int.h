@@ -112,9 +112,11 @@ struct outbox {
 	unsigned n_pending, n_flight, n_awaiting, n_journaling;
 	unsigned n_attempting[OB_N_BEARERS];	/* DL_ATTEMPT groups being synced */
 	size_t n_ids;
+	size_t payload_bytes;		/* sum of the m->len of messages with a payload */
 	struct ob_req_buf buf;		/* request scratch */
 	struct ob_req req;
 	struct log_ratelimit rl_unmatched, rl_refused;
+	struct log_ratelimit rl_failed;	/* expired, failed: a client can make them at will */
 	uint8_t refs[OB_REFS];		/* the next counter of each destination (hashed) */
 	/* rebuild */
 	uint64_t rb_resubmit;		/* messages that may have reached the SMSC */
@@ -133,6 +135,9 @@ void ob_key_set_seq(struct outbox *ob, struct ob_key *k, uint64_t seq);
 struct ob_msg *ob_msg_of_seq(struct outbox *ob, uint64_t seq);
 void ob_key_del(struct outbox *ob, struct ob_key *k);
 struct ob_msg *ob_msg_new(struct outbox *ob, struct ob_key *k);
+/* A message's payload, counted in ob->payload_bytes: 0 or -ENOMEM. */
+int ob_payload_set(struct outbox *ob, struct ob_msg *m, const uint8_t *p, size_t len);
+void ob_payload_drop(struct outbox *ob, struct ob_msg *m);
 void ob_mids_drop(struct outbox *ob, struct ob_msg *m);
 /* A message that has ended: counters, maps; freed once no group points at it. */
 void ob_msg_over(struct outbox *ob, struct ob_msg *m);

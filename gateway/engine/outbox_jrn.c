@@ -287,14 +287,12 @@ static int apply_queued(struct outbox *ob, const struct jrec_dl_queued *q, uint6
 	snprintf(m->to, sizeof(m->to), "%s", q->to);
 	m->has_device = q->has_device;
 	m->device = q->device;
-	m->payload = talloc_memdup(m, q->payload, q->len);
-	m->len = q->len;
 	m->receipt = q->receipt;
 	m->queued_ms = q->queued_ms;
 	m->expires_ms = q->expires_ms;
 	m->parts = q->bearer == OB_SMS ? sms_out_parts(q->len) : 1;
 	ob->n_pending++;
-	return m->payload ? 0 : -ENOMEM;
+	return ob_payload_set(ob, m, q->payload, q->len);
 }
 
 static int apply_state(struct outbox *ob, const struct jrec_dl_state *s)

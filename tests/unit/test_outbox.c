@@ -392,6 +392,83 @@ static void test_unavailable(void **state)
 	assert_int_equal(oi.journaling, 0);
 }
 
+static unsigned b_parts_mail(void *data, size_t len)
+{
+	return 1;
+}
+
+static const struct outbox_bearer_ops mail_bearer = {
+	.available = b_available, .room = b_room, .submit = b_submit, .parts = b_parts_mail,
+};
+
+/* The payloads held in memory have a budget (outbox_cfg.max_payload_bytes,
+ * OB_MAX_PAYLOAD_BYTES by default): 100,000 pending mails of 64 KiB would
+ * have been 6.5 GB.  Past it SEND is unavailable; once messages end, it is
+ * taken again. */
+static void test_payload_budget(void **state)
+{
+	struct fx *x = *state;
+	struct outbox_cfg oc = { .max_age_s = 3600, .now_ms = now_ms,
+				 .max_payload_bytes = 4 * (OB_MAIL_PAYLOAD_MAX - 1) };
+	size_t b64 = (OB_MAIL_PAYLOAD_MAX - 1) / 3 * 4;	/* 65,535 bytes, no padding */
+	char *req = malloc(b64 + 128), id[16];
+	struct outbox_info oi;
+
+	assert_non_null(req);
+	outbox_configure(x->ob, &oc);
+	outbox_set_bearer(x->ob, OB_SMTP, &mail_bearer, x);
+	x->room = 0;
+	for (unsigned i = 0; i < 6; i++) {
+		int n = snprintf(req, 128, "{\"id\":\"big%u\",\"mail\":\"a@b.example\",\"payload\":\"", i);
+		memset(req + n, 'A', b64);
+		strcpy(req + n + b64, "\"}");
+		if (i == 5) {
+			/* all of them expire: their payloads are dropped */
+			fake_now += 3601 * 1000LL;
+			outbox_tick(x->ob);
+			spin(x);
+			outbox_get_info(x->ob, &oi);
+			assert_int_equal(oi.payload_bytes, 0);
+		}
+		send(x, req);
+		spin(x);
+		if (i == 3) {
+			outbox_get_info(x->ob, &oi);
+			assert_int_equal(oi.payload_bytes, 4 * (OB_MAIL_PAYLOAD_MAX - 1));
+		}
+	}
+	free(req);
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "big%u", i);
+		expect_answer(x, i, "QUEUED", id, x->ans[i][2]);
+	}
+	expect_answer(x, 4, "ERROR", "big4", "unavailable");
+	expect_answer(x, 5, "QUEUED", "big5", x->ans[5][2]);
+}
+
+/* 200 requests whose expires is past: each fails "expired" (on the bus,
+ * counted), and the log gets one line for them, not 200. */
+static void test_expired_log_rate(void **state)
+{
+	struct fx *x = *state;
+	char req[160];
+	unsigned lines = 0;
+
+	x->room = 10;
+	log_capture_reset();
+	for (unsigned i = 0; i < 200; i++) {
+		snprintf(req, sizeof(req), "{\"id\":\"e%u\",\"msisdn\":\"886912345678\","
+			 "\"payload\":\"AAAA\",\"expires\":\"2020-01-01T00:00:00Z\"}", i);
+		send(x, req);
+		spin(x);
+	}
+	assert_int_equal(x->n_queued, 200);
+	assert_int_equal(efx_ctr(&x->f, TXGW_CTR_DOWNLINK_FAILED), 200);
+	for (const char *p = log_captured; (p = strstr(p, "expired before it could be submitted")); p++)
+		lines++;
+	assert_int_equal(lines, 1);
+}
+
 /* Temporary failures back off 5 s, 10 s; a permanent one fails it. */
 static void test_retry_then_fail(void **state)
 {
@@ -975,6 +1052,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_payload_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_log_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_then_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
