@@ -53,7 +53,7 @@ rc=0; "$KEYGEN" "$K/srv.key" "$K/x.pub" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] && [ ! -e "$K/x.pub" ] || fail "txgw-keygen over an existing file: exit $rc"
 rc=0; "$KEYGEN" "$K/only-one" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "txgw-keygen with one file: exit $rc"
-"$KEYGEN" --help | grep -q "^EXIT STATUS" || fail "txgw-keygen --help"
+grep -q "^EXIT STATUS" <<<"$("$KEYGEN" --help)" || fail "txgw-keygen --help"
 A=(--server-key "$K/srv.pub" --key "$K/a.key")
 B=(--server-key "$srv_pub" --key "$K/b.key")
 

@@ -105,7 +105,7 @@ grep -q "txgw-sub: 5 messages" "$WORK/int.err" || fail "SIGINT summary: $(cat "$
 stop_txgw
 
 # Usage.
-"$SUB" --help | grep -q -- "--until-seq" || fail "--help"
+grep -q -- "--until-seq" <<<"$("$SUB" --help)" || fail "--help"
 "$SUB" --version | grep -q "^txgw-sub " || fail "--version"
 for bad in "--bogus" "--until-seq 0" "--from x" "--from 5 --until-seq 4" "--timeout -1" "--topics ," "extra"; do
 	rc=0; "$SUB" $bad > /dev/null 2>&1 || rc=$?
