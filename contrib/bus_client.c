@@ -119,6 +119,8 @@ void *bc_connect(void *zctx, const struct bc_sock *s, struct bc_fail *fail)
 		return failed(z, fail, BC_CURVE);
 	if (s->subscribe)
 		zmq_setsockopt(z, ZMQ_SUBSCRIBE, s->subscribe, strlen(s->subscribe));
+	if (s->watch)
+		bc_watch_open(zctx, z, s->watch_name, s->watch);	/* none: no reasons, no harm */
 	if (zmq_connect(z, s->ep) < 0)
 		return failed(z, fail, BC_CONNECT);
 	return z;
@@ -135,7 +137,8 @@ int bc_watch_open(void *zctx, void *sock, const char *name, struct bc_watch *w)
 	memset(w, 0, sizeof(*w));
 	snprintf(ep, sizeof(ep), "inproc://bc-handshakes-%s", name);
 	if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) < 0)
+			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+			       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) < 0)
 		return -1;
 	w->mon = zmq_socket(zctx, ZMQ_PAIR);
 	if (w->mon && zmq_connect(w->mon, ep) < 0) {
@@ -162,10 +165,19 @@ static void watch_why(struct bc_watch *w, const char *ep, const struct bc_curve 
 	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 		snprintf(w->why, sizeof(w->why), "%s refused our CURVE key %s (ZAP status %u): is it "
 			 "in the gateway's curve-clients file?", ep, on ? c->public_z85 : "-", value);
-	else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+	else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+		 value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
 		snprintf(w->why, sizeof(w->why), "%s %s", ep, on ?
 			 "does not speak CURVE: drop --curve-server-key and --curve-key" :
 			 "wants CURVE: give --curve-server-key and --curve-key");
+	else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+		/* the gateway closed the connection before we read its
+		 * mechanism: a CURVE gateway does that to a plain client as
+		 * often as it lets it see the mismatch */
+		snprintf(w->why, sizeof(w->why), "%s %s (it closed the connection during the "
+			 "handshake: %s)", ep, on ?
+			 "refused our CURVE handshake: is --curve-server-key the gateway's public key?" :
+			 "wants CURVE: give --curve-server-key and --curve-key", zmq_strerror((int)value));
 	else
 		snprintf(w->why, sizeof(w->why), "%s: handshake failed (protocol error 0x%x)%s", ep,
 			 value, on ? ": is --curve-server-key the gateway's public key?" : "");

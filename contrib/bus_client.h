@@ -43,12 +43,18 @@ int bc_curve_load(const char *prog, const char *server_key, const char *key_file
 
 /* ---- sockets ------------------------------------------------------------------ */
 
+struct bc_watch;
+
 struct bc_sock {
 	int type;			/* ZMQ_SUB, ZMQ_DEALER */
 	const char *ep;
 	const char *subscribe;		/* ZMQ_SUB: the topic prefix */
 	int64_t max_msg;		/* ZMQ_MAXMSGSIZE; 0: libzmq's (none) */
 	const struct bc_curve *curve;	/* NULL or not on: no CURVE */
+	/* watch its handshakes (bc_watch_open()) from before it connects:
+	 * a refusal of the first attempt is said too */
+	struct bc_watch *watch;
+	const char *watch_name;
 };
 
 enum bc_stage { BC_SOCKET = 1, BC_CURVE, BC_CONNECT };

@@ -362,9 +362,10 @@ static void make_request(struct run *r)
 
 /* ---- sockets ---------------------------------------------------------------------------- */
 
-static void *sock(struct run *r, int type, const char *ep, const char *topic)
+static void *sock(struct run *r, int type, const char *ep, const char *topic, struct bc_watch *w)
 {
-	struct bc_sock want = { .type = type, .ep = ep, .subscribe = topic, .curve = &r->o.curve };
+	struct bc_sock want = { .type = type, .ep = ep, .subscribe = topic, .curve = &r->o.curve,
+				.watch = w, .watch_name = "txgw-send" };
 	struct bc_fail fail;
 	void *s = bc_connect(r->zctx, &want, &fail);
 
@@ -668,11 +669,11 @@ int main(int argc, char **argv)
 		exit(2);
 	}
 	r.zctx = zmq_ctx_new();
-	r.snd = sock(&r, ZMQ_DEALER, r.o.send, NULL);
-	bc_watch_open(r.zctx, r.snd, "txgw-send", &r.watch);	/* none: no reasons, no harm */
+	/* the send socket's handshakes, watched from before it connects */
+	r.snd = sock(&r, ZMQ_DEALER, r.o.send, NULL, &r.watch);
 	if (r.o.follow) {
-		r.sub = sock(&r, ZMQ_SUB, r.o.pub, "txlog.downlink");
-		r.rep = sock(&r, ZMQ_DEALER, r.o.replay, NULL);
+		r.sub = sock(&r, ZMQ_SUB, r.o.pub, "txlog.downlink", NULL);
+		r.rep = sock(&r, ZMQ_DEALER, r.o.replay, NULL, NULL);
 	}
 	exchange(&r);
 	if (r.o.follow)

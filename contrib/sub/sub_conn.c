@@ -17,7 +17,10 @@
 static void *zsock(struct sub *s, int type, const char *ep)
 {
 	struct bc_sock want = { .type = type, .ep = ep, .max_msg = MSG_MAX, .curve = &s->o.curve,
-				.subscribe = type == ZMQ_SUB ? TOPIC_PREFIX : NULL };
+				.subscribe = type == ZMQ_SUB ? TOPIC_PREFIX : NULL,
+				/* the replay socket's handshakes: why a gateway refuses us */
+				.watch = type == ZMQ_DEALER ? &s->watch : NULL,
+				.watch_name = "txgw-sub" };
 	struct bc_fail fail;
 	void *z = bc_connect(s->zctx, &want, &fail);
 
@@ -59,9 +62,6 @@ int sub_open(struct sub *s)
 	}
 	s->sub = zsock(s, ZMQ_SUB, s->o.pub);
 	s->dealer = s->sub ? zsock(s, ZMQ_DEALER, s->o.replay) : NULL;
-	/* the replay socket's handshakes: why a gateway refuses us */
-	if (s->dealer)
-		bc_watch_open(s->zctx, s->dealer, "txgw-sub", &s->watch);
 	return s->dealer ? 0 : -1;
 }
 
